@@ -1,0 +1,514 @@
+"""One Lambda execution environment: a real process, its Runtime API, its limits and its logs.
+
+An ``ExecutionEnvironment`` is what AWS calls a sandbox: created on a cold start, it runs the init phase
+(the runtime starts, the handler's module is imported) once, then serves one invocation at a time until it
+is shut down — because it sat idle too long, or because the function timed out, ran out of memory or
+exited, each of which ends it here as it does on AWS, so the next invocation is cold.
+
+The process runs in its own session (process group), so ending the environment also ends anything the
+handler started. Its output goes to a file rather than a pipe: a write the handler made before it
+answered is in the file by the time the answer arrives, so every line lands in the right invocation's log
+without a reader thread, and a handler that floods its output can never block on a full pipe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from enum import Enum
+from pathlib import Path
+
+import psutil
+
+from lambdalab.runtime import memory
+from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer
+from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_PAYLOAD_BYTES, FunctionConfig, runtime_identifier
+from lambdalab.runtime.results import Invocation, Report
+
+CLIENT_SCRIPT = Path(__file__).with_name("client.py")
+MAX_LOG_BYTES_PER_INVOCATION = 256 * 1024  # what we keep for the notebook; CloudWatch caps events too
+_POLL_S = 0.01
+_SIGNAL_WORDS = {
+    signal.SIGSEGV: "segmentation fault (core dumped)",
+    signal.SIGKILL: "killed",
+    signal.SIGABRT: "aborted (core dumped)",
+    signal.SIGTERM: "terminated",
+    signal.SIGBUS: "bus error (core dumped)",
+    signal.SIGFPE: "floating point exception (core dumped)",
+    signal.SIGILL: "illegal instruction (core dumped)",
+}
+
+
+class RuntimeClient(str, Enum):
+    """Which runtime interface client runs inside the environment."""
+
+    AWSLAMBDARIC = "awslambdaric"
+    BUILTIN = "builtin"
+
+    @classmethod
+    def default(cls) -> RuntimeClient:
+        """AWS's own client where it is installed (Linux); lambdalab's built-in one elsewhere."""
+        return cls.AWSLAMBDARIC if importlib.util.find_spec("awslambdaric") else cls.BUILTIN
+
+
+class EnvironmentState(str, Enum):
+    NEW = "new"
+    INITIALIZING = "initializing"
+    IDLE = "idle"
+    BUSY = "busy"
+    DEAD = "dead"
+
+
+class _Ended(Exception):
+    """The environment died while we waited on it; carries AWS's error type and message tail."""
+
+    def __init__(self, error_type: str, detail: str, status: str = "error") -> None:
+        super().__init__(detail)
+        self.error_type, self.detail, self.status = error_type, detail, status
+
+
+def _exit_words(returncode: int | None) -> str:
+    if returncode is None:
+        return "Runtime exited without providing a reason"
+    if returncode < 0:
+        return f"Runtime exited with error: signal: {_SIGNAL_WORDS.get(-returncode, f'signal {-returncode}')}"
+    return f"Runtime exited with error: exit status {returncode}"
+
+
+def _utc_stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class ExecutionEnvironment:
+    """A Lambda execution environment backed by one subprocess.
+
+    Not thread-safe for concurrent invokes by design: like AWS, an environment serves one request at a
+    time. The service in front of it (a pool) decides which environment gets which request.
+    """
+
+    def __init__(
+        self,
+        config: FunctionConfig,
+        *,
+        runtime_client: RuntimeClient | str | None = None,
+        extra_environment: dict[str, str] | None = None,
+        initialization_type: str = "on-demand",
+        on_log: object = None,
+    ) -> None:
+        self.config = config
+        self.runtime_client = RuntimeClient(runtime_client) if runtime_client else RuntimeClient.default()
+        self.extra_environment = dict(extra_environment or {})
+        self.initialization_type = initialization_type
+        self.environment_id = uuid.uuid4().hex
+        today = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
+        self.log_stream_name = f"{today}/[{config.version}]{self.environment_id}"
+        self.state = EnvironmentState.NEW
+        self.invocation_count = 0
+        self.created_at = time.monotonic()
+        self.last_used_at = self.created_at
+        self.init_duration_ms: float | None = None
+        self._init_billed = False  # the first invoke after an on-demand init reports and bills it
+        self._pending_init_logs = ""
+        self._api: RuntimeAPIServer | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._ps: psutil.Process | None = None
+        self._log_dir = Path(tempfile.mkdtemp(prefix="lambdalab-env-"))
+        self._log_path = self._log_dir / "output.log"
+        self._log_offset = 0
+        self._dropped_log_bytes = 0
+        self._lock = threading.Lock()
+        self._peak_seen = 0
+        self._oom = False
+        self._init_failure: _Ended | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in (EnvironmentState.DEAD,) and (
+            self._process is None or self._process.poll() is None)
+
+    def _child_environment(self, api_address: str) -> dict[str, str]:
+        cfg = self.config
+        python_path = [str(cfg.code_dir)]
+        for layer in cfg.layer_dirs:  # /opt/python/lib/pythonX.Y/site-packages, then /opt/python
+            version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+            python_path += [str(layer / "python" / "lib" / version / "site-packages"), str(layer / "python")]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "HOME": str(self._log_dir),
+            "PYTHONPATH": os.pathsep.join(python_path),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LAMBDA_TASK_ROOT": str(cfg.code_dir),
+            "LAMBDA_RUNTIME_DIR": str(CLIENT_SCRIPT.parent),
+            "_HANDLER": cfg.handler,
+            "AWS_LAMBDA_RUNTIME_API": api_address,
+            "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime_identifier()}",
+            "AWS_REGION": cfg.region,
+            "AWS_DEFAULT_REGION": cfg.region,
+        }
+        if os.name == "nt":  # Python cannot start on Windows without these
+            for key in ("SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP"):
+                if key in os.environ:
+                    env[key] = os.environ[key]
+        env.update(self.extra_environment)
+        env.update(cfg.environment)
+        return env
+
+    def _command(self) -> list[str]:
+        if self.runtime_client is RuntimeClient.AWSLAMBDARIC:
+            return [sys.executable, "-m", "awslambdaric", self.config.handler]
+        return [sys.executable, str(CLIENT_SCRIPT), self.config.handler]
+
+    def start(self) -> None:
+        """Run the init phase now (a provisioned environment does this ahead of any request).
+
+        Raises nothing: an init failure is remembered and reported to the invocation that needed it.
+        """
+        with self._lock:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self.state is not EnvironmentState.NEW:
+            return
+        self.state = EnvironmentState.INITIALIZING
+        self._api = RuntimeAPIServer()
+        log_file = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        started = time.perf_counter()
+        try:
+            self._process = subprocess.Popen(
+                self._command(), cwd=self.config.code_dir, env=self._child_environment(self._api.address),
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                start_new_session=(os.name != "nt"),
+            )
+        finally:
+            log_file.close()
+        self._ps = psutil.Process(self._process.pid)
+        try:
+            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init")
+            failure = self._init_error_from_runtime() if self._api.init_error is not None else None
+        except _Ended as ended:
+            failure = ended
+        if failure is not None:
+            self._init_failure = failure
+            self.init_duration_ms = (time.perf_counter() - started) * 1000.0
+            self._peak_mb()
+            self._pending_init_logs = self._read_new_logs()
+            self._terminate()
+            return
+        self.init_duration_ms = (self._api.first_next_at - started) * 1000.0
+        self._peak_mb()
+        self._pending_init_logs = self._read_new_logs()
+        self._init_failure = None
+        self.state = EnvironmentState.IDLE
+
+    def _init_error_from_runtime(self) -> _Ended:
+        error = self._api.init_error
+        try:
+            document = json.loads(error.body)
+        except ValueError:
+            document = {"errorMessage": error.body.decode(errors="replace"), "errorType": error.error_type}
+        exc = _Ended(document.get("errorType") or error.error_type or "Runtime.Unknown",
+                     document.get("errorMessage", ""))
+        exc.document = {k: document[k] for k in ("errorMessage", "errorType", "stackTrace") if k in document}
+        return exc
+
+    def shutdown(self) -> None:
+        """End the environment and everything it started. Safe to call more than once."""
+        with self._lock:
+            self._terminate()
+
+    def _terminate(self) -> None:
+        self.state = EnvironmentState.DEAD
+        if self._process is not None:
+            self._kill_tree()
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+        self._remove_logs()
+
+    def _kill_tree(self) -> None:
+        process = self._process
+        descendants: list[psutil.Process] = []
+        if self._ps is not None:
+            try:
+                descendants = self._ps.children(recursive=True)
+            except psutil.Error:
+                descendants = []
+        if process is not None:
+            if os.name != "nt":
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                process.kill()
+            except OSError:
+                pass
+        for child in descendants:  # children that left the process group (setsid) die too
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+        if process is not None:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        psutil.wait_procs(descendants, timeout=2)
+
+    def _remove_logs(self) -> None:
+        try:
+            self._log_path.unlink(missing_ok=True)
+            self._log_dir.rmdir()
+        except OSError:
+            pass
+
+    # --- waiting, with every way an environment can end ------------------------------------------
+    def _wait_for(self, condition: object, seconds: float, phase: str,
+                  done: threading.Event | None = None) -> None:
+        """Wait until ``condition()`` holds, ending the environment the way Lambda would if it
+        exits, outgrows its memory, or outlives ``seconds``.
+
+        The checks only run when a poll interval passes without an answer, so a quick warm invoke pays
+        for none of them.
+        """
+        deadline = time.perf_counter() + seconds
+        limit = self.config.memory_size * memory.MIB
+        polls = 0
+        while not condition():
+            if done is not None:
+                done.wait(_POLL_S)
+            else:
+                time.sleep(_POLL_S / 4)
+            if condition():
+                return
+            polls += 1
+            returncode = self._process.poll()
+            if returncode is not None:
+                # The runtime may have posted an init error just before it exited.
+                if phase == "init" and self._api.init_error is not None:
+                    return
+                raise _Ended("Runtime.ExitError", _exit_words(returncode))
+            # The whole process tree counts, as in Lambda's cgroup; scanning for children is dearer,
+            # so the main process is checked every poll and its descendants every tenth.
+            used = memory.tree_rss_bytes(self._ps) if polls % 10 == 0 else memory.rss_bytes(self._ps)
+            self._peak_seen = max(self._peak_seen, used)
+            if used > limit:
+                self._oom = True
+                self._kill_tree()
+                raise _Ended("Runtime.OutOfMemory", _exit_words(-signal.SIGKILL))
+            if time.perf_counter() > deadline:
+                raise _Ended("Sandbox.Timedout", "", status="timeout")
+            self._trim_log_if_flooded()
+
+    def _trim_log_if_flooded(self) -> None:
+        try:
+            size = self._log_path.stat().st_size
+        except OSError:
+            return
+        if size - self._log_offset > 8 * MAX_LOG_BYTES_PER_INVOCATION:
+            # Keep the disk safe from a handler that prints without end: drop the middle, say so.
+            with open(self._log_path, "r+b") as fh:
+                fh.truncate(0)
+            self._dropped_log_bytes += size - self._log_offset
+            self._log_offset = 0
+
+    def _read_new_logs(self) -> str:
+        try:
+            with open(self._log_path, "rb") as fh:
+                fh.seek(self._log_offset)
+                data = fh.read()
+        except OSError:
+            return ""
+        self._log_offset += len(data)
+        note = ""
+        if self._dropped_log_bytes:
+            note = f"[lambdalab: {self._dropped_log_bytes} bytes of log output dropped]\n"
+            self._dropped_log_bytes = 0
+        if len(data) > MAX_LOG_BYTES_PER_INVOCATION:
+            dropped = len(data) - MAX_LOG_BYTES_PER_INVOCATION
+            data = data[:MAX_LOG_BYTES_PER_INVOCATION // 2] + data[-MAX_LOG_BYTES_PER_INVOCATION // 2:]
+            note += f"[lambdalab: {dropped} bytes of log output dropped]\n"
+        if self._log_offset > 8 * MAX_LOG_BYTES_PER_INVOCATION and self.state is not EnvironmentState.BUSY:
+            with open(self._log_path, "r+b") as fh:
+                fh.truncate(0)
+            self._log_offset = 0
+        # awslambdaric joins a multi-line log record with CR so CloudWatch keeps it as one event;
+        # a notebook shows lines, so turn those into newlines.
+        text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+        return note + text
+
+    # --- invocation ------------------------------------------------------------------------------
+    def invoke(self, event: bytes | str | object = None, *, request_id: str | None = None,
+               client_context: str | None = None) -> Invocation:
+        """Run one invocation; on a new environment, run the init phase first (a cold start)."""
+        with self._lock:
+            return self._invoke_locked(event, request_id or str(uuid.uuid4()), client_context)
+
+    def _invoke_locked(self, event: object, request_id: str, client_context: str | None) -> Invocation:
+        cfg = self.config
+        if isinstance(event, bytes):
+            payload = event
+        elif isinstance(event, str):
+            payload = event.encode()
+        else:
+            payload = json.dumps(event).encode()
+        self._oom = False
+        init_logs = ""
+        init_ms: float | None = None
+        if self.state is EnvironmentState.NEW:
+            self._start_locked()
+            if self.initialization_type == "on-demand":
+                init_ms = self.init_duration_ms
+            init_logs = self._init_start_line() + self._pending_init_logs
+            self._pending_init_logs = ""
+            if self._init_failure is not None:
+                return self._failed_init(request_id, init_logs)
+        elif self._pending_init_logs:  # a provisioned environment's init output goes with its first call
+            init_logs, self._pending_init_logs = self._pending_init_logs, ""
+        if self.state is not EnvironmentState.IDLE:
+            raise RuntimeError(f"environment {self.environment_id} is {self.state.value}, not idle")
+
+        self.state = EnvironmentState.BUSY
+        self.invocation_count += 1
+        deadline_epoch_ms = int((time.time() + cfg.timeout) * 1000)
+        pending = PendingInvocation(
+            request_id=request_id, event=payload, deadline_ms=deadline_epoch_ms,
+            invoked_function_arn=cfg.function_arn, client_context=client_context,
+            trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};"
+                     "Sampled=0;Lineage=1",
+        )
+        submitted = time.perf_counter()
+        self._api.submit(pending)
+        error: dict[str, object] | None = None
+        status: str | None = None
+        error_type: str | None = None
+        tail = ""
+        try:
+            self._wait_for(pending.done.is_set, cfg.timeout, phase="invoke", done=pending.done)
+        except _Ended as ended:
+            self._api.forget(request_id)
+            elapsed_ms = (time.perf_counter() - (pending.dispatched_at or submitted)) * 1000.0
+            if ended.status == "timeout":
+                duration_ms = cfg.timeout * 1000.0
+                message = f"Task timed out after {cfg.timeout:.2f} seconds"
+                error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
+                tail = f"{_utc_stamp()} {request_id} {message}\n"
+                status = "timeout"
+            else:
+                duration_ms = elapsed_ms
+                error = {"errorType": ended.error_type,
+                         "errorMessage": f"RequestId: {request_id} Error: {ended.detail}"}
+                tail = f"RequestId: {request_id} Error: {ended.detail}\n{ended.error_type}\n"
+                status, error_type = "error", ended.error_type
+            logs_body = self._read_new_logs()
+            max_used = cfg.memory_size if self._oom else self._peak_mb()
+            self._terminate()
+            report = self._report(request_id, duration_ms, init_ms, max_used, status, error_type)
+            return self._result(request_id, None, error, init_logs, logs_body + tail, report)
+
+        duration_ms = (pending.finished_at - pending.dispatched_at) * 1000.0
+        logs_body = self._read_new_logs()
+        max_used = self._peak_mb()
+        payload_out: object = None
+        if pending.outcome == "error":
+            try:
+                error = json.loads(pending.body)
+            except ValueError:
+                error = {"errorMessage": pending.body.decode(errors="replace"),
+                         "errorType": pending.error_type or "Runtime.Unknown"}
+        elif len(pending.body) > MAX_PAYLOAD_BYTES:
+            error = {"errorMessage": f"Response payload size ({len(pending.body)} bytes) exceeded maximum "
+                                     f"allowed payload size ({MAX_PAYLOAD_BYTES} bytes).",
+                     "errorType": "Function.ResponseSizeTooLarge"}
+        else:
+            payload_out = self._decode(pending.body)
+        self.state = EnvironmentState.IDLE
+        self.last_used_at = time.monotonic()
+        report = self._report(request_id, duration_ms, init_ms, max_used, None, None)
+        return self._result(request_id, payload_out, error, init_logs, logs_body, report, pending.body)
+
+    @staticmethod
+    def _decode(body: bytes) -> object:
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+
+    def _init_start_line(self) -> str:
+        version = runtime_identifier().replace("python", "python:")
+        return (f"INIT_START Runtime Version: {version}.lambdalab\t"
+                f"Runtime Version ARN: arn:aws:lambda:{self.config.region}::runtime:lambdalab-{self.runtime_client.value}\n")
+
+    def _failed_init(self, request_id: str, init_logs: str) -> Invocation:
+        ended = self._init_failure
+        cfg = self.config
+        if hasattr(ended, "document"):
+            error = dict(ended.document)
+            error_type = error.get("errorType")
+        elif ended.status == "timeout":
+            message = f"Task timed out after {INIT_TIMEOUT_S:.2f} seconds"
+            error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
+            error_type = "Sandbox.Timedout"
+        else:
+            error = {"errorType": ended.error_type, "errorMessage": f"RequestId: {request_id} Error: {ended.detail}"}
+            error_type = ended.error_type
+        status = "timeout" if ended.status == "timeout" else "error"
+        init_report = (f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: init\t"
+                       f"Status: {status}" + (f"\tError Type: {error_type}" if status == "error" else "") + "\n")
+        report = Report(request_id=request_id, duration_ms=self._elapsed_init_ms(),
+                        billed_duration_ms=math.ceil(self._elapsed_init_ms()), memory_size_mb=cfg.memory_size,
+                        max_memory_used_mb=cfg.memory_size if ended.error_type == "Runtime.OutOfMemory"
+                        else min(self._peak_mb(), cfg.memory_size),
+                        init_duration_ms=None, status=status, error_type=error_type if status == "error" else None)
+        return self._result(request_id, None, error, init_logs + init_report, "", report)
+
+    def _elapsed_init_ms(self) -> float:
+        return self.init_duration_ms or 0.0
+
+    def _peak_mb(self) -> int:
+        """The high-water mark so far; remembered, because a dead process can no longer be asked."""
+        if self._ps is not None:
+            self._peak_seen = max(self._peak_seen, memory.peak_bytes(self._ps))
+        return math.ceil(self._peak_seen / memory.MIB)
+
+    def _report(self, request_id: str, duration_ms: float, init_ms: float | None, max_used_mb: int,
+                status: str | None, error_type: str | None) -> Report:
+        billed = math.ceil(duration_ms + (init_ms or 0.0))
+        return Report(request_id=request_id, duration_ms=duration_ms, billed_duration_ms=max(billed, 1),
+                      memory_size_mb=self.config.memory_size,
+                      max_memory_used_mb=min(max_used_mb, self.config.memory_size),
+                      init_duration_ms=init_ms, status=status, error_type=error_type)
+
+    def _result(self, request_id: str, payload: object, error: dict[str, object] | None, init_logs: str,
+                body_logs: str, report: Report, raw: bytes = b"") -> Invocation:
+        version = self.config.version
+        if body_logs and not body_logs.endswith("\n"):
+            body_logs += "\n"
+        logs = (f"{init_logs}START RequestId: {request_id} Version: {version}\n{body_logs}"
+                f"END RequestId: {request_id}\n{report.line()}\n")
+        return Invocation(request_id=request_id, function_name=self.config.function_name, payload=payload,
+                          error=error, logs=logs, report=report, raw_payload=raw,
+                          environment_id=self.environment_id, log_stream_name=self.log_stream_name)

@@ -1,0 +1,238 @@
+"""The local AWS sandbox: moto's server on 127.0.0.1, and a process that can only talk to it.
+
+One call (:func:`sandbox`) starts it, or returns the one already running. Before it returns, the
+process's environment points every AWS SDK at the sandbox — endpoint, fake credentials, region — so a
+plain ``boto3.client("s3")`` made afterwards just works, and the same variables are handed to every
+execution environment. Real credentials, profiles and per-service endpoints that sit in the environment
+are set aside, and a guard in botocore's HTTP layer refuses any request to an address that is not
+loopback, so no client this process makes — even one created before the sandbox started — can reach
+real AWS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+
+FAKE_ACCESS_KEY_ID = "testing"
+FAKE_SECRET_ACCESS_KEY = "testing"
+FAKE_SESSION_TOKEN = "testing"
+
+# Variables that would let an SDK find real credentials or a non-local endpoint.
+_SET_ASIDE = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_CA_BUNDLE",
+)
+
+
+class NotLoopbackError(ValueError):
+    """Raised when something would point an AWS client away from this machine."""
+
+
+def ensure_loopback(host: str, what: str = "the sandbox") -> None:
+    """Refuse, with the reason and the fix, any host that is not a loopback address."""
+    name = host.strip("[]")
+    if name == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise NotLoopbackError(
+        f"lambdalab refused to point {what} at {host!r}: only loopback addresses (127.0.0.1, ::1, "
+        "localhost) are allowed, so nothing in this course can reach real AWS or another machine. "
+        "Start the sandbox without a host, or with host='127.0.0.1'."
+    )
+
+
+def _install_guard() -> None:
+    """Make botocore refuse to send any request to a non-loopback host, whatever client sends it."""
+    from botocore import httpsession
+
+    send = httpsession.URLLib3Session.send
+    if getattr(send, "_lambdalab_guard", False):
+        return
+
+    def guarded_send(self: httpsession.URLLib3Session, request: object) -> object:
+        host = urllib.parse.urlsplit(request.url).hostname or ""
+        ensure_loopback(host, what=f"an AWS request ({request.method} {request.url})")
+        return send(self, request)
+
+    guarded_send._lambdalab_guard = True  # type: ignore[attr-defined]
+    httpsession.URLLib3Session.send = guarded_send  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """Where the sandbox listens and what it pretends to be."""
+
+    host: str
+    port: int
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT_ID
+
+    @property
+    def endpoint_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+class Sandbox:
+    """A running moto server and the environment that points SDKs at it."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> None:
+        ensure_loopback(host)
+        from moto.server import ThreadedMotoServer
+
+        # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._server.start()
+        bound_host, bound_port = self._server.get_host_and_port()
+        self.info = SandboxInfo(host=host if bound_host in ("0.0.0.0", "::") else bound_host,
+                                port=bound_port, region=region)
+        self._config_dir = Path(tempfile.mkdtemp(prefix="lambdalab-aws-"))
+        self._reset_hooks: list[object] = []
+        self.started_at = time.time()
+        self.apply_environment()
+        _install_guard()
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.info.endpoint_url
+
+    @property
+    def region(self) -> str:
+        return self.info.region
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The variables that point an SDK or the AWS CLI at the sandbox (also given to every function)."""
+        no_proxy = ",".join(filter(None, ["127.0.0.1", "localhost", "::1", os.environ.get("NO_PROXY", "")]))
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+            "AWS_SESSION_TOKEN": FAKE_SESSION_TOKEN,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_CONFIG_FILE": str(self._config_dir / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self._config_dir / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": no_proxy,
+            "no_proxy": no_proxy,
+        }
+
+    def apply_environment(self) -> None:
+        """Point this process's SDKs at the sandbox, setting aside anything that points elsewhere."""
+        for key in list(os.environ):
+            if key in _SET_ASIDE or (key.startswith("AWS_ENDPOINT_URL_")):
+                os.environ.pop(key, None)
+        os.environ.update(self.environment)
+        # boto3's default session caches credentials and region from before; start it afresh.
+        if "boto3" in sys.modules:
+            sys.modules["boto3"].DEFAULT_SESSION = None
+
+    def client(self, service: str, **kwargs: object) -> object:
+        """A boto3 client for the sandbox, with the endpoint and fake credentials given explicitly."""
+        import boto3
+
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        kwargs.setdefault("region_name", self.region)
+        kwargs.setdefault("aws_access_key_id", FAKE_ACCESS_KEY_ID)
+        kwargs.setdefault("aws_secret_access_key", FAKE_SECRET_ACCESS_KEY)
+        kwargs.setdefault("aws_session_token", FAKE_SESSION_TOKEN)
+        ensure_loopback(urllib.parse.urlsplit(str(kwargs["endpoint_url"])).hostname or "", "a boto3 client")
+        return boto3.session.Session().client(service, **kwargs)
+
+    def on_reset(self, hook: object) -> None:
+        """Run ``hook()`` whenever the sandbox is reset (the functions registry uses this)."""
+        self._reset_hooks.append(hook)
+
+    def reset(self) -> None:
+        """Forget every bucket, queue, table, log group and function: a clean slate between exercises."""
+        for hook in list(self._reset_hooks):
+            hook()
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+            response.read()
+
+    def stop(self) -> None:
+        for hook in list(self._reset_hooks):
+            hook()
+        self._server.stop()
+
+    def exports(self, shell: str = "sh") -> str:
+        """The ``export`` lines a terminal needs for boto3 and the AWS CLI to use this sandbox."""
+        env = {k: v for k, v in self.environment.items() if k != "no_proxy"}
+        if shell == "powershell":
+            return "\n".join(f'$env:{k} = "{v}"' for k, v in env.items())
+        return "\n".join(f"export {k}={v}" for k, v in env.items())
+
+    def __repr__(self) -> str:
+        return f"<lambdalab sandbox at {self.endpoint_url}, region {self.region}>"
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+_current: Sandbox | None = None
+_lock = threading.Lock()
+
+
+def sandbox(*, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> Sandbox:
+    """Start the local AWS sandbox, or return the one this process already runs."""
+    global _current
+    ensure_loopback(host)
+    with _lock:
+        if _current is None:
+            _current = Sandbox(host=host, port=port, region=region)
+        else:
+            _current.apply_environment()
+        return _current
+
+
+def current() -> Sandbox | None:
+    """The running sandbox, if any (without starting one)."""
+    return _current
+
+
+@contextmanager
+def running(**kwargs: object) -> Iterator[Sandbox]:
+    """The sandbox, reset on the way out: for scripts and tests."""
+    box = sandbox(**kwargs)
+    try:
+        yield box
+    finally:
+        box.reset()
+
+
+def serve_forever(port: int | None = None, host: str = "127.0.0.1") -> None:
+    """Run the sandbox in the foreground of a terminal, printing the variables to point clients at it."""
+    box = sandbox(host=host, port=port or 0)
+    print(f"lambdalab sandbox listening on {box.endpoint_url}  (Ctrl-C to stop)")
+    print("\nIn another terminal, point boto3 and the AWS CLI at it:\n")
+    print(box.exports())
+    print(flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping the sandbox")
+        box.stop()
