@@ -13,6 +13,7 @@ Two traps (FACTS.md): awslambdaric hangs if ``/next`` has no ``Content-Type``, a
 
 from __future__ import annotations
 
+import http.client
 import json
 import queue
 import re
@@ -23,6 +24,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 API_PREFIX = "/2018-06-01/runtime"
+# awslambdaric sends an error's X-Ray cause as a header, which for a deep RecursionError outgrows the
+# 64 KiB header line http.server accepts; Lambda's own Runtime API takes it, so ours must too.
+http.client._MAXLINE = max(http.client._MAXLINE, 4 * 1024 * 1024)  # type: ignore[attr-defined]
 _NEXT = re.compile(rf"^{API_PREFIX}/invocation/next$")
 _RESPONSE = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/response$")
 _ERROR = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/error$")

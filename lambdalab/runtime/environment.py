@@ -32,7 +32,7 @@ import psutil
 
 from lambdalab.runtime import memory
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer
-from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_PAYLOAD_BYTES, FunctionConfig, runtime_identifier
+from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
 from lambdalab.runtime.results import Invocation, Report
 
 CLIENT_SCRIPT = Path(__file__).with_name("client.py")
@@ -439,9 +439,9 @@ class ExecutionEnvironment:
             except ValueError:
                 error = {"errorMessage": pending.body.decode(errors="replace"),
                          "errorType": pending.error_type or "Runtime.Unknown"}
-        elif len(pending.body) > MAX_PAYLOAD_BYTES:
-            error = {"errorMessage": f"Response payload size ({len(pending.body)} bytes) exceeded maximum "
-                                     f"allowed payload size ({MAX_PAYLOAD_BYTES} bytes).",
+        elif len(pending.body) > MAX_RESPONSE_BYTES:
+            error = {"errorMessage": "Response payload size exceeded maximum allowed payload size "
+                                     f"({MAX_RESPONSE_BYTES} bytes).",
                      "errorType": "Function.ResponseSizeTooLarge"}
         else:
             payload_out = self._decode(pending.body)
