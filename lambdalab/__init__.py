@@ -11,16 +11,19 @@ The one import a notebook needs::
 from lambdalab.functions import Function, deploy, flush_logs, get_function, list_functions
 from lambdalab.runtime.results import Invocation, Report
 from lambdalab.sandbox import Sandbox, sandbox
+from lambdalab.service.replay import ReplayedRequest, replay
 
 __all__ = [
     "Function",
     "Invocation",
+    "ReplayedRequest",
     "Report",
     "Sandbox",
     "deploy",
     "flush_logs",
     "get_function",
     "list_functions",
+    "replay",
     "sandbox",
 ]
 __version__ = "0.1.0"
