@@ -58,7 +58,7 @@ def _same_figure(got: object, want: object) -> bool:
 def read_report(answer: Path) -> CheckResult:
     rng = random.Random()
     reports = _real_report_lines(rng)
-    fn = deploy_with_probe(answer, REPORT_FILE, FUNCTION_PROBE, function="parse_report")
+    fn = deploy_with_probe(answer, REPORT_FILE, FUNCTION_PROBE, function="parse_report", timeout=5)
     try:
         result = fn.invoke({"calls": [{"line": r.line()} for r in reports]})
     finally:
