@@ -1,73 +1,73 @@
 """The notebook's way to deploy and invoke a function: ``lambdalab.deploy(...)`` and ``fn.invoke(...)``.
 
-Deploying copies the code into a private folder, as uploading a zip does on AWS: editing the source
-afterwards changes nothing until you deploy again. Every function runs against the local sandbox (which
-``deploy`` starts if needed), so a handler's own ``boto3`` calls can never reach real AWS.
+A deployed function is a real Lambda function of the sandbox: created through the Lambda API (so
+``boto3.client("lambda")`` and ``aws lambda`` see it too), its code zipped as for AWS — editing the source
+afterwards changes nothing until you deploy again — and every invocation, from here or from boto3, runs on
+the same execution environments under the same concurrency limits. ``fn.invoke`` skips only the HTTP
+round trip.
 """
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures
-import shutil
-import tempfile
-import textwrap
+import json
 import threading
-import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from pathlib import Path
 
-from lambdalab.runtime.config import FunctionConfig, InvalidParameterValueException
-from lambdalab.runtime.environment import ExecutionEnvironment, RuntimeClient
+from lambdalab.runtime.config import FunctionConfig, InvalidParameterValueException, runtime_identifier
+from lambdalab.runtime.environment import RuntimeClient
 from lambdalab.runtime.results import Invocation
 from lambdalab.sandbox import Sandbox, sandbox
-from lambdalab.service.logs import CloudWatchLogsShipper
-from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentPool, EnvironmentSnapshot
+from lambdalab.service import packages
+from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentSnapshot
 
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/lambdalab-execution-role"
 _KEPT_LOG_LINES = 5_000
 
 
 class Function:
-    """A deployed function: its configuration, its execution environments, and its recent logs."""
+    """A deployed function: invoke it, read its logs and environments, change it, delete it."""
 
-    def __init__(self, config: FunctionConfig, *, keep_alive: float, runtime_client: RuntimeClient | str | None,
-                 box: Sandbox, package_dir: Path) -> None:
-        self.config = config
-        self.runtime_client = RuntimeClient(runtime_client) if runtime_client else RuntimeClient.default()
+    def __init__(self, name: str, box: Sandbox) -> None:
+        self.name = name
         self._box = box
-        self._package_dir = package_dir
         self._log_lines: deque[str] = deque(maxlen=_KEPT_LOG_LINES)
-        self._lock = threading.Lock()
-        self.pool = EnvironmentPool(self._new_environment, keep_alive=keep_alive)
 
     @property
-    def name(self) -> str:
-        return self.config.function_name
+    def _service(self):  # noqa: ANN202 - the sandbox's LambdaService
+        return self._box.lambda_service
+
+    @property
+    def config(self) -> FunctionConfig:
+        """The configuration of ``$LATEST`` as the execution environments see it."""
+        return self._service._config(self._service.resolve(self.name))[1]
 
     @property
     def keep_alive(self) -> float:
-        return self.pool.keep_alive
+        return self._service.keep_alive.get(self.name, self._service.default_keep_alive)
 
-    def _new_environment(self, initialization_type: str = "on-demand") -> ExecutionEnvironment:
-        return ExecutionEnvironment(self.config, runtime_client=self.runtime_client,
-                                    extra_environment=self._box.environment,
-                                    initialization_type=initialization_type)
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self._box.region}:123456789012:function:{self.name}"
 
-    def invoke(self, event: object = None, *, client_context: str | None = None) -> Invocation:
-        """Invoke synchronously (``RequestResponse``): run on a warm environment if one is idle, else cold.
+    def invoke(self, event: object = None, *, qualifier: str | None = None,
+               client_context: str | None = None) -> Invocation:
+        """Invoke synchronously (``RequestResponse``): on a warm environment if one is idle, else cold.
 
         ``event`` is any JSON-serialisable value (or a JSON string / bytes). The result carries the
-        payload or AWS's error document, the invocation's log lines and its REPORT figures.
+        payload or AWS's error document, the invocation's log lines and its REPORT figures. Raises
+        ``lambdalab.TooManyRequests`` (with ``.reason``) when Lambda would throttle the call.
         """
-        env = self.pool.acquire()
-        try:
-            invocation = env.invoke(event, request_id=str(uuid.uuid4()), client_context=client_context)
-        finally:
-            self.pool.release(env)
+        if isinstance(event, bytes):
+            payload = event
+        elif isinstance(event, str):
+            payload = event.encode()
+        else:
+            payload = json.dumps(event).encode()
+        invocation = self._service.invoke(self.name, payload, qualifier=qualifier, client_context=client_context)
         self._log_lines.extend(invocation.logs.splitlines())
-        _shipper(self._box).ship(self.config.log_group_name, invocation)
         return invocation
 
     def invoke_many(self, events: Iterable[object], *, concurrency: int = 4) -> list[Invocation]:
@@ -79,155 +79,154 @@ class Function:
     @property
     def environments(self) -> list[EnvironmentSnapshot]:
         """The live execution environments, as data (id, state, invocations served, idle time)."""
-        return self.pool.snapshot()
+        return self._service.environments(self.name)
 
     def logs(self, last: int | None = None) -> str:
-        """This function's recent log lines (START / output / END / REPORT), newest last."""
+        """The log lines of this function's invocations made through this object, newest last."""
         lines = list(self._log_lines)
         return "\n".join(lines[-last:] if last else lines)
 
     def update(self, *, memory: int | None = None, timeout: float | None = None,
                environment: Mapping[str, str] | None = None, handler: str | None = None,
                keep_alive: float | None = None) -> Function:
-        """Change the configuration. As on AWS, the environments running the old one are retired, so
-        the next invoke is a cold start."""
+        """Change the configuration (``UpdateFunctionConfiguration``). As on AWS, environments running the
+        old configuration are retired, so the next invoke is a cold start."""
         changes: dict[str, object] = {}
         if memory is not None:
-            changes["memory_size"] = memory
+            changes["MemorySize"] = memory
         if timeout is not None:
-            changes["timeout"] = timeout
+            changes["Timeout"] = timeout
         if environment is not None:
-            changes["environment"] = dict(environment)
+            changes["Environment"] = {"Variables": dict(environment)}
         if handler is not None:
-            changes["handler"] = handler
-        new_config = replace(self.config, **changes)
-        old_pool = self.pool
-        self.config = new_config
-        self.pool = EnvironmentPool(self._new_environment,
-                                    keep_alive=keep_alive if keep_alive is not None else old_pool.keep_alive)
-        old_pool.close()
+            changes["Handler"] = handler
+        current = self.config
+        _validate(self.name, changes.get("Handler", current.handler), changes.get("MemorySize", current.memory_size),
+                  changes.get("Timeout", current.timeout), (changes.get("Environment") or {}).get(
+                      "Variables", dict(current.environment)))
+        if changes:
+            self._box.client("lambda").update_function_configuration(FunctionName=self.name, **changes)
+        if keep_alive is not None:
+            self._service.keep_alive[self.name] = float(keep_alive)
+            self._service.shutdown_function(self.name)
         return self
 
     def shutdown(self) -> None:
         """End every environment of this function (its next invoke is cold)."""
-        old_pool = self.pool
-        self.pool = EnvironmentPool(self._new_environment, keep_alive=old_pool.keep_alive)
-        old_pool.close()
+        self._service.shutdown_function(self.name)
 
     def delete(self) -> None:
-        """End every environment and forget the function."""
-        self.pool.close()
-        with _registry_lock:
-            if _registry.get(self.name) is self:
-                del _registry[self.name]
-        shutil.rmtree(self._package_dir, ignore_errors=True)
+        """End every environment and delete the function."""
+        self._service.shutdown_function(self.name)
+        try:
+            self._box.client("lambda").delete_function(FunctionName=self.name)
+        except Exception:  # noqa: BLE001 - already gone (a sandbox reset) is fine
+            pass
 
     def __repr__(self) -> str:
-        c = self.config
+        try:
+            c = self.config
+        except LookupError:
+            return f"<Function {self.name} (deleted)>"
         return (f"<Function {c.function_name} handler={c.handler} memory={c.memory_size} MB "
-                f"timeout={c.timeout:g} s environments={self.pool.size}>")
+                f"timeout={c.timeout:g} s environments={len(self.environments)}>")
 
 
-_registry: dict[str, Function] = {}
-_registry_lock = threading.Lock()
-_shippers: dict[int, CloudWatchLogsShipper] = {}
+def _validate(name: str, handler: str, memory: int, timeout: float, environment: Mapping[str, str]) -> None:
+    """Check a configuration with AWS's words before anything is created (FunctionConfig knows them)."""
+    FunctionConfig(function_name=name, code_dir=Path("."), handler=handler, memory_size=memory, timeout=timeout,
+                   environment=dict(environment))
 
 
-def _shipper(box: Sandbox) -> CloudWatchLogsShipper:
-    key = id(box)
-    if key not in _shippers:
-        _shippers[key] = CloudWatchLogsShipper(lambda: box.client("logs"))
-        box.on_reset(_shippers[key].forget)
-    return _shippers[key]
+def _package(code: str | None, files: Mapping[str, str | bytes] | None, path: str | Path | None,
+             handler: str) -> bytes:
+    """The deployment package (a zip) from exactly one source of code."""
+    import textwrap
 
-
-def flush_logs(timeout: float = 10.0) -> bool:
-    """Wait until every log line so far has reached the sandbox's CloudWatch Logs."""
-    return all(s.flush(timeout) for s in list(_shippers.values()))
-
-
-def _delete_all() -> None:
-    with _registry_lock:
-        functions = list(_registry.values())
-    for fn in functions:
-        fn.delete()
-
-
-atexit.register(_delete_all)  # no execution environment outlives the kernel that started it
-
-
-def _package(name: str, code: str | None, files: Mapping[str, str | bytes] | None, path: str | Path | None,
-             handler: str) -> Path:
-    """Copy the function's code into a fresh folder (the unpacked 'deployment package')."""
-    given = [x is not None for x in (code, files, path)]
-    if sum(given) != 1:
+    if sum(x is not None for x in (code, files, path)) != 1:
         raise InvalidParameterValueException(
             "deploy() needs exactly one source of code: code='...' (a handler module's source), "
             "files={'app.py': '...'} or path='folder/'."
         )
-    target = Path(tempfile.mkdtemp(prefix=f"lambdalab-{name}-"))
     if path is not None:
         source = Path(path)
         if not source.is_dir():
-            shutil.rmtree(target, ignore_errors=True)
             raise InvalidParameterValueException(
                 f"Code folder {str(source)!r} does not exist (looked for it from the current directory "
                 f"{Path.cwd().name!r}). Pass the folder that holds your handler module.")
-        shutil.copytree(source, target, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    else:
-        if code is not None:
-            module = handler.rsplit(".", 1)[0] if "." in handler else "app"
-            files = {module.replace(".", "/") + ".py": textwrap.dedent(code)}
-        for relative, content in (files or {}).items():
-            destination = target / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                destination.write_bytes(content)
-            else:
-                destination.write_text(content)
-    return target
+        return packages.zip_folder(source)
+    if code is not None:
+        module = handler.rsplit(".", 1)[0] if "." in handler else "app"
+        files = {module.replace(".", "/") + ".py": textwrap.dedent(code)}
+    return packages.zip_files(dict(files or {}))
+
+
+_lock = threading.Lock()
 
 
 def deploy(name: str, code: str | None = None, *, path: str | Path | None = None,
            files: Mapping[str, str | bytes] | None = None, handler: str = "app.handler", memory: int = 128,
            timeout: float = 3, environment: Mapping[str, str] | None = None,
-           keep_alive: float = DEFAULT_KEEP_ALIVE_S, runtime_client: RuntimeClient | str | None = None) -> Function:
+           keep_alive: float = DEFAULT_KEEP_ALIVE_S, layers: Iterable[str] = (),
+           runtime_client: RuntimeClient | str | None = None) -> Function:
     """Deploy a function to the local Lambda and return it, replacing any function of the same name.
 
     Give the code one way: ``code`` (the source of the handler's module), ``files`` (name → source) or
     ``path`` (a folder, like the one you would zip for AWS). ``memory`` is in MB (128–10,240), ``timeout``
-    in seconds (up to 900), ``keep_alive`` how long an idle environment stays warm, in seconds.
+    in seconds (up to 900), ``keep_alive`` how long an idle environment stays warm, in seconds; ``layers``
+    are layer version ARNs.
     """
     box = sandbox()
-    package_dir = _package(name, code, files, path, handler)
+    environment = dict(environment or {})
+    _validate(name, handler, memory, timeout, environment)
+    zip_bytes = _package(code, files, path, handler)
+    client = box.client("lambda")
+    service = box.lambda_service
+    with _lock:
+        service.shutdown_function(name)
+        try:
+            client.delete_function(FunctionName=name)
+        except client.exceptions.ResourceNotFoundException:
+            pass
+        service.keep_alive[name] = float(keep_alive)
+        if runtime_client is not None:
+            service.runtime_clients[name] = RuntimeClient(runtime_client)
+        else:
+            service.runtime_clients.pop(name, None)
+        _ensure_execution_role(box)
+        client.create_function(FunctionName=name, Runtime=runtime_identifier(), Role=EXECUTION_ROLE,
+                               Handler=handler, Code={"ZipFile": zip_bytes}, MemorySize=memory,
+                               Timeout=int(timeout), Environment={"Variables": environment},
+                               Layers=list(layers))
+    return Function(name, box)
+
+
+_TRUST_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def _ensure_execution_role(box: Sandbox) -> None:
+    """Every Lambda function needs an execution role; the notebook API makes one the first time."""
+    iam = box.client("iam")
     try:
-        config = FunctionConfig(function_name=name, code_dir=package_dir, handler=handler, memory_size=memory,
-                                timeout=timeout, environment=dict(environment or {}), region=box.region)
-    except Exception:
-        shutil.rmtree(package_dir, ignore_errors=True)
-        raise
-    fn = Function(config, keep_alive=keep_alive, runtime_client=runtime_client, box=box, package_dir=package_dir)
-    with _registry_lock:
-        previous = _registry.get(name)
-        _registry[name] = fn
-        if not getattr(box, "_lambdalab_functions_hooked", False):
-            box.on_reset(_delete_all)
-            box._lambdalab_functions_hooked = True  # type: ignore[attr-defined]
-    if previous is not None:
-        previous.delete()
-    return fn
+        iam.get_role(RoleName=EXECUTION_ROLE.rsplit("/", 1)[1])
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_role(RoleName=EXECUTION_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=_TRUST_POLICY,
+                        Description="Execution role for functions deployed with lambdalab.deploy")
 
 
 def get_function(name: str) -> Function:
     """The deployed function of that name, or AWS's ResourceNotFoundException wording."""
-    with _registry_lock:
-        if name in _registry:
-            return _registry[name]
-    raise LookupError(f"Function not found: arn:aws:lambda:{sandbox().region}:123456789012:function:{name} "
-                      "(ResourceNotFoundException). Deploy it first with lambdalab.deploy(...).")
+    box = sandbox()
+    box.lambda_service.resolve(name)
+    return Function(name, box)
 
 
 def list_functions() -> list[Function]:
-    with _registry_lock:
-        return list(_registry.values())
+    box = sandbox()
+    return [Function(fn.function_name, box) for fn in box.lambda_service.backend.list_functions()]
+
+
+def flush_logs(timeout: float = 10.0) -> bool:
+    """Wait until every log line and metric so far has reached the sandbox's CloudWatch."""
+    return sandbox().lambda_service.flush(timeout)

@@ -11,6 +11,7 @@ real AWS.
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import logging
 import os
@@ -98,20 +99,41 @@ class Sandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> None:
         ensure_loopback(host)
-        from moto.server import ThreadedMotoServer
+        from lambdalab.service import moto_hook
+        from lambdalab.service.lambda_service import LambdaService
 
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self._server.start()
-        bound_host, bound_port = self._server.get_host_and_port()
-        self.info = SandboxInfo(host=host if bound_host in ("0.0.0.0", "::") else bound_host,
-                                port=bound_port, region=region)
         self._config_dir = Path(tempfile.mkdtemp(prefix="lambdalab-aws-"))
         self._reset_hooks: list[object] = []
+        self.lambda_service = LambdaService(environment=lambda: self.environment, client_factory=self.client,
+                                            account_id=DEFAULT_ACCOUNT_ID, region=region)
+        moto_hook.install(self.lambda_service)
+        # No execution environment outlives the kernel that started it.
+        atexit.register(self.lambda_service.reset, force=True)
+        self._server = _MotoServer(host, port, self.lambda_service)
+        bound_host, bound_port = self._server.address
+        self.info = SandboxInfo(host=host if bound_host in ("0.0.0.0", "::") else bound_host,
+                                port=bound_port, region=region)
         self.started_at = time.time()
         self.apply_environment()
         _install_guard()
+
+    def configure_lambda(self, *, concurrent_executions: int | None = None, scaling_rate: int | None = None,
+                         scaling_period_s: float | None = None) -> None:
+        """Change the account's Lambda limits (AWS: a Service Quotas request; here: one call).
+
+        ``concurrent_executions`` is the account concurrency (1,000 on a new AWS account);
+        ``scaling_rate`` new environments per function every ``scaling_period_s`` seconds (1,000 per 10 s
+        since Nov 2023). Small numbers make throttling visible on a laptop.
+        """
+        from lambdalab.service.concurrency import AccountSettings
+
+        current = self.lambda_service.governor.settings
+        self.lambda_service.configure(AccountSettings(
+            concurrent_executions=concurrent_executions or current.concurrent_executions,
+            scaling_rate=scaling_rate or current.scaling_rate,
+            scaling_period_s=scaling_period_s or current.scaling_period_s))
 
     @property
     def endpoint_url(self) -> str:
@@ -166,9 +188,18 @@ class Sandbox:
         self._reset_hooks.append(hook)
 
     def reset(self) -> None:
-        """Forget every bucket, queue, table, log group and function: a clean slate between exercises."""
+        """Forget every bucket, queue, table, log group and function: a clean slate between exercises.
+
+        Account settings go back to AWS's defaults too.
+        """
+        from lambdalab.service.async_invoke import invoker
+        from lambdalab.service.concurrency import AccountSettings
+
         for hook in list(self._reset_hooks):
             hook()
+        invoker(self.lambda_service).clear()
+        self.lambda_service.reset()
+        self.lambda_service.configure(AccountSettings())
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
             response.read()
@@ -176,6 +207,7 @@ class Sandbox:
     def stop(self) -> None:
         for hook in list(self._reset_hooks):
             hook()
+        self.lambda_service.reset(force=True)
         self._server.stop()
 
     def exports(self, shell: str = "sh") -> str:
@@ -190,6 +222,35 @@ class Sandbox:
 
     def _repr_pretty_(self, printer: object, cycle: bool) -> None:
         printer.text(repr(self))
+
+
+class _MotoServer:
+    """moto's server, as ``ThreadedMotoServer`` runs it, with lambdalab's Lambda gateway in front."""
+
+    def __init__(self, host: str, port: int, service: object) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from lambdalab.service.gateway import LambdaGateway
+
+        app = LambdaGateway(DomainDispatcherApplication(create_backend_app), service)
+        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="lambdalab-sandbox",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
 
 
 _current: Sandbox | None = None

@@ -87,9 +87,14 @@ class FunctionConfig:
         if self.memory_size > MAX_MEMORY_MB:
             raise validation_error(self.memory_size, "memorySize",
                                    f"Member must have value less than or equal to {MAX_MEMORY_MB}")
-        if not 0 < self.timeout <= MAX_TIMEOUT_S:
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float) or (
+                not float(self.timeout).is_integer()):
+            raise validation_error(self.timeout, "timeout", "Member must be a whole number of seconds")
+        if self.timeout < 1:
+            raise validation_error(self.timeout, "timeout", "Member must have value greater than or equal to 1")
+        if self.timeout > MAX_TIMEOUT_S:
             raise validation_error(self.timeout, "timeout",
-                                   f"Member must have value between 1 and {MAX_TIMEOUT_S}")
+                                   f"Member must have value less than or equal to {MAX_TIMEOUT_S}")
         reserved = sorted(set(self.environment) & RESERVED_VARIABLES)
         if reserved:
             raise InvalidParameterValueException(

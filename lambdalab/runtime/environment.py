@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import psutil
@@ -49,7 +49,7 @@ _SIGNAL_WORDS = {
 }
 
 
-class RuntimeClient(str, Enum):
+class RuntimeClient(StrEnum):
     """Which runtime interface client runs inside the environment."""
 
     AWSLAMBDARIC = "awslambdaric"
@@ -61,7 +61,7 @@ class RuntimeClient(str, Enum):
         return cls.AWSLAMBDARIC if importlib.util.find_spec("awslambdaric") else cls.BUILTIN
 
 
-class EnvironmentState(str, Enum):
+class EnvironmentState(StrEnum):
     NEW = "new"
     INITIALIZING = "initializing"
     IDLE = "idle"
@@ -117,6 +117,7 @@ class ExecutionEnvironment:
         self.created_at = time.monotonic()
         self.last_used_at = self.created_at
         self.init_duration_ms: float | None = None
+        self.shutdown_after_use = False  # set by a pool that no longer wants it back
         self._init_billed = False  # the first invoke after an on-demand init reports and bills it
         self._pending_init_logs = ""
         self._api: RuntimeAPIServer | None = None
@@ -238,6 +239,11 @@ class ExecutionEnvironment:
         """End the environment and everything it started. Safe to call more than once."""
         with self._lock:
             self._terminate()
+
+    def kill(self) -> None:
+        """End the process tree now, even mid-invocation (the waiting caller sees Runtime.ExitError)."""
+        if self._process is not None:
+            self._kill_tree()
 
     def _terminate(self) -> None:
         self.state = EnvironmentState.DEAD
@@ -459,8 +465,8 @@ class ExecutionEnvironment:
 
     def _init_start_line(self) -> str:
         version = runtime_identifier().replace("python", "python:")
-        return (f"INIT_START Runtime Version: {version}.lambdalab\t"
-                f"Runtime Version ARN: arn:aws:lambda:{self.config.region}::runtime:lambdalab-{self.runtime_client.value}\n")
+        arn = f"arn:aws:lambda:{self.config.region}::runtime:lambdalab-{self.runtime_client.value}"
+        return f"INIT_START Runtime Version: {version}.lambdalab\tRuntime Version ARN: {arn}\n"
 
     def _failed_init(self, request_id: str, init_logs: str) -> Invocation:
         ended = self._init_failure

@@ -56,26 +56,44 @@ class EnvironmentPool:
         _REAPER.register(self)
 
     # --- acquire / release ---------------------------------------------------------------------
-    def acquire(self) -> ExecutionEnvironment:
-        """An idle environment by the routing policy, or a new one (whose first invoke is cold)."""
+    def acquire(self, admit: Callable[[bool], None] | None = None) -> tuple[ExecutionEnvironment, bool]:
+        """An environment for one request, and whether it is a provisioned one.
+
+        Idle provisioned environments come first (they exist to take traffic); then an idle on-demand
+        one by the routing policy; else a new one, whose first invoke is cold. ``admit(new_environment)``
+        is asked before an on-demand environment is used and may raise to throttle the request, in which
+        case nothing changes.
+        """
         with self._lock:
             if self._closed:
                 raise RuntimeError("this function has been deleted")
             self._expire_locked(time.monotonic())
-            if self._idle:
-                env = self._idle.pop() if self.routing == "newest" else self._idle.pop(0)
+            provisioned = [e for e in self._idle if e in self._provisioned]
+            if provisioned:
+                env = provisioned[-1]
+                self._idle.remove(env)
+                self._busy.add(env)
+                return env, True
+            on_demand = [e for e in self._idle if e not in self._provisioned]
+            env = None
+            if on_demand:
+                env = on_demand[-1] if self.routing == "newest" else on_demand[0]
+            if admit is not None:
+                admit(env is None)
+            if env is not None:
+                self._idle.remove(env)
             else:
                 env = self._factory()
             self._busy.add(env)
-            return env
+            return env, False
 
     def release(self, env: ExecutionEnvironment) -> None:
         """Return an environment after an invocation; a dead one is forgotten."""
         with self._lock:
             self._busy.discard(env)
-            if env.state is EnvironmentState.DEAD or self._closed:
+            if env.state is EnvironmentState.DEAD or self._closed or env.shutdown_after_use:
                 self._provisioned.discard(env)
-                if self._closed:
+                if env.state is not EnvironmentState.DEAD:
                     env.shutdown()
                 return
             self._idle.append(env)
@@ -83,8 +101,33 @@ class EnvironmentPool:
     def add_provisioned(self, env: ExecutionEnvironment) -> None:
         """Keep an environment initialised ahead of traffic; provisioned ones never expire."""
         with self._lock:
+            if self._closed:
+                env.shutdown()
+                return
             self._provisioned.add(env)
             self._idle.append(env)
+
+    def remove_provisioned(self) -> None:
+        """Release the provisioned environments: idle ones end now, busy ones after their request."""
+        with self._lock:
+            idle = [e for e in self._idle if e in self._provisioned]
+            for env in idle:
+                self._idle.remove(env)
+            self._provisioned -= set(idle)
+            for env in self._provisioned:  # busy ones: forget they were provisioned, end on release
+                env.shutdown_after_use = True
+            self._provisioned.clear()
+        for env in idle:
+            env.shutdown()
+
+    @property
+    def provisioned_count(self) -> int:
+        return len(self._provisioned)
+
+    @property
+    def busy_provisioned(self) -> int:
+        with self._lock:
+            return len(self._busy & self._provisioned)
 
     # --- expiry --------------------------------------------------------------------------------
     def expire_idle(self) -> int:
@@ -117,14 +160,18 @@ class EnvironmentPool:
     def size(self) -> int:
         return len(self._idle) + len(self._busy)
 
-    def close(self) -> None:
-        """Shut every environment down; busy ones end as soon as their invocation returns."""
+    def close(self, *, force: bool = False) -> None:
+        """Shut every environment down; busy ones end as soon as their invocation returns (or now, with
+        ``force``, when the whole sandbox is going away)."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            busy = list(self._busy) if force else []
             self._provisioned.clear()
         for env in idle:
             env.shutdown()
+        for env in busy:
+            env.kill()
 
 
 class _Reaper:

@@ -86,7 +86,8 @@ def test_when_handler_waits_then_remaining_time_falls_with_the_real_deadline(mak
     assert before - after >= 190
 
 
-def test_when_handler_outlives_its_timeout_then_aws_timeout_error_and_the_environment_ends(make_environment, assert_gone):
+def test_when_handler_outlives_its_timeout_then_aws_timeout_error_and_the_environment_ends(
+        make_environment, assert_gone):
     env = make_environment("""
         def handler(event, context):
             while True:
@@ -163,7 +164,8 @@ def test_when_the_process_exits_or_crashes_then_runtime_exit_error_and_the_next_
     assert_gone(env.pid)
 
 
-def test_when_handler_allocates_past_its_memory_then_out_of_memory_and_report_at_the_limit(make_environment, assert_gone):
+def test_when_handler_allocates_past_its_memory_then_out_of_memory_and_report_at_the_limit(
+        make_environment, assert_gone):
     env = make_environment("""
         def handler(event, context):
             hog = []

@@ -139,5 +139,5 @@ def test_when_a_function_is_deleted_then_its_environments_end(assert_gone):
     pid = fn.invoke().payload
     fn.delete()
     assert_gone(pid)
-    with pytest.raises(LookupError, match="ResourceNotFoundException"):
+    with pytest.raises(LookupError, match="Function not found"):
         lambdalab.get_function("doomed")

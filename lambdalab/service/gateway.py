@@ -1,0 +1,192 @@
+"""The Lambda API calls moto does not answer (or answers too loosely), served in front of moto.
+
+A WSGI middleware: requests signed for the ``lambda`` service that concern provisioned concurrency,
+account settings or reserved concurrency are answered (or checked) here, with AWS's paths, shapes and
+errors; everything else passes through to moto untouched. Creating or updating a function is checked
+against AWS's layer and size limits before moto stores it, and its ``DeadLetterConfig`` (which moto
+drops) is kept for the asynchronous invoker.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import urllib.parse
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from lambdalab.runtime.config import (
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_S,
+    MIN_MEMORY_MB,
+    InvalidParameterValueException,
+    validation_error,
+)
+from lambdalab.service import packages
+from lambdalab.service.concurrency import ReservationError
+from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
+
+_PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
+_ACCOUNT = re.compile(r"^/2016-08-19/account-settings/?$")
+_CONCURRENCY = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?$")
+_CREATE = re.compile(r"^/2015-03-31/functions/?$")
+_INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+_CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+class LambdaGateway:
+    """Wraps moto's WSGI application with the Lambda control-plane calls lambdalab owns."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], service: LambdaService) -> None:
+        self.app = app
+        self.service = service
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
+            return self.app(environ, start_response)
+        path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+        method = environ.get("REQUEST_METHOD", "GET")
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        body = _read_body(environ)
+        if _INVOKE.match(path) and "Qualifier" in query:
+            # moto reads the qualifier as "qualifier" and would silently invoke $LATEST instead.
+            environ["QUERY_STRING"] += "&" + urllib.parse.urlencode({"qualifier": query["Qualifier"][0]})
+        try:
+            if match := _PROVISIONED.match(path):
+                return self._provisioned(method, match["name"], query, body, start_response)
+            if _ACCOUNT.match(path) and method == "GET":
+                return self._account_settings(start_response)
+            if (match := _CONCURRENCY.match(path)) and method in ("PUT", "DELETE"):
+                return self._concurrency(method, match["name"], body, environ, start_response)
+            if (_CREATE.match(path) and method == "POST") or (_CONFIGURATION.match(path) and method == "PUT"):
+                match = _CONFIGURATION.match(path)
+                self._check_function(json.loads(body or b"{}"), match["name"] if match else None)
+        except InvalidParameterValueException as exc:
+            return _error(start_response, 400, "InvalidParameterValueException", str(exc))
+        except ReservationError as exc:
+            return _error(start_response, 400, "InvalidParameterValueException", str(exc))
+        except ResourceNotFound as exc:
+            return _error(start_response, 404, "ResourceNotFoundException", str(exc))
+        return self.app(environ, start_response)
+
+    # --- provisioned concurrency ---------------------------------------------------------------
+    def _provisioned(self, method: str, name: str, query: dict[str, list[str]], body: bytes,
+                     start_response: StartResponse) -> Iterable[bytes]:
+        qualifier = (query.get("Qualifier") or [None])[0]
+        if method == "GET" and query.get("List"):
+            configs = self.service.list_provisioned_concurrency(name)
+            items = [{"FunctionArn": f"{self._arn(c.function_name)}:{c.qualifier}", **c.document()}
+                     for c in configs]
+            return _json(start_response, 200, {"ProvisionedConcurrencyConfigs": items})
+        if not qualifier:
+            raise InvalidParameterValueException("The Qualifier parameter is required.")
+        if method == "PUT":
+            requested = int(json.loads(body or b"{}").get("ProvisionedConcurrentExecutions", 0))
+            if requested < 1:
+                raise validation_error(requested, "provisionedConcurrentExecutions",
+                                       "Member must have value greater than or equal to 1")
+            config = self.service.put_provisioned_concurrency(name, qualifier, requested)
+            return _json(start_response, 202, config.document())
+        if method == "GET":
+            return _json(start_response, 200, self.service.get_provisioned_concurrency(name, qualifier).document())
+        if method == "DELETE":
+            self.service.delete_provisioned_concurrency(name, qualifier)
+            return _json(start_response, 204, None)
+        return _error(start_response, 405, "MethodNotAllowed", f"{method} is not supported here")
+
+    def _arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.service.region}:{self.service.account_id}:function:{name}"
+
+    # --- account and reserved concurrency ------------------------------------------------------
+    def _account_settings(self, start_response: StartResponse) -> Iterable[bytes]:
+        settings = self.service.governor.settings
+        functions = list(self.service.backend.list_functions())
+        return _json(start_response, 200, {
+            "AccountLimit": {"TotalCodeSize": 80_530_636_800, "CodeSizeUnzipped": packages.MAX_UNZIPPED_BYTES,
+                             "CodeSizeZipped": 52_428_800, "ConcurrentExecutions": settings.concurrent_executions,
+                             "UnreservedConcurrentExecutions": self.service.governor.unreserved_pool},
+            "AccountUsage": {"TotalCodeSize": sum(int(getattr(f, "code_size", 0) or 0) for f in functions),
+                             "FunctionCount": len(functions)},
+        })
+
+    def _concurrency(self, method: str, name: str, body: bytes, environ: dict[str, Any],
+                     start_response: StartResponse) -> Iterable[bytes]:
+        fn = self.service.resolve(name)
+        if method == "PUT":
+            reserved = int(json.loads(body or b"{}").get("ReservedConcurrentExecutions", -1))
+            self.service.governor.reserve(fn.function_name, reserved)
+        else:
+            self.service.governor.reserve(fn.function_name, None)
+        return self.app(environ, start_response)
+
+    # --- create / update checks ----------------------------------------------------------------
+    def _check_function(self, spec: dict[str, Any], name: str | None) -> None:
+        memory, timeout = spec.get("MemorySize"), spec.get("Timeout")
+        if memory is not None and not MIN_MEMORY_MB <= int(memory) <= MAX_MEMORY_MB:
+            bound = ("greater than or equal to 128" if int(memory) < MIN_MEMORY_MB
+                     else "less than or equal to 10240")
+            raise validation_error(memory, "memorySize", f"Member must have value {bound}")
+        if timeout is not None and not 1 <= int(timeout) <= MAX_TIMEOUT_S:
+            raise validation_error(timeout, "timeout", f"Member must have value between 1 and {MAX_TIMEOUT_S}")
+        layers = spec.get("Layers")
+        zipped = (spec.get("Code") or {}).get("ZipFile")
+        if layers is not None or zipped:
+            code_size = packages.unzipped_size(base64.b64decode(zipped)) if zipped else self._current_size(name)
+            layer_sizes = []
+            for arn in layers if layers is not None else self._current_layers(name):
+                version = self.service.backend.layers_versions_by_arn(arn)
+                if version is None:
+                    raise InvalidParameterValueException(f"Layer version {arn} does not exist.")
+                layer_sizes.append(packages.unzipped_size(version.code_bytes))
+            packages.check_sizes(code_size, layer_sizes)
+        function_name = spec.get("FunctionName") or name
+        dead_letter = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+        if function_name and "DeadLetterConfig" in spec:
+            if dead_letter:
+                self.service.dead_letter_targets[function_name] = dead_letter
+            else:
+                self.service.dead_letter_targets.pop(function_name, None)
+
+    def _current_size(self, name: str | None) -> int:
+        if not name:
+            return 0
+        try:
+            return packages.unzipped_size(self.service.resolve(name).code_bytes)
+        except ResourceNotFound:
+            return 0
+
+    def _current_layers(self, name: str | None) -> list[str]:
+        if not name:
+            return []
+        try:
+            return [layer["Arn"] for layer in self.service.resolve(name).layers or []]
+        except ResourceNotFound:
+            return []
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _json(start_response: StartResponse, status: int, document: object) -> Iterable[bytes]:
+    reason = {200: "OK", 202: "Accepted", 204: "No Content"}.get(status, "OK")
+    body = b"" if document is None else json.dumps(document).encode()
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"),
+                                          ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _error(start_response: StartResponse, status: int, error_type: str, message: str) -> Iterable[bytes]:
+    body = json.dumps({"Type": "User", "message": message}).encode()
+    reason = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"),
+                                          ("x-amzn-ErrorType", error_type),
+                                          ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,110 @@
+"""Where moto hands an invocation to lambdalab.
+
+moto runs no handler without Docker (FACTS.md). Every way moto invokes a function — the ``Invoke`` API,
+``InvokeAsync``, its S3 notifications and SQS mappings — calls ``LambdaFunction.invoke(body, request
+headers, response headers)``, so replacing that one method routes them all to the
+:class:`~lambdalab.service.lambda_service.LambdaService`. It is a private API of moto: the project pins
+moto to a minor range, and ``tests/service`` guards this seam.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from moto.awslambda.exceptions import LambdaClientError
+from moto.core.exceptions import JsonRESTError
+
+from lambdalab.runtime.config import MAX_REQUEST_BYTES
+from lambdalab.service.concurrency import TooManyRequests
+from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
+
+_LOG_TAIL_BYTES = 4096
+
+
+class TooManyRequestsException(JsonRESTError):
+    """HTTP 429 with the body AWS sends, so boto3 raises ``TooManyRequestsException`` with its Reason."""
+
+    code = 429
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = json.dumps({"Reason": reason, "Type": "User", "message": "Rate Exceeded.",
+                                       "__type": "TooManyRequestsException"})
+
+
+class RequestTooLargeException(JsonRESTError):
+    code = 413
+
+    def __init__(self, size: int) -> None:
+        super().__init__("RequestTooLargeException",
+                         f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the InvokeFunction operation")
+        self.description = json.dumps({"Type": "User", "message": self.message,
+                                       "__type": "RequestTooLargeException"})
+
+
+class ResourceNotFoundException(LambdaClientError):
+    code = 404
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ResourceNotFoundException", message)
+
+
+_service: LambdaService | None = None
+_original_invoke: Any = None
+
+
+def install(service: LambdaService) -> None:
+    """Route moto's invocations to ``service`` (idempotent; the latest service wins)."""
+    global _service, _original_invoke
+    from moto.awslambda.models import LambdaFunction
+
+    _service = service
+    if _original_invoke is None:
+        _original_invoke = LambdaFunction.invoke
+        LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
+
+
+def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str, str]) -> bytes:
+    service = _service
+    if service is None:  # pragma: no cover - install() always runs before moto serves
+        return _original_invoke(fn, body, request_headers, response_headers)
+    headers = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}
+    payload = body.encode() if isinstance(body, str) else (body or b"")
+    if len(payload) > MAX_REQUEST_BYTES:
+        raise RequestTooLargeException(len(payload))
+    invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+    qualifier = str(fn.version) if str(fn.version) != "$LATEST" else None
+    if invocation_type == "DryRun":
+        return b""
+    if invocation_type == "Event":
+        from lambdalab.service.async_invoke import enqueue
+
+        enqueue(service, fn.function_name, payload, qualifier=qualifier)
+        return b""
+    client_context = headers.get("x-amz-client-context")
+    try:
+        invocation = service.invoke(fn.function_name, payload, qualifier=qualifier,
+                                    client_context=_decode_client_context(client_context))
+    except TooManyRequests as throttled:
+        raise TooManyRequestsException(throttled.reason) from None
+    except ResourceNotFound as missing:
+        raise ResourceNotFoundException(str(missing)) from None
+    response_headers["x-amz-executed-version"] = str(fn.version)
+    tail = invocation.logs.encode()[-_LOG_TAIL_BYTES:]
+    response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+    if invocation.error is not None:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(invocation.error).encode()
+    return invocation.raw_payload
+
+
+def _decode_client_context(value: str | None) -> str | None:
+    """boto3 sends ClientContext base64-encoded; the runtime wants the JSON itself."""
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value).decode()
+    except ValueError:
+        return value
