@@ -145,9 +145,11 @@ class ExecutionEnvironment:
     def _child_environment(self, api_address: str) -> dict[str, str]:
         cfg = self.config
         python_path = [str(cfg.code_dir)]
-        for layer in cfg.layer_dirs:  # /opt/python/lib/pythonX.Y/site-packages, then /opt/python
-            version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-            python_path += [str(layer / "python" / "lib" / version / "site-packages"), str(layer / "python")]
+        # AWS unpacks layers into /opt in order, a later layer's files replacing an earlier one's; searching
+        # the layers last-first gives the same winner. Within /opt: lib/pythonX.Y/site-packages, then python.
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        for suffix in (Path("python") / "lib" / version / "site-packages", Path("python")):
+            python_path += [str(layer / suffix) for layer in reversed(cfg.layer_dirs)]
         env = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",

@@ -1,0 +1,146 @@
+"""boto3's Lambda API drives real execution environments, with AWS's status codes, headers and errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+
+import lambdalab
+
+FAULTS = {
+    "raise": ("raise ValueError('bad input')", "ValueError"),
+    "timeout": ("while True: pass", "Sandbox.Timedout"),
+    "sys_exit": ("import sys; sys.exit(2)", "Runtime.ExitError"),
+    "os_exit": ("import os; os._exit(3)", "Runtime.ExitError"),
+    "segfault": ("import ctypes; ctypes.string_at(0)", "Runtime.ExitError"),
+    "memory_hog": ("x = [bytearray(8 << 20) for _ in range(1000)]", "Runtime.OutOfMemory"),
+    "recursion": ("f = lambda n: f(n + 1); f(0)", "RecursionError"),
+    "not_json": ("return {1, 2}", "Runtime.MarshalError"),
+    "too_large": ("return 'x' * 6_300_000", "Function.ResponseSizeTooLarge"),
+}
+INIT_FAULTS = {
+    "init_exception": ("raise RuntimeError('no config')\ndef handler(e, c): return 1\n", "app.handler", "RuntimeError"),
+    "import_error": ("def handler(e, c): return 1\n", "nosuchmodule.handler", "Runtime.ImportModuleError"),
+    "missing_handler": ("def other(e, c): return 1\n", "app.handler", "Runtime.HandlerNotFound"),
+}
+
+
+def invoke(lam, name, event=None, **kwargs):
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}), **kwargs)
+    return response, json.loads(response["Payload"].read() or b"null")
+
+
+def test_when_invoked_through_boto3_then_the_payload_version_and_log_tail_come_back(lam):
+    lambdalab.deploy("api-echo", code="def handler(e, c):\n    print('seen', e)\n    return e\n")
+    response, payload = invoke(lam, "api-echo", {"k": 1}, LogType="Tail")
+    assert response["StatusCode"] == 200 and payload == {"k": 1}
+    assert response["ExecutedVersion"] == "$LATEST"
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert "seen {'k': 1}" in tail and "REPORT RequestId:" in tail
+    assert "FunctionError" not in response
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_matrix_each_fault_gives_aws_error_through_boto3_and_the_next_call_works(lam, fault):
+    body, error_type = FAULTS[fault]
+    source = f"def handler(event, context):\n    if event.get('fault'):\n        {body}\n    return 'fine'\n"
+    lambdalab.deploy(f"fault-{fault.replace('_', '-')}", code=source, timeout=2, memory=128)
+    response, payload = invoke(lam, f"fault-{fault.replace('_', '-')}", {"fault": True})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == error_type
+    _, after = invoke(lam, f"fault-{fault.replace('_', '-')}", {})
+    assert after == "fine"
+
+
+@pytest.mark.parametrize("fault", sorted(INIT_FAULTS))
+def test_init_faults_give_the_runtime_error_through_boto3(lam, fault):
+    source, handler, error_type = INIT_FAULTS[fault]
+    lambdalab.deploy(f"init-{fault.replace('_', '-')}", files={"app.py": source}, handler=handler)
+    response, payload = invoke(lam, f"init-{fault.replace('_', '-')}")
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == error_type
+
+
+def test_when_the_handler_floods_logs_or_leaves_children_then_nothing_is_left_behind(lam, box):
+    import psutil
+
+    lambdalab.deploy("leaves-things", timeout=10, code="""
+import subprocess, sys, threading, time
+def handler(event, context):
+    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    for _ in range(20000):
+        print("y" * 200)
+    return child.pid
+""")
+    response, child_pid = invoke(lam, "leaves-things")
+    assert response["StatusCode"] == 200
+    assert psutil.pid_exists(child_pid)
+    box.lambda_service.shutdown_function("leaves-things")
+    time.sleep(0.2)
+    assert not psutil.pid_exists(child_pid) or psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_when_the_event_is_over_6_mb_then_request_too_large(lam):
+    lambdalab.deploy("big-event", code="def handler(e, c):\n    return 1\n")
+    with pytest.raises(lam.exceptions.RequestTooLargeException, match="6291456 bytes"):
+        lam.invoke(FunctionName="big-event", Payload=json.dumps({"x": "y" * 6_300_000}))
+
+
+def test_dry_run_and_event_invocations_answer_204_and_202(lam, box):
+    from lambdalab.service.async_invoke import invoker
+
+    lambdalab.deploy("kinds", code="def handler(e, c):\n    print('ran', e)\n    return 1\n")
+    assert lam.invoke(FunctionName="kinds", InvocationType="DryRun")["StatusCode"] == 204
+    assert lam.invoke(FunctionName="kinds", InvocationType="Event", Payload=b'{"n": 7}')["StatusCode"] == 202
+    assert invoker(box.lambda_service).drain()
+    assert lambdalab.flush_logs()
+    events = box.client("logs").filter_log_events(logGroupName="/aws/lambda/kinds")["events"]
+    assert any("ran {'n': 7}" in e["message"] for e in events)
+
+
+def test_when_the_function_does_not_exist_then_resource_not_found(lam, box):
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="never-created", Payload=b"{}")
+
+
+def test_update_function_code_and_configuration_take_effect_on_a_fresh_environment(lam, make_zip):
+    lambdalab.deploy("evolving", code="import os\ndef handler(e, c):\n    return ['v1', os.environ.get('STAGE')]\n")
+    assert invoke(lam, "evolving")[1] == ["v1", None]
+    lam.update_function_code(FunctionName="evolving", ZipFile=make_zip(
+        {"app.py": "import os\ndef handler(e, c):\n    return ['v2', os.environ.get('STAGE')]\n"}))
+    assert invoke(lam, "evolving")[1] == ["v2", None]
+    lam.update_function_configuration(FunctionName="evolving", Environment={"Variables": {"STAGE": "prod"}},
+                                      MemorySize=256)
+    response, payload = invoke(lam, "evolving", LogType="Tail")
+    assert payload == ["v2", "prod"]
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert "Memory Size: 256 MB" in tail and "Init Duration" in tail
+
+
+def test_versions_are_immutable_and_aliases_route_to_them(lam, make_zip):
+    lambdalab.deploy("versioned-fn", code="def handler(e, c):\n    return 'one'\n")
+    version = lam.publish_version(FunctionName="versioned-fn")["Version"]
+    lam.create_alias(FunctionName="versioned-fn", Name="stable", FunctionVersion=version)
+    lam.update_function_code(FunctionName="versioned-fn", ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'two'\n"}))
+    assert invoke(lam, "versioned-fn")[1] == "two"
+    assert invoke(lam, "versioned-fn", Qualifier="stable")[1] == "one"
+    response, _ = invoke(lam, "versioned-fn", Qualifier=version)
+    assert response["ExecutedVersion"] == version
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"MemorySize": 64}, "greater than or equal to 128"),
+    ({"Timeout": 901}, "between 1 and 900"),
+])
+def test_invalid_configuration_is_refused_by_the_service_with_aws_words(box, kwargs, words):
+    import boto3
+    from botocore.config import Config
+
+    lambdalab.deploy("strict", code="def handler(e, c):\n    return 1\n")
+    # botocore checks some bounds itself; switch that off to see what the service says.
+    raw = boto3.client("lambda", config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
+    with pytest.raises(raw.exceptions.InvalidParameterValueException, match=words):
+        raw.update_function_configuration(FunctionName="strict", **kwargs)
