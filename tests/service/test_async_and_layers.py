@@ -89,10 +89,9 @@ def test_throttled_async_events_wait_in_the_queue_and_are_not_lost(lam, box):
 
 
 def test_a_layer_is_importable_and_a_function_keeps_its_pinned_version(lam, make_zip):
-    v1 = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": make_zip({"python/greet.py": "WHO = 'v1'\n"})},
-                                   CompatibleRuntimes=["python3.12"])
-    v2 = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": make_zip({"python/greet.py": "WHO = 'v2'\n"})},
-                                   CompatibleRuntimes=["python3.12"])
+    v1, v2 = (lam.publish_layer_version(LayerName="shared", CompatibleRuntimes=["python3.12"],
+                                        Content={"ZipFile": make_zip({"python/greet.py": f"WHO = '{tag}'\n"})})
+              for tag in ("v1", "v2"))
     assert (v1["Version"], v2["Version"]) == (1, 2)
     fn = lambdalab.deploy("pinned", code="import greet\ndef handler(e, c):\n    return greet.WHO\n",
                           layers=[v1["LayerVersionArn"]])
@@ -119,6 +118,7 @@ def test_more_than_five_layers_or_250_mb_are_refused_with_aws_words(lam, make_zi
     lambdalab.deploy("limits", code="def handler(e, c):\n    return 1\n")
     with pytest.raises(lam.exceptions.InvalidParameterValueException, match="Cannot reference more than 5 layers"):
         lam.update_function_configuration(FunctionName="limits", Layers=[arn] * 6)
-    big = lam.publish_layer_version(LayerName="big", Content={"ZipFile": make_zip({"python/b.bin": b"\0" * 140_000_000})})
+    big_zip = make_zip({"python/b.bin": b"\0" * 140_000_000})
+    big = lam.publish_layer_version(LayerName="big", Content={"ZipFile": big_zip})
     with pytest.raises(lam.exceptions.InvalidParameterValueException, match="262144000 bytes"):
         lam.update_function_configuration(FunctionName="limits", Layers=[big["LayerVersionArn"]] * 2)

@@ -124,7 +124,8 @@ def test_versions_are_immutable_and_aliases_route_to_them(lam, make_zip):
     lambdalab.deploy("versioned-fn", code="def handler(e, c):\n    return 'one'\n")
     version = lam.publish_version(FunctionName="versioned-fn")["Version"]
     lam.create_alias(FunctionName="versioned-fn", Name="stable", FunctionVersion=version)
-    lam.update_function_code(FunctionName="versioned-fn", ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'two'\n"}))
+    two = make_zip({"app.py": "def handler(e, c):\n    return 'two'\n"})
+    lam.update_function_code(FunctionName="versioned-fn", ZipFile=two)
     assert invoke(lam, "versioned-fn")[1] == "two"
     assert invoke(lam, "versioned-fn", Qualifier="stable")[1] == "one"
     response, _ = invoke(lam, "versioned-fn", Qualifier=version)
