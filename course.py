@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""The course's two commands, for a fresh machine with nothing but Python 3.11+.
+
+    python3 course.py lab     # open the course in JupyterLab
+    python3 course.py test    # run the whole test suite (unit tests, then every notebook with nbval)
+
+Both first make sure ``.venv`` holds the course's dependencies: created with ``venv``, filled by uv
+(about 15 times faster than pip; pip is the fallback when uv cannot be installed), and re-filled only
+when pyproject.toml changes, which a stamp file holding its hash tells in milliseconds. Extra arguments
+go to JupyterLab (``--port 8899``) or to pytest (``-k cold -x``).
+
+Standard library only, and deliberately small: everything else the course needs is in the package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".lambdalab-installed"
+EXTRAS = "course,test"
+#: Part of the stamp: changing how the venv is filled (extras, steps) forces one re-install.
+RECIPE = f"editable .[{EXTRAS}] v1"
+START_NOTEBOOK = "notebooks/00-start-here.ipynb"
+#: What ``test`` runs when given no paths of its own; folders that do not exist yet are left out
+#: (git keeps no empty folders, so a fresh clone may have no ``notebooks/`` at all).
+TEST_TARGETS = ("tests", "notebooks", "solutions", "labs")
+SANITIZE = "tests/nbval_sanitize.cfg"
+#: Longest a single notebook cell may run under nbval before it counts as hung.
+CELL_TIMEOUT_S = 300
+MIN_PYTHON = (3, 11)
+#: uv lists every package it installs (" + name==version"): 160 lines nobody reads; its summary stays.
+_UV_PACKAGE_LINE = (" + ", " - ", " ~ ")
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < MIN_PYTHON:
+        found = ".".join(map(str, sys.version_info[:3]))
+        return _fail(f"the course needs Python {'.'.join(map(str, MIN_PYTHON))} or newer; this is {found}")
+    command, extra = (argv[0], argv[1:]) if argv else ("", [])
+    commands = {"lab": lab, "test": test, "lock": lock}
+    if command not in commands:
+        print(__doc__.split("\n\n")[1] if command in ("", "-h", "--help") else f"unknown command {command!r}")
+        print("    python3 course.py lock    # maintainers: regenerate binder/requirements.txt")
+        return 0 if command in ("-h", "--help") else 2
+    ensure_venv()
+    return commands[command](extra)
+
+
+def lab(extra: list[str]) -> int:
+    """Start JupyterLab at the course's first page (in the foreground; Ctrl-C stops it)."""
+    # The start page as the default URL (not as a file argument, which would make notebooks/ the root
+    # and hide labs/ and solutions/): the printed links open it too, so it works on a remote machine.
+    args = [str(venv_python()), "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}"]
+    if (ROOT / START_NOTEBOOK).exists():
+        args.append(f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}")
+    if getattr(os, "geteuid", lambda: 1)() == 0:
+        args.append("--ServerApp.allow_root=True")
+    args += extra
+    return _replace_process(args)
+
+
+def test(extra: list[str]) -> int:
+    """Run pytest once over the unit tests and every notebook, so its summary is the last line.
+
+    One invocation with strict ``--nbval``: lessons and solutions have their stored outputs compared
+    (through the sanitize file); labs are generated unexecuted (no outputs, no execution counts), and
+    nbval compares no outputs of a cell that was never run, so for labs strict mode checks exactly what
+    ``--nbval-lax`` would: that every cell runs without an error.
+    """
+    targets = [] if _names_paths(extra) else [t for t in TEST_TARGETS if (ROOT / t).is_dir()]
+    args = [
+        str(venv_python()),
+        "-m",
+        "pytest",
+        *targets,
+        "--nbval",
+        "--nbval-current-env",
+        f"--nbval-sanitize-with={SANITIZE}",
+        f"--nbval-cell-timeout={CELL_TIMEOUT_S}",
+        *extra,
+    ]
+    return subprocess.call(args, cwd=ROOT)
+
+
+def lock(extra: list[str]) -> int:
+    """Regenerate binder/requirements.txt, the exact lock Binder installs (the only exact pins)."""
+    args = [
+        *_uv(),
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "course",
+        "--python-version",
+        "3.11",
+        "--python-platform",
+        "x86_64-unknown-linux-gnu",
+        "--quiet",
+        "-o",
+        "binder/requirements.txt",
+        *extra,
+    ]
+    return subprocess.call(args, cwd=ROOT)
+
+
+def ensure_venv() -> None:
+    """Create or refresh ``.venv``; a no-op (one file read) when pyproject.toml has not changed."""
+    python = venv_python()
+    wanted = _stamp_value()
+    if python.exists() and STAMP.exists() and STAMP.read_text(encoding="utf-8").strip() == wanted:
+        return
+    started = time.perf_counter()
+    if not python.exists() or not _runs(python):
+        _say(f"creating {VENV.name} with Python {sys.version.split()[0]}")
+        shutil.rmtree(VENV, ignore_errors=True)
+        # Without pip: ensurepip costs ~6 s; the pip running this script installs uv into the venv
+        # instead, and uv adds pip (for the learner's own %pip installs) with everything else.
+        _run([sys.executable, "-m", "venv", "--without-pip", str(VENV)])
+    _say(f"installing the course's dependencies (.[{EXTRAS}])")
+    STAMP.unlink(missing_ok=True)
+    if _have_uv() or _install_uv():
+        _run(
+            [*_uv(), "pip", "install", "--python", str(python), "-e", f".[{EXTRAS}]", "pip"],
+            quiet_lines=_UV_PACKAGE_LINE,
+        )
+    else:
+        _say("uv could not be installed: falling back to pip (slower)")
+        _run([str(python), "-m", "pip", "install", "-e", f".[{EXTRAS}]"])
+    STAMP.write_text(wanted + "\n", encoding="utf-8")
+    _say(f"{VENV.name} ready in {time.perf_counter() - started:.1f} s")
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _stamp_value() -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(RECIPE.encode())
+    return digest.hexdigest()
+
+
+def _uv() -> list[str]:
+    return [str(venv_python()), "-m", "uv"]
+
+
+def _have_uv() -> bool:
+    return (VENV / ("Scripts/uv.exe" if os.name == "nt" else "bin/uv")).exists()
+
+
+def _install_uv() -> bool:
+    """Put uv into the venv: with this interpreter's pip (pip >= 22.3 has ``--python``), else with its own."""
+    python = str(venv_python())
+    install = ["install", "--quiet", "--disable-pip-version-check", "uv"]
+    if subprocess.call([sys.executable, "-m", "pip", "--python", python, *install], cwd=ROOT) == 0:
+        return True
+    _say("installing pip into the venv first")
+    if not _has_pip(python) and subprocess.call([python, "-m", "ensurepip", "--upgrade"], cwd=ROOT) != 0:
+        return False
+    return subprocess.call([python, "-m", "pip", *install], cwd=ROOT) == 0
+
+
+def _has_pip(python: str) -> bool:
+    return subprocess.call([python, "-c", "import pip"], stderr=subprocess.DEVNULL) == 0
+
+
+def _runs(python: Path) -> bool:
+    """A venv whose base interpreter was upgraded or removed is rebuilt rather than half-used."""
+    try:
+        return subprocess.call([str(python), "-c", ""], stderr=subprocess.DEVNULL) == 0
+    except OSError:
+        return False
+
+
+def _names_paths(extra: list[str]) -> bool:
+    """Whether the pytest arguments name tests to run (then only those run, not the whole suite)."""
+    return any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in extra)
+
+
+def _replace_process(args: list[str]) -> int:
+    os.chdir(ROOT)
+    if os.name == "nt":  # exec on Windows does not keep the console; wait for the child instead
+        try:
+            return subprocess.call(args)
+        except KeyboardInterrupt:
+            return 130
+    sys.stdout.flush()
+    os.execv(args[0], args)
+    return 0  # not reached
+
+
+def _run(args: list[str], quiet_lines: tuple[str, ...] = ()) -> None:
+    """Run a set-up step, failing loudly; lines starting with ``quiet_lines`` are not echoed."""
+    if quiet_lines:
+        with subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, text=True, errors="replace") as step:
+            assert step.stderr is not None
+            for line in step.stderr:
+                if not line.startswith(quiet_lines):
+                    print(line, end="", file=sys.stderr, flush=True)
+        result = step.returncode
+    else:
+        result = subprocess.call(args, cwd=ROOT)
+    if result != 0:
+        raise SystemExit(_fail(f"`{' '.join(args)}` failed (exit {result})"))
+
+
+def _say(message: str) -> None:
+    print(f"course.py: {message}", flush=True)
+
+
+def _fail(message: str) -> int:
+    print(f"course.py: {message}", file=sys.stderr, flush=True)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,208 @@
+"""The command lines: `lambdalab` (labs, grade, help) and the README's `python3 course.py lab|test`."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import v4
+
+from lambdalab.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = (
+    "%%writefile lab01/ex1/app.py\n"
+    "def handler(event, context):\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION"
+)
+
+
+def write_solution(folder: Path, name: str = "01-cold-start.ipynb", source: str = SOLUTION) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(v4.new_notebook(cells=[v4.new_code_cell(source)]), folder / name)
+    return folder / name
+
+
+# --- lambdalab ------------------------------------------------------------------------------------------
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert all(command in out for command in ("sandbox", "labs", "grade", "sim"))
+
+
+def test_help_imports_none_of_the_heavy_machinery():
+    code = (
+        "import sys; from lambdalab.cli import main\n"
+        "try: main(['--help'])\n"
+        "except SystemExit: pass\n"
+        "heavy = {'moto', 'boto3', 'nbformat', 'numpy', 'simpy'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_labs_build_then_check_passes(tmp_path, capsys):
+    write_solution(tmp_path / "solutions")
+    args = ["--solutions", str(tmp_path / "solutions"), "--labs", str(tmp_path / "labs")]
+
+    assert main(["labs", "build", *args]) == 0
+    assert main(["labs", "check", *args]) == 0
+    assert "1 lab(s) up to date" in capsys.readouterr().out
+
+
+def test_labs_check_fails_naming_the_stale_lab(tmp_path, capsys):
+    write_solution(tmp_path / "solutions")
+    args = ["--solutions", str(tmp_path / "solutions"), "--labs", str(tmp_path / "labs")]
+    main(["labs", "build", *args])
+    write_solution(tmp_path / "solutions", source=SOLUTION.replace("return 1", "return 2"))
+
+    assert main(["labs", "check", *args]) == 1
+    assert f"stale: {tmp_path / 'labs/01-cold-start.ipynb'}" in capsys.readouterr().out
+
+
+def test_labs_build_reports_marker_errors_without_a_traceback(tmp_path, capsys):
+    write_solution(tmp_path / "solutions", source="# BEGIN SOLUTION\nx = 1")
+
+    code = main(
+        ["labs", "build", "--solutions", str(tmp_path / "solutions"), "--labs", str(tmp_path / "labs")]
+    )
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "01-cold-start.ipynb, cell 0, line 1: '# BEGIN SOLUTION' is never closed" in err
+    assert "Traceback" not in err
+
+
+def test_labs_build_outside_the_course_says_where_to_run_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["labs", "build"]) == 2
+    assert "no solutions/ folder here" in capsys.readouterr().err
+
+
+def test_grade_prints_a_table_and_writes_json(fake_lab, tmp_path, capsys):
+    cells = [
+        v4.new_code_cell("%%writefile lab98/ex1/app.py\ndef handler(event, context):\n    return 'hello'")
+    ]
+    nbformat.write(v4.new_notebook(cells=cells), tmp_path / "98-hello.ipynb")
+
+    code = main(["grade", str(tmp_path), "--json", str(tmp_path / "scores.json")])
+
+    assert code == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[1:] == ["98", "passed", "unsolved", "2/3"]
+    assert json.loads((tmp_path / "scores.json").read_text())["notebooks"][0]["points"] == 2
+
+
+def test_grade_of_a_missing_path_is_a_usage_error(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nope.ipynb")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_grade_of_a_folder_without_notebooks_is_a_usage_error(tmp_path, capsys):
+    assert main(["grade", str(tmp_path)]) == 2
+    assert "no notebooks found" in capsys.readouterr().err
+
+
+# --- course.py ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """course.py loaded as a module, pointed at a scratch course folder, with commands recorded."""
+    spec = importlib.util.spec_from_file_location("course", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "ROOT", tmp_path)
+    monkeypatch.setattr(module, "VENV", tmp_path / ".venv")
+    monkeypatch.setattr(module, "STAMP", tmp_path / ".venv/.lambdalab-installed")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    module.calls = []
+
+    def call(args, **kwargs):
+        module.calls.append(list(args))
+        return 0
+
+    monkeypatch.setattr(module.subprocess, "call", call)
+    monkeypatch.setattr(module, "_run", lambda args, **kwargs: call(args))
+    return module
+
+
+def test_course_test_runs_one_pytest_over_the_folders_that_exist(course, tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "labs").mkdir()
+
+    course.test(["-x"])
+
+    args = course.calls[-1]
+    assert args[1:5] == ["-m", "pytest", "tests", "labs"]
+    assert "--nbval" in args and "--nbval-sanitize-with=tests/nbval_sanitize.cfg" in args
+    assert args[-1] == "-x"
+
+
+def test_course_test_given_paths_runs_only_those(course, tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_x.py").write_text("")
+
+    course.test(["tests/test_x.py::test_one", "-k", "cold"])
+
+    assert course.calls[-1][3:5] == ["--nbval", "--nbval-current-env"]
+    assert course.calls[-1][-3:] == ["tests/test_x.py::test_one", "-k", "cold"]
+
+
+def test_course_lab_opens_the_start_page_and_allows_root_only_as_root(course, tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / course.START_NOTEBOOK).write_text("{}")
+    started = []
+    monkeypatch.setattr(course, "_replace_process", started.append)
+
+    monkeypatch.setattr(course.os, "geteuid", lambda: 0, raising=False)
+    course.lab(["--port", "9999"])
+    monkeypatch.setattr(course.os, "geteuid", lambda: 1000, raising=False)
+    course.lab([])
+
+    start = f"--LabApp.default_url=/lab/tree/{course.START_NOTEBOOK}"
+    assert started[0][1:] == [
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={tmp_path}",
+        start,
+        "--ServerApp.allow_root=True",
+        "--port",
+        "9999",
+    ]
+    assert started[1][1:] == ["-m", "jupyterlab", f"--ServerApp.root_dir={tmp_path}", start]
+
+
+def test_course_set_up_is_skipped_while_pyproject_is_unchanged_and_redone_when_it_changes(course, tmp_path):
+    python = course.venv_python()
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    (tmp_path / ".venv/bin/uv").write_text("")
+    course.STAMP.write_text(course._stamp_value())
+
+    course.ensure_venv()
+    assert course.calls == []
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'y'\n")
+    course.ensure_venv()
+    assert [c[3:6] for c in course.calls if "uv" in c] == [["pip", "install", "--python"]]
+    assert course.STAMP.read_text().strip() == course._stamp_value()
+
+
+def test_course_refuses_old_pythons_with_a_clear_message(course, monkeypatch, capsys):
+    monkeypatch.setattr(course.sys, "version_info", (3, 9, 1))
+
+    assert course.main(["test"]) == 1
+    assert "needs Python 3.11 or newer; this is 3.9.1" in capsys.readouterr().err
