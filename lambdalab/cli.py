@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _sandbox(args: argparse.Namespace) -> int:
     try:
-        from lambdalab.sandbox import serve_forever
+        from lambdalab.aws_sandbox import serve_forever
     except ImportError as exc:
         return _fail(f"the sandbox cannot start: {exc}")
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from lambdalab.runtime.config import FunctionConfig, InvalidParameterValueException, runtime_identifier
 from lambdalab.runtime.environment import RuntimeClient
 from lambdalab.runtime.results import Invocation
-from lambdalab.sandbox import Sandbox, sandbox
+from lambdalab.aws_sandbox import Sandbox, sandbox
 from lambdalab.service import packages
 from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentSnapshot
 

@@ -123,6 +123,8 @@ class ExecutionEnvironment:
         self._api: RuntimeAPIServer | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._ps: psutil.Process | None = None
+        self._peak_reader: memory.PeakReader | None = None
+        self._log_reader: object = None
         self._log_dir = Path(tempfile.mkdtemp(prefix="lambdalab-env-"))
         self._log_path = self._log_dir / "output.log"
         self._log_offset = 0
@@ -208,6 +210,7 @@ class ExecutionEnvironment:
         finally:
             log_file.close()
         self._ps = psutil.Process(self._process.pid)
+        self._peak_reader = memory.PeakReader(self._ps)
         try:
             self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init")
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
@@ -287,6 +290,11 @@ class ExecutionEnvironment:
         psutil.wait_procs(descendants, timeout=2)
 
     def _remove_logs(self) -> None:
+        if self._log_reader is not None:
+            self._log_reader.close()
+            self._log_reader = None
+        if self._peak_reader is not None:
+            self._peak_reader.close()
         try:
             self._log_path.unlink(missing_ok=True)
             self._log_dir.rmdir()
@@ -345,9 +353,10 @@ class ExecutionEnvironment:
 
     def _read_new_logs(self) -> str:
         try:
-            with open(self._log_path, "rb") as fh:
-                fh.seek(self._log_offset)
-                data = fh.read()
+            if self._log_reader is None:
+                self._log_reader = open(self._log_path, "rb")  # noqa: SIM115 - kept open, closed on terminate
+            self._log_reader.seek(self._log_offset)
+            data = self._log_reader.read()
         except OSError:
             return ""
         self._log_offset += len(data)
@@ -498,8 +507,8 @@ class ExecutionEnvironment:
 
     def _peak_mb(self) -> int:
         """The high-water mark so far; remembered, because a dead process can no longer be asked."""
-        if self._ps is not None:
-            self._peak_seen = max(self._peak_seen, memory.peak_bytes(self._ps))
+        if self._peak_reader is not None and self.state is not EnvironmentState.DEAD:
+            self._peak_seen = max(self._peak_seen, self._peak_reader.peak_bytes())
         return math.ceil(self._peak_seen / memory.MIB)
 
     def _report(self, request_id: str, duration_ms: float, init_ms: float | None, max_used_mb: int,

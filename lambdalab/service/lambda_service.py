@@ -65,7 +65,7 @@ class _VersionPool:
     fingerprint: str
     config: FunctionConfig
     pool: EnvironmentPool
-    provisioned: set[ExecutionEnvironment] = field(default_factory=set)
+    quick_key: tuple[object, ...] = ()
 
 
 class LambdaService:
@@ -134,19 +134,32 @@ class LambdaService:
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest(), config
 
     def _version_pool(self, fn: object) -> _VersionPool:
-        fingerprint, config = self._config(fn)
         key = (fn.function_name, str(fn.version))
+        quick = self._quick_key(fn)
+        with self._lock:
+            current = self._pools.get(key)
+            if current is not None and current.quick_key == quick:
+                return current
+        fingerprint, config = self._config(fn)
         with self._lock:
             current = self._pools.get(key)
             if current is not None and current.fingerprint == fingerprint:
+                current.quick_key = quick
                 return current
             keep_alive = self.keep_alive.get(fn.function_name, self.default_keep_alive)
             pool = EnvironmentPool(lambda c=config: self._new_environment(c), keep_alive=keep_alive)
-            fresh = _VersionPool(fingerprint, config, pool)
+            fresh = _VersionPool(fingerprint, config, pool, quick_key=quick)
             self._pools[key] = fresh
         if current is not None:  # the old configuration's environments retire, as on AWS
             current.pool.close()
         return fresh
+
+    @staticmethod
+    def _quick_key(fn: object) -> tuple[object, ...]:
+        """Everything that, changed, means new environments — cheap to compute on every invoke."""
+        return (id(fn), fn.code_sha_256, fn.handler, fn.memory_size, fn.timeout,
+                json.dumps(fn.environment_vars or {}, sort_keys=True),
+                tuple(layer.get("Arn") for layer in fn.layers or []))
 
     def _new_environment(self, config: FunctionConfig, initialization_type: str = "on-demand"
                          ) -> ExecutionEnvironment:
