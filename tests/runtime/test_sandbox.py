@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 import lambdalab
-from lambdalab.sandbox import NotLoopbackError, ensure_loopback
+from lambdalab.aws_sandbox import NotLoopbackError, ensure_loopback
 
 
 @pytest.fixture(scope="module")
