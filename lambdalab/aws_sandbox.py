@@ -118,6 +118,9 @@ class Sandbox:
         self.started_at = time.time()
         self.apply_environment()
         _install_guard()
+        from lambdalab.triggers import start_all
+
+        self.triggers = start_all(self)
 
     def configure_lambda(self, *, concurrent_executions: int | None = None, scaling_rate: int | None = None,
                          scaling_period_s: float | None = None) -> None:
@@ -198,6 +201,8 @@ class Sandbox:
         for hook in list(self._reset_hooks):
             hook()
         invoker(self.lambda_service).clear()
+        for trigger in self.triggers:
+            trigger.reset()
         self.lambda_service.reset()
         self.lambda_service.configure(AccountSettings())
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
@@ -207,6 +212,8 @@ class Sandbox:
     def stop(self) -> None:
         for hook in list(self._reset_hooks):
             hook()
+        for trigger in self.triggers:
+            trigger.stop()
         self.lambda_service.reset(force=True)
         self._server.stop()
 
