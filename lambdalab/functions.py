@@ -16,10 +16,10 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from lambdalab.aws_sandbox import Sandbox, sandbox
 from lambdalab.runtime.config import FunctionConfig, InvalidParameterValueException, runtime_identifier
 from lambdalab.runtime.environment import RuntimeClient
-from lambdalab.runtime.results import Invocation
-from lambdalab.aws_sandbox import Sandbox, sandbox
+from lambdalab.runtime.results import Invocation, encode_event
 from lambdalab.service import packages
 from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentSnapshot
 
@@ -60,13 +60,8 @@ class Function:
         payload or AWS's error document, the invocation's log lines and its REPORT figures. Raises
         ``lambdalab.TooManyRequests`` (with ``.reason``) when Lambda would throttle the call.
         """
-        if isinstance(event, bytes):
-            payload = event
-        elif isinstance(event, str):
-            payload = event.encode()
-        else:
-            payload = json.dumps(event).encode()
-        invocation = self._service.invoke(self.name, payload, qualifier=qualifier, client_context=client_context)
+        invocation = self._service.invoke(self.name, encode_event(event), qualifier=qualifier,
+                                          client_context=client_context)
         self._log_lines.extend(invocation.logs.splitlines())
         return invocation
 

@@ -33,7 +33,7 @@ import psutil
 from lambdalab.runtime import memory
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer
 from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
-from lambdalab.runtime.results import Invocation, Report
+from lambdalab.runtime.results import Invocation, Report, encode_event
 
 CLIENT_SCRIPT = Path(__file__).with_name("client.py")
 MAX_LOG_BYTES_PER_INVOCATION = 256 * 1024  # what we keep for the notebook; CloudWatch caps events too
@@ -386,12 +386,7 @@ class ExecutionEnvironment:
 
     def _invoke_locked(self, event: object, request_id: str, client_context: str | None) -> Invocation:
         cfg = self.config
-        if isinstance(event, bytes):
-            payload = event
-        elif isinstance(event, str):
-            payload = event.encode()
-        else:
-            payload = json.dumps(event).encode()
+        payload = encode_event(event)
         self._oom = False
         init_logs = ""
         init_ms: float | None = None

@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def encode_event(event: object) -> bytes:
+    """An invocation's payload as Lambda receives it: bytes as given, a str as UTF-8, anything else as JSON."""
+    if isinstance(event, bytes):
+        return event
+    if isinstance(event, str):
+        return event.encode()
+    return json.dumps(event).encode()
+
+
 @dataclass(frozen=True)
 class Report:
     """The figures of CloudWatch's REPORT line for one invocation.
