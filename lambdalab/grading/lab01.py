@@ -82,8 +82,7 @@ def read_report(answer: Path) -> CheckResult:
                               got=f"{key} = {parsed[key]!r}",
                               hint="durations are floats in ms, sizes and billed duration are ints; "
                                    "a warm line has no Init Duration (None)")
-    return passed(got=f"parsed {len(reports)} REPORT lines from real cold and warm invocations "
-                      f"at {reports[0].memory_size_mb} MB")
+    return passed(got=f"parsed {len(reports)} REPORT lines from real cold and warm invocations")
 
 
 @exercise(lab="01", number=2, title="Create the SDK client once, outside the handler", files=[CLIENT_FILE])
@@ -134,12 +133,15 @@ def _reference_cold_starts(arrivals: list[float], durations: list[float], keep_a
 
 
 def _random_trace(rng: random.Random) -> dict:
+    """A trace with no ties: arrivals sit on a millisecond grid, durations end in half a millisecond, so
+    no request finishes (or expires) at the very instant another arrives — the answer never hangs on how
+    a tie is broken."""
     n = rng.randrange(8, 25)
     t, arrivals = 0.0, []
     for _ in range(n):
         t += round(rng.expovariate(rng.choice([0.5, 1.0, 2.0])), 3) + 0.001
         arrivals.append(round(t, 3))
-    durations = [round(rng.uniform(0.05, 1.5), 3) for _ in range(n)]
+    durations = [round(rng.uniform(0.05, 1.5), 3) + 0.0005 for _ in range(n)]
     return {"arrivals": arrivals, "durations": durations, "keep_alive": rng.choice([0.5, 1.0, 2.0, 3.0])}
 
 
