@@ -141,7 +141,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _sim(args: argparse.Namespace) -> int:
     try:
-        from lambdalab.sim.scenario import main as scenario_main
+        from lambdalab.sim.scenario_file import main as scenario_main
     except ImportError as exc:
         return _fail(f"the simulator's scenario runner cannot start: {exc}")
     result = scenario_main(list(args.args))

@@ -19,12 +19,19 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from lambdalab.sim.progress import Progress
 from lambdalab.sim.scenario import Scenario, Workload
 from lambdalab.sim.trace import THROTTLED, Trace
 
+#: Requests decided between two updates of the progress bar.
+CHUNK = 1 << 16
 
-def run_fast(scenario: Scenario, workload: Workload) -> Trace:
-    """Decide, for every request of ``workload``, its environment and whether it started cold."""
+
+def run_fast(scenario: Scenario, workload: Workload, progress: bool | None = None) -> Trace:
+    """Decide, for every request of ``workload``, its environment and whether it started cold.
+
+    ``progress``: show a progress bar (None: only for runs of millions of requests).
+    """
     arrival_times = workload.arrival_times.tolist()
     warm = workload.warm_durations.tolist()
     cold = workload.cold_durations.tolist()
@@ -40,26 +47,30 @@ def run_fast(scenario: Scenario, workload: Workload) -> Trace:
     idle: deque[tuple[float, int]] = deque()  # (last finish time, environment), oldest finish on the left
     created = 0
 
-    for i in range(n):
-        now = arrival_times[i]
-        while running and running[0][0] <= now:
-            finished_at, _, env = heappop(running)
-            idle.append((finished_at, env))
-        # Written as finish + keep_alive <= now (not finish <= now - keep_alive) to round like simpy does.
-        while idle and idle[0][0] + keep_alive <= now:
-            idle.popleft()
-        if len(running) >= limit:
-            continue
-        if idle:
-            env = (idle.pop() if newest else idle.popleft())[1]
-            finish = now + warm[i]
-        else:
-            env = created
-            created += 1
-            started_cold[i] = True
-            finish = now + cold[i]
-        environment[i] = env
-        heappush(running, (finish, i, env))
+    bar = Progress(n, progress)
+    for chunk in range(0, n, CHUNK):
+        for i in range(chunk, min(n, chunk + CHUNK)):
+            now = arrival_times[i]
+            while running and running[0][0] <= now:
+                finished_at, _, env = heappop(running)
+                idle.append((finished_at, env))
+            # Written as finish + keep_alive <= now (not finish <= now - keep_alive) to round like simpy does.
+            while idle and idle[0][0] + keep_alive <= now:
+                idle.popleft()
+            if len(running) >= limit:
+                continue
+            if idle:
+                env = (idle.pop() if newest else idle.popleft())[1]
+                finish = now + warm[i]
+            else:
+                env = created
+                created += 1
+                started_cold[i] = True
+                finish = now + cold[i]
+            environment[i] = env
+            heappush(running, (finish, i, env))
+        bar.update(min(n, chunk + CHUNK))
+    bar.close()
 
     return Trace(
         environment=np.array(environment, dtype=np.int64),

@@ -57,6 +57,9 @@ class SimulationResult:
     latency_p95: float
     latency_p99: float
     series: ConcurrencySeries
+    #: Sum of every served request's billed duration (rounded up to the ms; cold ones include their init,
+    #: as billed since Aug 2025): what ``cost.price_simulation`` multiplies by the price.
+    billed_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -145,4 +148,5 @@ def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 
             busy=np.diff(busy_integral) / width,
             live=np.diff(live_integral) / width,
         ),
+        billed_seconds=float((np.ceil(np.round(durations * 1000, 6)) / 1000).sum()),
     )

@@ -15,30 +15,56 @@ from botocore.exceptions import ClientError
 import lambdalab
 
 SLOW = "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'done'\n"
+# Holds its environment until the test opens the gate (a file), so how long a burst takes to send — on a
+# loaded machine, seconds — cannot let a first wave finish and a second one in.
+GATED = """
+import os, time
+def handler(event, context):
+    while event.get("gate") and not os.path.exists(event["gate"]):
+        time.sleep(0.02)
+    return "done"
+"""
 
 
-def burst(lam, name, n, sleep, **kwargs):
-    """Fire n invokes at once; returns ('ok' | throttle reason) for each."""
+def burst(lam, name, n, sleep=0.0, *, gate=None, running=None, until=None, **kwargs):
+    """Fire n invokes at once; returns ('ok' | throttle reason) for each.
+
+    With ``gate`` (a path) the admitted calls wait until the others have all come back — ``n - running``
+    of them — and, if given, ``until()`` holds; only then is the gate opened.
+    """
     start = threading.Barrier(n)
+    finished = threading.Semaphore(0)
+    payload = json.dumps({"sleep": sleep, "gate": str(gate) if gate else None})
 
     def one(_):
         start.wait()
         try:
-            lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": sleep}), **kwargs)
+            lam.invoke(FunctionName=name, Payload=payload, **kwargs)
             return "ok"
         except ClientError as exc:
             assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 429
             assert exc.response["Error"]["Code"] == "TooManyRequestsException"
             return exc.response["Reason"]
+        finally:
+            finished.release()
 
     with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(one, range(n)))
+        futures = [pool.submit(one, i) for i in range(n)]
+        if gate is not None:
+            deadline = time.monotonic() + 120
+            for _ in range(n - running):
+                if not finished.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    break
+            while until is not None and not until() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            gate.write_text("open")
+        return [f.result() for f in futures]
 
 
-def test_when_reserved_concurrency_is_full_then_429_with_the_reserved_reason(lam, box):
-    lambdalab.deploy("reserved-3", code=SLOW, timeout=10)
+def test_when_reserved_concurrency_is_full_then_429_with_the_reserved_reason(lam, box, tmp_path):
+    lambdalab.deploy("reserved-3", code=GATED, timeout=120)
     lam.put_function_concurrency(FunctionName="reserved-3", ReservedConcurrentExecutions=3)
-    outcomes = burst(lam, "reserved-3", 8, sleep=1.5)
+    outcomes = burst(lam, "reserved-3", 8, gate=tmp_path / "gate", running=3)
     assert outcomes.count("ok") == 3
     assert outcomes.count("ReservedFunctionConcurrentInvocationLimitExceeded") == 5
 
@@ -53,12 +79,12 @@ def test_when_reserved_concurrency_is_zero_then_the_function_is_disabled(lam):
     assert lam.invoke(FunctionName="disabled", Payload=b"{}")["StatusCode"] == 200
 
 
-def test_when_the_account_pool_is_full_then_429_with_the_account_reason(lam, box):
+def test_when_the_account_pool_is_full_then_429_with_the_account_reason(lam, box, tmp_path):
     box.configure_lambda(concurrent_executions=20)  # keeps 2 unreserved, as AWS keeps 100 of 1,000
     lambdalab.deploy("hog", code=SLOW, timeout=10)
-    lambdalab.deploy("neighbour", code=SLOW, timeout=10)
+    lambdalab.deploy("neighbour", code=GATED, timeout=120)
     lam.put_function_concurrency(FunctionName="hog", ReservedConcurrentExecutions=17)
-    outcomes = burst(lam, "neighbour", 6, sleep=1.5)
+    outcomes = burst(lam, "neighbour", 6, gate=tmp_path / "gate", running=3)
     assert outcomes.count("ok") == 3
     assert set(outcomes) == {"ok", "ConcurrentInvocationLimitExceeded"}
 
@@ -71,11 +97,11 @@ def test_when_a_reservation_would_leave_too_little_unreserved_then_aws_refuses_i
     assert settings["ConcurrentExecutions"] == 1000 and settings["UnreservedConcurrentExecutions"] == 1000
 
 
-def test_load_500_concurrent_invokes_against_reserved_10_throttle_exactly_the_excess(lam, box):
-    lambdalab.deploy("load-10", code=SLOW, timeout=30)
+def test_load_500_concurrent_invokes_against_reserved_10_throttle_exactly_the_excess(lam, box, tmp_path):
+    lambdalab.deploy("load-10", code=GATED, timeout=300)
     lam.put_function_concurrency(FunctionName="load-10", ReservedConcurrentExecutions=10)
     children_before = {p.pid for p in psutil.Process().children(recursive=True)}
-    outcomes = burst(lam, "load-10", 500, sleep=8)
+    outcomes = burst(lam, "load-10", 500, gate=tmp_path / "gate", running=10)
     assert outcomes.count("ok") == 10
     assert outcomes.count("ReservedFunctionConcurrentInvocationLimitExceeded") == 490
     assert box.lambda_service.governor.peak("load-10") == 10
@@ -86,13 +112,13 @@ def test_load_500_concurrent_invokes_against_reserved_10_throttle_exactly_the_ex
     assert leaked == []
 
 
-def test_when_the_scaling_rate_is_spent_then_new_environments_wait_for_it_to_refill(lam, box):
+def test_when_the_scaling_rate_is_spent_then_new_environments_wait_for_it_to_refill(lam, box, tmp_path):
     box.configure_lambda(scaling_rate=2, scaling_period_s=2.0)  # 2 new environments per 2 s
-    lambdalab.deploy("scaling", code=SLOW, timeout=10)
-    first = burst(lam, "scaling", 4, sleep=1.0)
+    lambdalab.deploy("scaling", code=GATED, timeout=120)
+    first = burst(lam, "scaling", 4, gate=tmp_path / "gate", running=2)
     assert first.count("ok") == 2
     time.sleep(2.1)  # the allowance refills continuously: 2 more environments may start
-    second = burst(lam, "scaling", 4, sleep=1.0)
+    second = burst(lam, "scaling", 4)
     assert second.count("ok") == 4  # the two warm environments and two new ones
 
 
@@ -128,13 +154,14 @@ def test_provisioned_concurrency_on_latest_is_refused(lam):
                                                ProvisionedConcurrentExecutions=1)
 
 
-def test_beyond_provisioned_requests_spill_over_to_on_demand_and_metrics_say_so(lam, box):
-    lambdalab.deploy("spill", code=SLOW, timeout=10)
+def test_beyond_provisioned_requests_spill_over_to_on_demand_and_metrics_say_so(lam, box, tmp_path):
+    lambdalab.deploy("spill", code=GATED, timeout=120)
     version = lam.publish_version(FunctionName="spill")["Version"]
     lam.put_provisioned_concurrency_config(FunctionName="spill", Qualifier=version, ProvisionedConcurrentExecutions=1)
     while lam.get_provisioned_concurrency_config(FunctionName="spill", Qualifier=version)["Status"] != "READY":
         time.sleep(0.05)
-    outcomes = burst(lam, "spill", 3, sleep=0.5, Qualifier=version)
+    outcomes = burst(lam, "spill", 3, gate=tmp_path / "gate", running=3, Qualifier=version,
+                     until=lambda: box.lambda_service.governor.in_flight("spill") == 2)
     assert outcomes == ["ok"] * 3
     assert lambdalab.flush_logs()
     cloudwatch = box.client("cloudwatch")
@@ -152,10 +179,10 @@ def test_beyond_provisioned_requests_spill_over_to_on_demand_and_metrics_say_so(
     assert total("Invocations") == 3
 
 
-def test_throttles_and_invocations_land_in_cloudwatch_and_an_alarm_can_watch_them(lam, box):
-    lambdalab.deploy("watched", code=SLOW, timeout=10)
+def test_throttles_and_invocations_land_in_cloudwatch_and_an_alarm_can_watch_them(lam, box, tmp_path):
+    lambdalab.deploy("watched", code=GATED, timeout=120)
     lam.put_function_concurrency(FunctionName="watched", ReservedConcurrentExecutions=1)
-    outcomes = burst(lam, "watched", 4, sleep=1.0)
+    outcomes = burst(lam, "watched", 4, gate=tmp_path / "gate", running=1)
     assert lambdalab.flush_logs()
     cloudwatch = box.client("cloudwatch")
     now = dt.datetime.now(dt.UTC)

@@ -90,3 +90,17 @@ def test_when_an_empirical_distribution_resamples_then_it_only_returns_measured_
 def test_when_an_input_is_impossible_then_the_error_says_which(build, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_when_a_long_run_is_asked_for_a_progress_bar_then_one_is_shown_and_short_runs_stay_silent(capsys) -> None:
+    from lambdalab.sim import Account, FunctionSpec, simulate, simulate_account
+
+    scenario = Scenario(PoissonArrivals(50.0), Constant(0.1), Constant(0.2), horizon=2_000.0)
+    quiet = simulate(scenario, seed=1)
+    assert capsys.readouterr().err == ""
+    shown = simulate(scenario, seed=1, progress=True)
+    assert "simulating" in capsys.readouterr().err
+    assert shown.cold_starts == quiet.cold_starts  # the bar changes nothing else
+    account = Account((FunctionSpec("f", PoissonArrivals(50.0), Constant(0.1)),), horizon=2_000.0)
+    simulate_account(account, seed=1, progress=True)
+    assert "simulating" in capsys.readouterr().err
