@@ -29,6 +29,8 @@ _EXPORTS = {
     "ReplayedRequest": "lambdalab.service.replay",
     "replay": "lambdalab.service.replay",
     "TooManyRequests": "lambdalab.service.concurrency",
+    "api_url": "lambdalab.triggers.apigateway",
+    "function_url": "lambdalab.triggers.function_urls",
 }
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from lambdalab.aws_sandbox import Sandbox, sandbox
     from lambdalab.service.concurrency import TooManyRequests
     from lambdalab.service.replay import ReplayedRequest, replay
+    from lambdalab.triggers.apigateway import api_url
+    from lambdalab.triggers.function_urls import function_url
 
 
 def __getattr__(name: str) -> Any:

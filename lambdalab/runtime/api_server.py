@@ -13,6 +13,8 @@ Two traps (FACTS.md): awslambdaric hangs if ``/next`` has no ``Content-Type``, a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import http.client
 import json
 import queue
@@ -20,6 +22,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -31,6 +34,9 @@ _NEXT = re.compile(rf"^{API_PREFIX}/invocation/next$")
 _RESPONSE = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/response$")
 _ERROR = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/error$")
 _INIT_ERROR = re.compile(rf"^{API_PREFIX}/init/error$")
+
+#: Called with (content type, chunk) for every chunk of a streamed response, as it arrives from the runtime.
+StreamListener = Callable[[str, bytes], None]
 
 
 @dataclass
@@ -53,7 +59,21 @@ class PendingInvocation:
     body: bytes = b""
     error_type: str | None = None
     streamed: bool = False
+    content_type: str | None = None
+    #: Set by a caller that serves the response as it is produced (a RESPONSE_STREAM function URL); without
+    #: it a streamed response is buffered whole, as Lambda's Invoke API does.
+    on_stream: StreamListener | None = None
     done: threading.Event = field(default_factory=threading.Event)
+
+    def deliver_chunk(self, content_type: str, chunk: bytes) -> None:
+        """Hand one streamed chunk to the listener; a listener that fails (its client went away) is dropped,
+        and the runtime's stream is still read to its end, as Lambda does."""
+        if self.on_stream is None or not chunk:
+            return
+        try:
+            self.on_stream(content_type, chunk)
+        except Exception:  # noqa: BLE001 - the caller's trouble must not break the Runtime API
+            self.on_stream = None
 
 
 @dataclass(frozen=True)
@@ -117,15 +137,19 @@ class RuntimeAPIServer:
             invocation.dispatched_at = time.perf_counter()
         return invocation
 
+    def _in_flight_invocation(self, request_id: str) -> PendingInvocation | None:
+        with self._lock:
+            return self._in_flight.get(request_id)
+
     def _finish(self, request_id: str, outcome: str, body: bytes, error_type: str | None,
-                streamed: bool = False) -> bool:
+                streamed: bool = False, content_type: str | None = None) -> bool:
         with self._lock:
             invocation = self._in_flight.pop(request_id, None)
         if invocation is None:
             return False
         invocation.finished_at = time.perf_counter()
         invocation.outcome, invocation.body, invocation.error_type = outcome, body, error_type
-        invocation.streamed = streamed
+        invocation.streamed, invocation.content_type = streamed, content_type
         invocation.done.set()
         return True
 
@@ -163,19 +187,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _read_body(self) -> bytes:
+    def _read_body(self, on_chunk: Callable[[bytes], None] | None = None) -> tuple[bytes, dict[str, str]]:
+        """The request body and its trailers; a chunked body is handed to ``on_chunk`` chunk by chunk as it
+        arrives (a streaming runtime's response)."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
+                    trailers: dict[str, str] = {}
+                    while (line := self.rfile.readline()) not in (b"\r\n", b"\n", b""):
+                        name, _, value = line.decode("latin-1").partition(":")
+                        trailers[name.strip().lower()] = value.strip()
+                    return b"".join(chunks), trailers
+                chunk = self.rfile.read(size)
+                chunks.append(chunk)
+                if on_chunk is not None:
+                    on_chunk(chunk)
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        return (self.rfile.read(length) if length else b""), {}
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if not _NEXT.match(self.path):
@@ -199,13 +230,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(invocation.event)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = self._read_body()
-        error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
         api = self.server.api
         if match := _RESPONSE.match(self.path):
-            streamed = self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower() == "streaming"
-            known = api._finish(match["id"], "response", body, None, streamed)
-        elif match := _ERROR.match(self.path):
+            self._response(api, match["id"])
+            return
+        body, _ = self._read_body()
+        error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
+        if match := _ERROR.match(self.path):
             known = api._finish(match["id"], "error", body, error_type)
         elif _INIT_ERROR.match(self.path):
             api._init_failed(body, error_type)
@@ -213,8 +244,35 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._reply(404, {"errorType": "InvalidRequest", "errorMessage": f"unknown path {self.path}"})
             return
+        self._acknowledge(known)
+
+    def _acknowledge(self, known: bool) -> None:
         if known:
             self._reply(202, {"status": "OK"})
         else:
             self._reply(400, {"errorType": "InvalidRequestID",
                               "errorMessage": "Invalid request ID: no such invocation in flight"})
+
+    def _response(self, api: RuntimeAPIServer, request_id: str) -> None:
+        """A response, buffered or streamed (``Lambda-Runtime-Function-Response-Mode: streaming``).
+
+        A streamed response's chunks reach the invocation's listener as they arrive; an error raised
+        after the stream began comes as the trailers ``Lambda-Runtime-Function-Error-Type`` and
+        ``Lambda-Runtime-Function-Error-Body`` (base64 of the error document).
+        """
+        streamed = self.headers.get("Lambda-Runtime-Function-Response-Mode", "").lower() == "streaming"
+        content_type = self.headers.get("Content-Type") or "application/octet-stream"
+        pending = api._in_flight_invocation(request_id) if streamed else None
+        on_chunk = (lambda chunk: pending.deliver_chunk(content_type, chunk)) if pending else None
+        body, trailers = self._read_body(on_chunk)
+        error_type = trailers.get("lambda-runtime-function-error-type")
+        if streamed and error_type:
+            try:
+                error_body = base64.b64decode(trailers.get("lambda-runtime-function-error-body", ""))
+            except (binascii.Error, ValueError):
+                error_body = b""
+            known = api._finish(request_id, "error", error_body or json.dumps(
+                {"errorType": error_type, "errorMessage": ""}).encode(), error_type, streamed, content_type)
+        else:
+            known = api._finish(request_id, "response", body, None, streamed, content_type)
+        self._acknowledge(known)

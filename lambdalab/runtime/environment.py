@@ -31,11 +31,12 @@ from pathlib import Path
 import psutil
 
 from lambdalab.runtime import memory
-from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer
+from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer, StreamListener
 from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
 from lambdalab.runtime.results import Invocation, Report, encode_event
 
 CLIENT_SCRIPT = Path(__file__).with_name("client.py")
+STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
 MAX_LOG_BYTES_PER_INVOCATION = 256 * 1024  # what we keep for the notebook; CloudWatch caps events too
 _POLL_S = 0.01
 _SIGNAL_WORDS = {
@@ -54,6 +55,9 @@ class RuntimeClient(StrEnum):
 
     AWSLAMBDARIC = "awslambdaric"
     BUILTIN = "builtin"
+    #: lambdalab's custom runtime that can stream (``handler(event, response_stream, context)``); Python's
+    #: managed runtime cannot, so on AWS this is what a custom runtime or an exec wrapper would run.
+    STREAMING = "streaming"
 
     @classmethod
     def default(cls) -> RuntimeClient:
@@ -184,6 +188,8 @@ class ExecutionEnvironment:
     def _command(self) -> list[str]:
         if self.runtime_client is RuntimeClient.AWSLAMBDARIC:
             return [sys.executable, "-m", "awslambdaric", self.config.handler]
+        if self.runtime_client is RuntimeClient.STREAMING:
+            return [sys.executable, str(STREAMING_CLIENT_SCRIPT), self.config.handler]
         return [sys.executable, str(CLIENT_SCRIPT), self.config.handler]
 
     def start(self) -> None:
@@ -379,12 +385,17 @@ class ExecutionEnvironment:
 
     # --- invocation ------------------------------------------------------------------------------
     def invoke(self, event: bytes | str | object = None, *, request_id: str | None = None,
-               client_context: str | None = None) -> Invocation:
-        """Run one invocation; on a new environment, run the init phase first (a cold start)."""
-        with self._lock:
-            return self._invoke_locked(event, request_id or str(uuid.uuid4()), client_context)
+               client_context: str | None = None, on_stream: StreamListener | None = None) -> Invocation:
+        """Run one invocation; on a new environment, run the init phase first (a cold start).
 
-    def _invoke_locked(self, event: object, request_id: str, client_context: str | None) -> Invocation:
+        ``on_stream(content_type, chunk)`` receives a streamed response chunk by chunk while the handler
+        runs; the returned Invocation holds the whole body either way.
+        """
+        with self._lock:
+            return self._invoke_locked(event, request_id or str(uuid.uuid4()), client_context, on_stream)
+
+    def _invoke_locked(self, event: object, request_id: str, client_context: str | None,
+                       on_stream: StreamListener | None = None) -> Invocation:
         cfg = self.config
         payload = encode_event(event)
         self._oom = False
@@ -408,7 +419,7 @@ class ExecutionEnvironment:
         deadline_epoch_ms = int((time.time() + cfg.timeout) * 1000)
         pending = PendingInvocation(
             request_id=request_id, event=payload, deadline_ms=deadline_epoch_ms,
-            invoked_function_arn=cfg.function_arn, client_context=client_context,
+            invoked_function_arn=cfg.function_arn, client_context=client_context, on_stream=on_stream,
             trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};"
                      "Sampled=0;Lineage=1",
         )
@@ -451,7 +462,7 @@ class ExecutionEnvironment:
             except ValueError:
                 error = {"errorMessage": pending.body.decode(errors="replace"),
                          "errorType": pending.error_type or "Runtime.Unknown"}
-        elif len(pending.body) > MAX_RESPONSE_BYTES:
+        elif len(pending.body) > MAX_RESPONSE_BYTES and not pending.streamed:  # streams have their own limit
             error = {"errorMessage": "Response payload size exceeded maximum allowed payload size "
                                      f"({MAX_RESPONSE_BYTES} bytes).",
                      "errorType": "Function.ResponseSizeTooLarge"}

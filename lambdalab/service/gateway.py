@@ -34,6 +34,8 @@ _CONCURRENCY = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?
 _CREATE = re.compile(r"^/2015-03-31/functions/?$")
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
+_FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
+_HTTP_APIS = re.compile(r"^/v2/apis/?$")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -46,15 +48,25 @@ class LambdaGateway:
         self.service = service
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if ("/apigateway/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
+                and _HTTP_APIS.match(environ.get("PATH_INFO", "")) and environ.get("REQUEST_METHOD") == "POST"):
+            from lambdalab.triggers.apigateway import answer_create_api  # quick create, which moto skips
+
+            return answer_create_api(self.app, environ, start_response, self.service.account_id,
+                                     self.service.region)
         if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
             return self.app(environ, start_response)
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
         method = environ.get("REQUEST_METHOD", "GET")
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        body = _read_body(environ)
+        body = read_body(environ)
         if _INVOKE.match(path) and "Qualifier" in query:
             # moto reads the qualifier as "qualifier" and would silently invoke $LATEST instead.
             environ["QUERY_STRING"] += "&" + urllib.parse.urlencode({"qualifier": query["Qualifier"][0]})
+        if match := _FUNCTION_URL.match(path):  # moto stores the config; the function-URL trigger serves it
+            from lambdalab.triggers.function_urls import answer_config_call
+
+            return answer_config_call(self.app, environ, start_response, match["name"])
         try:
             if match := _PROVISIONED.match(path):
                 return self._provisioned(method, match["name"], query, body, start_response)
@@ -168,7 +180,20 @@ class LambdaGateway:
             return []
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+def call_app(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run a WSGI request through ``app`` and keep its answer (status, headers, body) to amend it."""
+    captured: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        captured.update(status=status, headers=headers)
+        return lambda data: None
+
+    body = b"".join(app(environ, capture))
+    return captured["status"], captured["headers"], body
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, left readable for whoever handles the request next."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)

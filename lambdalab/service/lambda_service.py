@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lambdalab.runtime.api_server import StreamListener
 from lambdalab.runtime.config import FunctionConfig
 from lambdalab.runtime.environment import ExecutionEnvironment, RuntimeClient
 from lambdalab.runtime.results import Invocation
@@ -170,8 +171,12 @@ class LambdaService:
 
     # --- invoking --------------------------------------------------------------------------------
     def invoke(self, function_name: str, payload: bytes, *, qualifier: str | None = None,
-               client_context: str | None = None) -> Invocation:
-        """One synchronous invocation; raises :class:`TooManyRequests` when Lambda would throttle it."""
+               client_context: str | None = None, on_stream: StreamListener | None = None) -> Invocation:
+        """One synchronous invocation; raises :class:`TooManyRequests` when Lambda would throttle it.
+
+        ``on_stream(content_type, chunk)`` receives a streaming runtime's response as it is produced (a
+        RESPONSE_STREAM function URL passes it on to its client).
+        """
         fn = self.resolve(function_name, qualifier)
         name = fn.function_name
         resource = f"{name}:{qualifier}" if qualifier and qualifier != LATEST else None
@@ -190,7 +195,8 @@ class LambdaService:
         env, provisioned = versioned.pool.acquire(admit)
         try:
             self._publish_concurrency(name, resource, versioned, provisioned)
-            invocation = env.invoke(payload, request_id=str(uuid.uuid4()), client_context=client_context)
+            invocation = env.invoke(payload, request_id=str(uuid.uuid4()), client_context=client_context,
+                                    on_stream=on_stream)
         finally:
             versioned.pool.release(env)
             if admitted:

@@ -23,7 +23,10 @@ class Trigger(Protocol):
 
 
 #: ``module:attribute`` of each trigger factory (a callable returning a Trigger), started in this order.
-TRIGGERS: list[str] = []
+TRIGGERS: list[str] = [
+    "lambdalab.triggers.apigateway:ApiGatewayFrontDoor",
+    "lambdalab.triggers.function_urls:FunctionUrls",
+]
 
 
 def start_all(box: object) -> list[Trigger]:
