@@ -170,6 +170,11 @@ class Sandbox:
             if key in _SET_ASIDE or (key.startswith("AWS_ENDPOINT_URL_")):
                 os.environ.pop(key, None)
         os.environ.update(self.environment)
+        # A notebook's "!aws ..." must find the AWS CLI installed beside this interpreter (the course's
+        # .venv), even when the kernel was started without that folder on PATH.
+        scripts = os.path.dirname(sys.executable)
+        if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join(filter(None, [scripts, os.environ.get("PATH")]))
         # boto3's default session caches credentials and region from before; start it afresh.
         if "boto3" in sys.modules:
             sys.modules["boto3"].DEFAULT_SESSION = None

@@ -24,7 +24,7 @@ from lambdalab.runtime.config import (
     InvalidParameterValueException,
     validation_error,
 )
-from lambdalab.service import packages
+from lambdalab.service import moto_hook, packages
 from lambdalab.service.concurrency import ReservationError
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
 
@@ -32,6 +32,7 @@ _PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-c
 _ACCOUNT = re.compile(r"^/2016-08-19/account-settings/?$")
 _CONCURRENCY = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?$")
 _CREATE = re.compile(r"^/2015-03-31/functions/?$")
+_FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
@@ -63,6 +64,14 @@ class LambdaGateway:
         if _INVOKE.match(path) and "Qualifier" in query:
             # moto reads the qualifier as "qualifier" and would silently invoke $LATEST instead.
             environ["QUERY_STRING"] += "&" + urllib.parse.urlencode({"qualifier": query["Qualifier"][0]})
+            with moto_hook.requested_qualifier(query["Qualifier"][0]):
+                return list(self.app(environ, start_response))
+        if (match := _FUNCTION.match(path)) and method == "DELETE" and "Qualifier" not in query:
+            # Deleting a function gives back its reserved and provisioned concurrency and ends its
+            # environments; moto forgets only the configuration.
+            response = list(self.app(environ, start_response))
+            self.service.forget_function(match["name"])
+            return response
         if match := _FUNCTION_URL.match(path):  # moto stores the config; the function-URL trigger serves it
             from lambdalab.triggers.function_urls import answer_config_call
 

@@ -313,6 +313,16 @@ class LambdaService:
         for versioned in pools:
             versioned.pool.close()
 
+    def forget_function(self, function_name: str) -> None:
+        """A deleted function: its environments end and its concurrency returns to the account."""
+        name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+        self.shutdown_function(name)
+        self.governor.forget(name)
+        with self._lock:
+            self.keep_alive.pop(name, None)
+            self.runtime_clients.pop(name, None)
+            self.dead_letter_targets.pop(name, None)
+
     def environments(self, function_name: str) -> list[object]:
         with self._lock:
             pools = [v for k, v in self._pools.items() if k[0] == function_name]

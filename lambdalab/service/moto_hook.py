@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
@@ -53,6 +56,18 @@ class ResourceNotFoundException(LambdaClientError):
 
 _service: LambdaService | None = None
 _original_invoke: Any = None
+# The qualifier the caller named (an alias, say) for the request this thread is serving: moto hands the
+# hook the version it resolved, but metrics and provisioned concurrency are kept per alias, as on AWS.
+_request = threading.local()
+
+
+@contextmanager
+def requested_qualifier(qualifier: str | None) -> Iterator[None]:
+    _request.qualifier = qualifier
+    try:
+        yield
+    finally:
+        _request.qualifier = None
 
 
 def install(service: LambdaService) -> None:
@@ -75,7 +90,7 @@ def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str
     if len(payload) > MAX_REQUEST_BYTES:
         raise RequestTooLargeException(len(payload))
     invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
-    qualifier = str(fn.version) if str(fn.version) != "$LATEST" else None
+    qualifier = getattr(_request, "qualifier", None) or (str(fn.version) if str(fn.version) != "$LATEST" else None)
     if invocation_type == "DryRun":
         return b""
     if invocation_type == "Event":

@@ -196,3 +196,26 @@ def test_throttles_and_invocations_land_in_cloudwatch_and_an_alarm_can_watch_the
                                 Dimensions=[{"Name": "FunctionName", "Value": "watched"}], Statistic="Sum",
                                 Period=60, EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold")
     assert cloudwatch.describe_alarms(AlarmNames=["watched-throttles"])["MetricAlarms"][0]["MetricName"] == "Throttles"
+
+
+def test_deleting_or_redeploying_a_function_gives_its_reserved_concurrency_back(lam, box):
+    lambdalab.deploy("reserving", code=SLOW)
+    lam.put_function_concurrency(FunctionName="reserving", ReservedConcurrentExecutions=7)
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 993
+    lambdalab.deploy("reserving", code=SLOW)  # a new function of the same name starts unreserved
+    assert lam.get_function_concurrency(FunctionName="reserving").get("ReservedConcurrentExecutions") is None
+    assert box.lambda_service.governor.reserved("reserving") is None
+    lam.put_function_concurrency(FunctionName="reserving", ReservedConcurrentExecutions=7)
+    lam.delete_function(FunctionName="reserving")
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 1000
+
+
+def test_metrics_of_an_invoke_through_an_alias_carry_the_alias(lam, box):
+    lambdalab.deploy("aliased", code=SLOW)
+    version = lam.publish_version(FunctionName="aliased")["Version"]
+    lam.create_alias(FunctionName="aliased", Name="live", FunctionVersion=version)
+    lam.invoke(FunctionName="aliased", Qualifier="live", Payload=b"{}")
+    assert lambdalab.flush_logs()
+    metrics = box.client("cloudwatch").list_metrics(Namespace="AWS/Lambda", MetricName="Invocations")["Metrics"]
+    resources = {d["Value"] for m in metrics for d in m["Dimensions"] if d["Name"] == "Resource"}
+    assert resources == {"aliased:live"}
