@@ -29,6 +29,7 @@ from lambdalab.service.metrics import MetricsShipper
 from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentPool
 
 LATEST = "$LATEST"
+DEFAULT_ASYNC_RETRY_DELAYS = (1.0, 2.0)  # seconds; AWS waits about 1 and then 2 minutes
 
 
 class ResourceNotFound(LookupError):
@@ -82,7 +83,7 @@ class LambdaService:
         self.default_keep_alive = DEFAULT_KEEP_ALIVE_S
         self.keep_alive: dict[str, float] = {}  # per function name, set by the notebook API
         self.dead_letter_targets: dict[str, str] = {}  # moto does not store DeadLetterConfig
-        self.async_retry_delays: tuple[float, ...] = (1.0, 2.0)  # AWS waits ~1 and ~2 minutes
+        self.async_retry_delays: tuple[float, ...] = DEFAULT_ASYNC_RETRY_DELAYS
         self._pools: dict[tuple[str, str], _VersionPool] = {}
         self._provisioned: dict[tuple[str, str], ProvisionedConcurrencyConfig] = {}
         self._lock = threading.RLock()
@@ -336,6 +337,7 @@ class LambdaService:
             self._provisioned.clear()
             self.keep_alive.clear()
             self.runtime_clients.clear()
+            self.async_retry_delays = DEFAULT_ASYNC_RETRY_DELAYS
             self.dead_letter_targets.clear()
         for versioned in pools:
             versioned.pool.close(force=force)

@@ -26,6 +26,9 @@ class Trigger(Protocol):
 TRIGGERS: list[str] = [
     "lambdalab.triggers.apigateway:ApiGatewayFrontDoor",
     "lambdalab.triggers.function_urls:FunctionUrls",
+    "lambdalab.triggers.sqs:SqsTrigger",
+    "lambdalab.triggers.s3:S3Trigger",
+    "lambdalab.triggers.eventbridge:EventBridgeTrigger",
 ]
 
 

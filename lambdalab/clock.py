@@ -1,0 +1,64 @@
+"""The sandbox clock that EventBridge schedules run on: freeze it, move it, and watch the rules fire.
+
+::
+
+    import datetime as dt
+    from lambdalab import clock
+
+    clock.freeze(dt.datetime(2025, 3, 3, tzinfo=dt.UTC))   # Monday 00:00 UTC
+    fired = clock.advance(dt.timedelta(days=7))            # a week of cron(0 2 * * ? *) in seconds
+    [f.time for f in fired]                                # each night's 02:00, in order
+    clock.resume()                                         # follow the wall clock again
+
+``advance`` and ``run_until`` fire every scheduled rule at its own instant, in order, with the event
+EventBridge would send (``time`` is that instant), and by default wait for Lambda to run each firing
+before moving on. Until the clock is frozen, schedules fire in real time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lambdalab.triggers.eventbridge.scheduler import Firing
+
+__all__ = ["Firing", "advance", "freeze", "frozen", "now", "resume", "run_until", "upcoming"]
+
+
+def _trigger():  # noqa: ANN202 - the EventBridgeTrigger of the running sandbox
+    from lambdalab.triggers.eventbridge import current
+
+    return current()
+
+
+def now() -> dt.datetime:
+    """The sandbox's time (UTC)."""
+    return _trigger().clock.now()
+
+
+def frozen() -> bool:
+    return _trigger().clock.frozen
+
+
+def freeze(at: dt.datetime | None = None) -> dt.datetime:
+    """Stop the clock at ``at`` (UTC; naive means UTC) or where it is; returns the time it shows."""
+    return _trigger().freeze(at)
+
+
+def advance(delta: dt.timedelta, *, wait: bool = True) -> list[Firing]:
+    """Move the (frozen) clock ``delta`` forward, firing every schedule due on the way."""
+    return _trigger().scheduler.advance(delta, wait=wait)
+
+
+def run_until(when: dt.datetime, *, wait: bool = True) -> list[Firing]:
+    """Move the (frozen) clock to ``when``, firing every schedule due on the way."""
+    return _trigger().scheduler.run_until(when, wait=wait)
+
+
+def upcoming() -> dt.datetime | None:
+    """When the next enabled schedule will fire."""
+    return _trigger().scheduler.upcoming()
+
+
+def resume() -> dt.datetime:
+    """Let the clock follow the wall clock again, from where it stands."""
+    return _trigger().clock.resume()

@@ -1,0 +1,222 @@
+"""moto's SQS, made safe for concurrent pollers, and its synchronous Lambda mapping switched off.
+
+Three differences from AWS matter to an event source mapping:
+
+1. moto invokes a mapped function *inside* ``SendMessage``, one record at a time, and ignores
+   ``ReportBatchItemFailures`` and the batching window. lambdalab's pollers do that job instead, so a queue
+   here never holds mappings: ``Queue.lambda_event_source_mappings`` is always empty (the mappings
+   themselves stay in the Lambda backend, where ``list_event_source_mappings`` finds them).
+2. ``ReceiveMessage`` checks a message's visibility and marks it received without a lock, so two pollers
+   could both receive the same message; ``DeleteMessage`` rebuilds the message list without a lock, so a
+   message sent meanwhile could vanish. Both now run under the queue's own lock, and a long poll waits
+   *outside* it (woken by new messages, and re-checking often enough to see messages whose visibility
+   timeout ran out).
+3. ``CreateEventSourceMapping`` / ``UpdateEventSourceMapping`` accept values AWS refuses for SQS; they are
+   checked here with AWS's limits and wording.
+
+And one of speed, without which a poller cannot keep up with a few thousand messages: for every message it
+returns, moto's ``ReceiveMessage`` recomputes *all* the queue's attributes (three scans of every message)
+to read the retention period, every visibility check converts the time through ``datetime``, and every
+``DeleteMessage`` builds a list per message twice over. The same rules now run in one pass: the retention
+check reads the attribute, ``moto.sqs.models`` reads the wall clock with ``time.time()``, the visible and
+in-flight scans read it once per scan, and a delete stops at the message it deletes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lambdalab.triggers.moto_patches import original, replace
+
+#: How often a waiting long poll looks again for messages whose visibility timeout has run out.
+_RECHECK_S = 0.1
+MAX_BATCH_WINDOW_S = 300
+MAX_STANDARD_BATCH = 10_000
+MAX_FIFO_BATCH = 10
+
+
+def install() -> None:
+    """Install the SQS patches (idempotent)."""
+    from moto.awslambda.models import LambdaBackend
+    from moto.sqs import models as sqs_models
+    from moto.sqs.models import Queue, SQSBackend
+
+    replace(Queue, "lambda_event_source_mappings", property(_no_mappings, _ignore_mappings))
+    replace(Queue, "delete_message", _delete_message)
+    replace(Queue, "messages", property(_visible_messages))
+    replace(Queue, "approximate_number_of_messages_not_visible", property(_count_not_visible))
+    replace(Queue, "approximate_number_of_messages_delayed", property(_count_delayed))
+    replace(SQSBackend, "receive_message", _receive_message)
+    replace(SQSBackend, "change_message_visibility", _locked_change_message_visibility)
+    replace(SQSBackend, "purge_queue", _locked_purge_queue)
+    replace(SQSBackend, "is_message_valid_based_on_retention_period", _within_retention_period)
+    replace(sqs_models, "unix_time", _unix_time)
+    replace(sqs_models, "unix_time_millis", _unix_time_millis)
+    replace(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
+    replace(LambdaBackend, "update_event_source_mapping", _update_event_source_mapping)
+
+
+# --- 1. no synchronous invocation inside SendMessage ---------------------------------------------------
+def _no_mappings(queue: Any) -> dict[str, Any]:
+    return {}
+
+
+def _ignore_mappings(queue: Any, value: Any) -> None:
+    return None
+
+
+# --- 2. a queue that concurrent consumers can share -----------------------------------------------------
+def _queue_lock(backend: Any, queue_name: str) -> Any:
+    return backend.get_queue(queue_name)._messages_lock
+
+
+def _delete_message(queue: Any, receipt_handle: str) -> None:
+    """moto's DeleteMessage (any receipt handle the message ever had deletes it; deleting twice is fine),
+    under the queue's lock, stopping at the message it deletes."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    with queue._messages_lock:
+        if receipt_handle in queue.deleted_messages:
+            return
+        for index, message in enumerate(queue._messages):
+            if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles:
+                del queue._messages[index]
+                queue.pending_messages.discard(message)
+                queue.deleted_messages.update(message.all_receipt_handles)
+                return
+        raise ReceiptHandleIsInvalid()
+
+
+def _visible_messages(queue: Any) -> list[Any]:
+    now = time.time() * 1000.0
+    return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def _count_not_visible(queue: Any) -> int:
+    now = time.time() * 1000.0
+    return sum(1 for m in queue._messages if not now > m.visible_at)
+
+
+def _count_delayed(queue: Any) -> int:
+    now = time.time() * 1000.0
+    return sum(1 for m in queue._messages if now < m.delayed_until)
+
+
+def _receive_message(backend: Any, queue_name: str, count: int, wait_seconds_timeout: int,
+                     visibility_timeout: int, message_attribute_names: list[str] | None = None) -> list[Any]:
+    """moto's receive, one scan at a time under the queue's lock; the long poll waits outside it."""
+    from moto.sqs.models import SQSBackend
+
+    receive = original(SQSBackend, "receive_message")
+    lock = _queue_lock(backend, queue_name)
+    deadline = time.monotonic() + max(0, int(wait_seconds_timeout or 0))
+    while True:
+        with lock:
+            found = receive(backend, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            remaining = deadline - time.monotonic()
+            if found or remaining <= 0:
+                return found
+            lock.wait(min(remaining, _RECHECK_S))
+
+
+def _locked_change_message_visibility(backend: Any, queue_name: str, receipt_handle: str,
+                                      visibility_timeout: int) -> None:
+    from moto.sqs.models import SQSBackend
+
+    with _queue_lock(backend, queue_name):
+        original(SQSBackend, "change_message_visibility")(backend, queue_name, receipt_handle, visibility_timeout)
+
+
+def _locked_purge_queue(backend: Any, queue_name: str) -> None:
+    from moto.sqs.models import SQSBackend
+
+    with _queue_lock(backend, queue_name):
+        original(SQSBackend, "purge_queue")(backend, queue_name)
+
+
+# --- speed: the same semantics without O(queue) work per received message ------------------------------
+def _unix_time(when: Any = None) -> float:
+    if when is not None:  # pragma: no cover - moto's SQS always asks for "now"
+        from moto.core.utils import unix_time
+
+        return unix_time(when)
+    return time.time()
+
+
+def _unix_time_millis(when: Any = None) -> float:
+    return _unix_time(when) * 1000.0
+
+
+def _within_retention_period(backend: Any, queue_name: str, message: Any) -> bool:
+    retention = int(backend.get_queue(queue_name).message_retention_period)
+    return retention + message.sent_timestamp / 1000 > time.time()
+
+
+# --- 3. AWS's limits for SQS mappings -------------------------------------------------------------------
+def _invalid(message: str) -> Exception:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    return InvalidParameterValueException(message)
+
+
+def _validation(value: object, member: str, constraint: str) -> Exception:
+    from moto.awslambda.exceptions import ValidationException
+
+    return ValidationException(value, member, constraint)
+
+
+def check_sqs_mapping(spec: dict[str, Any], *, fifo: bool, current: Any = None) -> None:
+    """Refuse what Lambda refuses for an SQS event source (values missing from ``spec`` come from
+    ``current``, the mapping being updated)."""
+
+    def value(key: str, attribute: str) -> Any:
+        if key in spec:
+            return spec[key]
+        return getattr(current, attribute, None) if current is not None else None
+
+    batch = value("BatchSize", "batch_size")
+    window = value("MaximumBatchingWindowInSeconds", "max_batch_window")
+    if batch is not None:
+        limit = MAX_FIFO_BATCH if fifo else MAX_STANDARD_BATCH
+        if int(batch) < 1:
+            raise _validation(batch, "batchSize", "Member must have value greater than or equal to 1")
+        if int(batch) > limit:
+            raise _invalid(f"BatchSize {batch} exceeds the max of {limit}")
+    if window is not None and not 0 <= int(window) <= MAX_BATCH_WINDOW_S:
+        raise _validation(window, "maximumBatchingWindowInSeconds",
+                          f"Member must have value less than or equal to {MAX_BATCH_WINDOW_S}")
+    if batch is not None and int(batch) > 10 and not window:
+        raise _invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is "
+                       "greater than 10")
+    scaling = value("ScalingConfig", "scaling_config") or {}
+    maximum = scaling.get("MaximumConcurrency") if isinstance(scaling, dict) else None
+    if maximum is not None and not 2 <= int(maximum) <= 1000:
+        bound = "greater than or equal to 2" if int(maximum) < 2 else "less than or equal to 1000"
+        raise _validation(maximum, "scalingConfig.maximumConcurrency", f"Member must have value {bound}")
+    for response_type in value("FunctionResponseTypes", "function_response_types") or []:
+        if response_type != "ReportBatchItemFailures":
+            raise _validation(response_type, "functionResponseTypes",
+                              "Member must satisfy enum value set: [ReportBatchItemFailures]")
+
+
+def _is_sqs(arn: str | None) -> bool:
+    return bool(arn) and arn.split(":")[2] == "sqs"
+
+
+def _create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+    from moto.awslambda.models import LambdaBackend
+
+    arn = spec.get("EventSourceArn")
+    if _is_sqs(arn):
+        check_sqs_mapping(spec, fifo=str(arn).endswith(".fifo"))
+    return original(LambdaBackend, "create_event_source_mapping")(backend, spec)
+
+
+def _update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) -> Any:
+    from moto.awslambda.models import LambdaBackend
+
+    current = backend.get_event_source_mapping(uuid)
+    if current is not None and _is_sqs(current.event_source_arn):
+        check_sqs_mapping(spec, fifo=current.event_source_arn.endswith(".fifo"), current=current)
+    return original(LambdaBackend, "update_event_source_mapping")(backend, uuid, spec)

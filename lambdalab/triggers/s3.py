@@ -1,0 +1,31 @@
+"""S3 → Lambda: bucket notifications invoke functions asynchronously, with AWS's records and encoded keys.
+
+``put_bucket_notification_configuration`` (boto3 or ``aws s3api``) stores the configuration in moto; moto
+decides which notification matches an event (``s3:ObjectCreated:*``, ``s3:ObjectRemoved:Delete``, …).
+This trigger only installs :mod:`lambdalab.triggers.moto_patches.s3`, which makes the match use the
+URL-encoded key, builds AWS's record, and hands it to Lambda's asynchronous queue — so Lambda's retries,
+destinations and dead-letter queue apply exactly as for any ``InvocationType=Event`` call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class S3Trigger:
+    """The sandbox plugin for S3 event notifications."""
+
+    def start(self, box: Any) -> None:
+        from lambdalab.triggers.moto_patches import bind
+        from lambdalab.triggers.moto_patches import s3 as s3_patches
+
+        s3_patches.install()
+        bind(box.lambda_service)
+
+    def reset(self) -> None:
+        from lambdalab.triggers.moto_patches import s3 as s3_patches
+
+        s3_patches.undelivered.clear()
+
+    def stop(self) -> None:
+        return None

@@ -1,0 +1,166 @@
+"""Lab 03's checks judge real runs through real event sources: right answers pass, wrong ones are told why."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import lambdalab
+from lambdalab.grading import Status
+from lambdalab.grading.lab03 import check
+
+PROCESS = '''
+import json
+
+
+def process(order):
+    if not isinstance(order, dict):
+        raise ValueError("an order is a JSON object")
+    quantity = order.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise ValueError(f"bad quantity: {quantity!r}")
+    return {"order_id": order.get("order_id"), "quantity": quantity}
+'''
+BATCH_RIGHT = PROCESS + '''
+
+def handler(event, context):
+    failures = []
+    for record in event["Records"]:
+        try:
+            process(json.loads(record["body"]))
+        except Exception:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+'''
+BATCH_RAISES = PROCESS + '''
+
+def handler(event, context):
+    for record in event["Records"]:
+        process(json.loads(record["body"]))
+    return {"batchItemFailures": []}
+'''
+KEYS_RIGHT = '''
+import urllib.parse
+
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    objects = {}
+    for record in event["Records"]:
+        bucket = record["s3"]["bucket"]["name"]
+        key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+        objects[key] = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()[0]
+    return {"objects": objects}
+'''
+IDEMPOTENT_RIGHT = '''
+import os
+import uuid
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function)
+
+ledger = boto3.resource("dynamodb").Table(os.environ["LEDGER_TABLE"])
+
+
+def charge(payment):
+    ledger.put_item(Item={"entry": str(uuid.uuid4()), "payment_id": payment["payment_id"],
+                          "amount": payment["amount"]})
+    return {"charged": payment["amount"], "payment_id": payment["payment_id"]}
+
+
+persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+config = IdempotencyConfig(event_key_jmespath="payment_id")
+
+
+@idempotent_function(data_keyword_argument="payment", config=config, persistence_store=persistence)
+def charge_once(payment):
+    return charge(payment)
+
+
+def handler(event, context):
+    config.register_lambda_context(context)
+    return charge_once(payment=event)
+'''
+SCHEDULE_RIGHT = 'WEEKDAY_MORNINGS = "cron(30 7 ? * MON-FRI *)"\nMONTH_END_REPORT = "cron(45 23 ? * 6L *)"\n'
+
+
+@pytest.fixture(autouse=True, scope="module")
+def clean_sandbox():
+    box = lambdalab.sandbox()
+    yield
+    box.reset()
+
+
+def write(root: Path, relative: str, source: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source))
+    return root
+
+
+def test_ex1_when_exactly_the_failed_records_are_reported_then_it_passes(tmp_path):
+    assert check(1, write(tmp_path, "lab03/ex1/app.py", BATCH_RIGHT)).status is Status.PASSED
+
+
+def test_ex1_when_the_handler_raises_on_a_bad_record_then_it_says_the_whole_batch_returns(tmp_path):
+    result = check(1, write(tmp_path, "lab03/ex1/app.py", BATCH_RAISES))
+    assert result.status is Status.FAILED
+    assert "whole batch" in result.got and "catch" in result.hint
+
+
+def test_ex1_when_the_key_name_is_wrong_then_it_names_the_expected_shape(tmp_path):
+    wrong = BATCH_RIGHT.replace('{"itemIdentifier": record["messageId"]}', '{"id": record["messageId"]}')
+    result = check(1, write(tmp_path, "lab03/ex1/app.py", wrong))
+    assert result.status is Status.FAILED and "itemIdentifier" in result.expected + result.got
+
+
+def test_ex2_when_keys_are_decoded_with_unquote_plus_then_it_passes(tmp_path):
+    assert check(2, write(tmp_path, "lab03/ex2/app.py", KEYS_RIGHT)).status is Status.PASSED
+
+
+def test_ex2_when_keys_are_decoded_with_unquote_then_spaces_stay_plus_signs_and_it_fails(tmp_path):
+    wrong = KEYS_RIGHT.replace("unquote_plus", "unquote")
+    result = check(2, write(tmp_path, "lab03/ex2/app.py", wrong))
+    assert result.status is Status.FAILED
+    assert "unquote_plus" in result.hint
+
+
+def test_ex3_when_payments_are_idempotent_on_payment_id_then_it_passes(tmp_path):
+    assert check(3, write(tmp_path, "lab03/ex3/app.py", IDEMPOTENT_RIGHT)).status is Status.PASSED
+
+
+def test_ex3_when_the_whole_event_is_the_key_then_a_retry_charges_twice(tmp_path):
+    wrong = IDEMPOTENT_RIGHT.replace('IdempotencyConfig(event_key_jmespath="payment_id")', "IdempotencyConfig()")
+    result = check(3, write(tmp_path, "lab03/ex3/app.py", wrong))
+    assert result.status is Status.FAILED
+    assert result.got == "2 entries" and "payment_id alone" in result.hint
+
+
+def test_ex4_when_both_schedules_are_right_then_it_passes(tmp_path):
+    assert check(4, write(tmp_path, "lab03/ex4/schedule.py", SCHEDULE_RIGHT)).status is Status.PASSED
+
+
+@pytest.mark.parametrize(("wrong", "words"), [
+    (SCHEDULE_RIGHT.replace("6L", "5L"), "Friday"),  # Unix day numbering: 5L is the last Thursday
+    (SCHEDULE_RIGHT.replace("cron(30 7 ? * MON-FRI *)", "cron(30 7 * * MON-FRI *)"), "put_rule refused"),
+])
+def test_ex4_when_a_schedule_is_wrong_then_it_shows_when_it_should_have_fired(tmp_path, wrong, words):
+    result = check(4, write(tmp_path, "lab03/ex4/schedule.py", wrong))
+    assert result.status is Status.FAILED
+    assert words in result.expected + result.got
+
+
+def test_when_the_answer_is_still_the_placeholder_then_not_yet_solved(tmp_path):
+    write(tmp_path, "lab03/ex1/app.py", PROCESS + '''
+
+def handler(event, context):
+    # YOUR CODE HERE
+    raise NotImplementedError("exercise 1")
+''')
+    assert check(1, tmp_path).status is Status.NOT_YET_SOLVED

@@ -1,0 +1,294 @@
+"""SQS → Lambda through event source mappings: batches, partial failures, visibility, DLQ, scaling, throttles.
+
+Every test drives the real path: a queue in the sandbox's SQS, a mapping created with boto3 (or the AWS
+CLI), a function on real execution environments, and the trigger's pollers in between.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+from sqs_helpers import HANDLER, drain, make_queue, send_all
+
+import lambdalab
+from lambdalab.triggers import sqs as sqs_trigger
+
+AWS = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+
+
+@pytest.fixture(scope="module")
+def box():
+    sandbox = lambdalab.sandbox()
+    yield sandbox
+    sandbox.reset()
+
+
+@pytest.fixture(scope="module")
+def sqs(box):
+    return box.client("sqs")
+
+
+@pytest.fixture(scope="module")
+def lam(box):
+    return box.client("lambda", config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
+
+
+@pytest.fixture(scope="module")
+def partial_fn(box):
+    lambdalab.deploy("sqs-partial", code=HANDLER, environment={"MODE": "partial"}, timeout=10)
+    return "sqs-partial"
+
+
+@pytest.fixture(scope="module")
+def raising_fn(box):
+    lambdalab.deploy("sqs-raise", code=HANDLER, environment={"MODE": "raise"}, timeout=10)
+    return "sqs-raise"
+
+
+@pytest.fixture
+def mappings(lam):
+    created: list[str] = []
+    yield created
+    for uuid in created:
+        lam.delete_event_source_mapping(UUID=uuid)
+
+
+def mapping(lam, created, queue, function, **options):
+    response = lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName=function, **options)
+    created.append(response["UUID"])
+    return response["UUID"]
+
+
+def outcomes(uuid):
+    by_id: dict[str, list] = {}
+    for delivery in sorted(sqs_trigger.deliveries(uuid), key=lambda d: d.received_at):
+        by_id.setdefault(delivery.message_id, []).append(delivery)
+    return by_id
+
+
+def test_mappings_are_created_listed_read_updated_and_deleted_through_the_lambda_api(lam, sqs, partial_fn):
+    queue = make_queue(sqs)
+    created = lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName=partial_fn, BatchSize=5,
+                                              MaximumBatchingWindowInSeconds=2,
+                                              FunctionResponseTypes=["ReportBatchItemFailures"],
+                                              ScalingConfig={"MaximumConcurrency": 3})
+    uuid = created["UUID"]
+    listed = lam.list_event_source_mappings(FunctionName=partial_fn)["EventSourceMappings"]
+    assert uuid in [m["UUID"] for m in listed]
+    got = lam.get_event_source_mapping(UUID=uuid)
+    assert (got["BatchSize"], got["MaximumBatchingWindowInSeconds"], got["ScalingConfig"]) == (
+        5, 2, {"MaximumConcurrency": 3})
+    lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=7)
+    got = lam.get_event_source_mapping(UUID=uuid)
+    assert (got["State"], got["BatchSize"]) == ("Disabled", 7)
+    lam.delete_event_source_mapping(UUID=uuid)
+    assert uuid not in [m["UUID"] for m in lam.list_event_source_mappings()["EventSourceMappings"]]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"BatchSize": 50}, "Maximum batch window in seconds must be greater than 0"),
+    ({"BatchSize": 10_001, "MaximumBatchingWindowInSeconds": 1}, "BatchSize 10001 exceeds the max of 10000"),
+    ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
+    ({"ScalingConfig": {"MaximumConcurrency": 1}}, "greater than or equal to 2"),
+    ({"FunctionResponseTypes": ["Everything"]}, "ReportBatchItemFailures"),
+])
+def test_mapping_settings_aws_refuses_are_refused_with_its_words(lam, sqs, partial_fn, options, message):
+    queue = make_queue(sqs)
+    with pytest.raises(lam.exceptions.ClientError, match=message):
+        lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName=partial_fn, **options)
+
+
+@pytest.mark.skipif(AWS is None, reason="the AWS CLI is not installed")
+def test_a_mapping_created_with_the_aws_cli_delivers(box, sqs, partial_fn):
+    queue = make_queue(sqs)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **box.environment}
+
+    def aws(*args: str) -> dict:
+        done = subprocess.run([AWS, "lambda", *args, "--output", "json"], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    created = aws("create-event-source-mapping", "--function-name", partial_fn, "--batch-size", "5",
+                  "--event-source-arn", queue["arn"])
+    try:
+        assert (created["BatchSize"], created["EventSourceArn"]) == (5, queue["arn"])
+        [message_id] = send_all(sqs, queue["url"], [{"n": 1}])
+        assert sqs_trigger.wait_until_empty(queue["url"], 20)
+        assert [(d.message_id, d.outcome) for d in sqs_trigger.deliveries(created["UUID"])] == [
+            (message_id, "deleted")]
+    finally:
+        box.client("lambda").delete_event_source_mapping(UUID=created["UUID"])
+
+
+def test_send_message_returns_before_the_function_runs_instead_of_running_it_inside(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs)
+    uuid = mapping(lam, mappings, queue, partial_fn)
+    send_all(sqs, queue["url"], [{"sleep": 3}])
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    waiting = sqs.get_queue_attributes(QueueUrl=queue["url"], AttributeNames=names)["Attributes"]
+    assert sum(int(waiting[n]) for n in names) == 1, "moto's mapping would have processed and deleted it already"
+    assert sqs_trigger.deliveries(uuid) == []
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    assert [d.outcome for d in sqs_trigger.deliveries(uuid)] == ["deleted"]
+
+
+def test_batches_never_exceed_the_batch_size_and_every_message_is_deleted_once(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs)
+    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=4)
+    ids = send_all(sqs, queue["url"], [{"n": i} for i in range(23)])
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    by_id = outcomes(uuid)
+    assert set(by_id) == set(ids)
+    assert all([d.outcome for d in ds] == ["deleted"] and ds[0].receive_count == 1 for ds in by_id.values())
+    batch_sizes: dict[str, int] = {}
+    for delivery in sqs_trigger.deliveries(uuid):
+        batch_sizes[delivery.request_id] = batch_sizes.get(delivery.request_id, 0) + 1
+    assert max(batch_sizes.values()) <= 4
+
+
+def test_with_report_batch_item_failures_only_the_reported_messages_come_back(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs, visibility=1)
+    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
+    bodies = [{"n": i, "fail_times": 1 if i % 3 == 0 else 0} for i in range(9)]
+    ids = send_all(sqs, queue["url"], bodies)
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    by_id = outcomes(uuid)
+    for message_id, body in zip(ids, bodies, strict=True):
+        trips = [(d.receive_count, d.outcome) for d in by_id[message_id]]
+        if body["fail_times"]:
+            assert trips == [(1, "failed"), (2, "deleted")]
+        else:
+            assert trips == [(1, "deleted")]
+
+
+def test_without_it_a_function_error_returns_the_whole_batch(lam, sqs, raising_fn, mappings):
+    queue = make_queue(sqs, visibility=2)
+    uuid = mapping(lam, mappings, queue, raising_fn, BatchSize=10, Enabled=False)
+    ids = send_all(sqs, queue["url"], [{"n": 0, "fail_times": 1}] + [{"n": i} for i in range(1, 6)])
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)  # all six are waiting: one batch
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    by_id = outcomes(uuid)
+    first_try = {by_id[i][0].request_id for i in ids}
+    assert len(first_try) == 1, "the six messages were meant to arrive in one batch"
+    assert all([d.outcome for d in by_id[i]] == ["failed", "deleted"] for i in ids)
+    assert all(by_id[i][0].reason == "function error" for i in ids)
+
+
+def test_a_response_naming_a_message_outside_the_batch_fails_the_whole_batch(box, lam, sqs, mappings):
+    lambdalab.deploy("sqs-bogus", code=HANDLER, environment={"MODE": "bogus"})
+    queue = make_queue(sqs, visibility=1, max_receive_count=1)
+    uuid = mapping(lam, mappings, queue, "sqs-bogus", FunctionResponseTypes=["ReportBatchItemFailures"])
+    ids = send_all(sqs, queue["url"], [{"n": 1}, {"n": 2}])
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    assert {m["MessageId"] for m in drain(sqs, queue["dlq_url"])} == set(ids)
+    assert all("not in the batch" in d.reason for d in sqs_trigger.deliveries(uuid))
+
+
+def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_receive_count(
+        lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs, visibility=1, max_receive_count=2)
+    uuid = mapping(lam, mappings, queue, partial_fn, FunctionResponseTypes=["ReportBatchItemFailures"])
+    poison, fine = send_all(sqs, queue["url"], [{"poison": True, "fail_times": 99}, {"fine": True}])
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    [dead] = drain(sqs, queue["dlq_url"])
+    assert dead["MessageId"] == poison and json.loads(dead["Body"]) == {"poison": True, "fail_times": 99}
+    assert [d.receive_count for d in outcomes(uuid)[poison]] == [1, 2]
+    assert [d.outcome for d in outcomes(uuid)[fine]] == ["deleted"]
+
+
+def test_processing_longer_than_the_visibility_timeout_delivers_the_message_twice(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs, visibility=1)
+    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=1)
+    [message_id] = send_all(sqs, queue["url"], [{"sleep": 1.4}])
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    first, second, *_ = outcomes(uuid)[message_id]
+    assert (first.receive_count, second.receive_count) == (1, 2)
+    assert second.received_at < first.settled_at, "the second delivery began while the first still ran"
+
+
+def test_a_visibility_timeout_longer_than_the_processing_delivers_it_once(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs, visibility=6 * 3)
+    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=1)
+    [message_id] = send_all(sqs, queue["url"], [{"sleep": 1.2}])
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    assert [(d.receive_count, d.outcome) for d in outcomes(uuid)[message_id]] == [(1, "deleted")]
+
+
+def test_the_batching_window_gathers_more_than_ten_messages_into_one_batch(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs)
+    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=25, MaximumBatchingWindowInSeconds=2,
+                   ScalingConfig={"MaximumConcurrency": 2})
+    send_all(sqs, queue["url"], [{"n": i} for i in range(25)])
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+    sizes: dict[str, int] = {}
+    for delivery in sqs_trigger.deliveries(uuid):
+        sizes[delivery.request_id] = sizes.get(delivery.request_id, 0) + 1
+    assert max(sizes.values()) > 10
+
+
+def test_concurrent_batches_start_at_five_and_maximum_concurrency_caps_them(box, lam, sqs, partial_fn, mappings):
+    capped, free = make_queue(sqs), make_queue(sqs)
+    capped_uuid = mapping(lam, mappings, capped, partial_fn, BatchSize=1, ScalingConfig={"MaximumConcurrency": 2})
+    free_uuid = mapping(lam, mappings, free, partial_fn, BatchSize=1)
+    send_all(sqs, capped["url"], [{"sleep": 0.4}] * 8)
+    send_all(sqs, free["url"], [{"sleep": 0.4}] * 8)
+    assert sqs_trigger.wait_until_empty(capped["url"], 30)
+    assert sqs_trigger.wait_until_empty(free["url"], 30)
+    trigger = sqs_trigger.current()
+    assert trigger.poller(capped_uuid).peak_concurrency == 2
+    assert 5 <= trigger.poller(free_uuid).peak_concurrency <= 8  # five, plus what 300 a minute adds meanwhile
+
+
+def test_throttled_invokes_are_retried_and_no_message_is_lost(box, lam, sqs, mappings):
+    lambdalab.deploy("sqs-narrow", code=HANDLER, environment={"MODE": "partial"})
+    lam.put_function_concurrency(FunctionName="sqs-narrow", ReservedConcurrentExecutions=1)
+    queue = make_queue(sqs, visibility=30, max_receive_count=5)
+    uuid = mapping(lam, mappings, queue, "sqs-narrow", BatchSize=1)
+    ids = send_all(sqs, queue["url"], [{"sleep": 0.2, "n": i} for i in range(8)])
+    assert sqs_trigger.wait_until_empty(queue["url"], 30)
+    assert sqs_trigger.current().poller(uuid).throttles > 0
+    assert {i for i, ds in outcomes(uuid).items() if ds[-1].outcome == "deleted"} == set(ids)
+    assert drain(sqs, queue["dlq_url"]) == []
+
+
+def test_a_disabled_mapping_leaves_messages_until_it_is_enabled_again(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs)
+    uuid = mapping(lam, mappings, queue, partial_fn, Enabled=False)
+    send_all(sqs, queue["url"], [{"n": 1}])
+    time.sleep(1.0)
+    visible = sqs.get_queue_attributes(QueueUrl=queue["url"], AttributeNames=["ApproximateNumberOfMessages"])
+    assert visible["Attributes"]["ApproximateNumberOfMessages"] == "1"
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    assert sqs_trigger.wait_until_empty(queue["url"], 20)
+
+
+def test_concurrent_receivers_never_get_the_same_message(sqs):
+    queue = make_queue(sqs, visibility=60)
+    send_all(sqs, queue["url"], [{"n": i} for i in range(100)])
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def consume() -> None:
+        while True:
+            got = sqs.receive_message(QueueUrl=queue["url"], MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return
+            with lock:
+                seen.extend(m["MessageId"] for m in got)
+
+    workers = [threading.Thread(target=consume) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(seen) == len(set(seen)) == 100
