@@ -32,13 +32,28 @@ _EXPORTS = {
     "api_url": "lambdalab.triggers.apigateway",
     "function_url": "lambdalab.triggers.function_urls",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Function",
+    "Invocation",
+    "ReplayedRequest",
+    "Report",
+    "Sandbox",
+    "TooManyRequests",
+    "api_url",
+    "deploy",
+    "flush_logs",
+    "function_url",
+    "get_function",
+    "list_functions",
+    "replay",
+    "sandbox",
+]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from lambdalab.aws_sandbox import Sandbox, sandbox
     from lambdalab.functions import Function, deploy, flush_logs, get_function, list_functions
     from lambdalab.runtime.results import Invocation, Report
-    from lambdalab.aws_sandbox import Sandbox, sandbox
     from lambdalab.service.concurrency import TooManyRequests
     from lambdalab.service.replay import ReplayedRequest, replay
     from lambdalab.triggers.apigateway import api_url

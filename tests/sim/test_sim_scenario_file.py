@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdalab.sim import Asynchronous, DiurnalArrivals, ReplayedArrivals
 from lambdalab.cli import main as lambdalab_command
+from lambdalab.sim import Asynchronous, DiurnalArrivals, ReplayedArrivals
 from lambdalab.sim.scenario_file import ScenarioFileError, build_account, build_queues, load, main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
