@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.probes import FUNCTION_PROBE, answer_source, deploy_with_probe, describe_failure
+from lambdalab.grading.probes import FUNCTION_PROBE, deploy_with_probe, describe_failure
 from lambdalab.grading.results import CheckResult
 
 check = checker("02a")
@@ -254,17 +254,6 @@ def handler(event, context):
 '''
 
 
-def _deploy_probe(answer: Path, relative: str, probe: str, *, timeout: float, memory: int = 256):
-    """Deploy the answer file (as its own module) beside a probe whose ``ANSWER`` names that module."""
-    import lambdalab
-
-    module = Path(relative).stem
-    files = {Path(relative).name: answer_source(answer, relative),
-             "lambdalab_probe.py": probe.replace("ANSWER", module)}
-    return lambdalab.deploy(f"check-{module}-{uuid.uuid4().hex[:8]}", files=files,
-                            handler="lambdalab_probe.handler", timeout=timeout, memory=memory)
-
-
 def _ceiling(params: dict, retry: int) -> float:
     return min(params["cap"], params["base"] * 2**retry)
 
@@ -367,7 +356,7 @@ def backoff_with_full_jitter(answer: Path) -> CheckResult:
     jitter_params = _backoff_params(rng, base=round(rng.uniform(0.5, 2.0), 3), max_attempts=rng.randrange(6, 8))
     jitter_runs = [{"params": jitter_params, "throttles": 99, "then": "value"} for _ in range(400)]
 
-    fn = _deploy_probe(answer, BACKOFF_FILE, BACKOFF_PROBE, timeout=10)
+    fn = deploy_with_probe(answer, BACKOFF_FILE, BACKOFF_PROBE, timeout=10)
     lam = _lambda_client()
     target = None
     try:
@@ -457,7 +446,7 @@ def _describe_spec(reserved: int | None, provisioned: int) -> str:
 def concurrency_to_spec(answer: Path) -> CheckResult:
     rng = random.Random()
     lam = _lambda_client(attempts=3)
-    fn = _deploy_probe(answer, LIMITS_FILE, LIMITS_PROBE, timeout=30)
+    fn = deploy_with_probe(answer, LIMITS_FILE, LIMITS_PROBE, timeout=30)
     cases = [  # (starting point, spec): removing both limits, and one of setting them afresh or changing them
         ((3, 1), (None, 0)),
         rng.choice([((None, 0), (rng.randrange(3, 7), rng.randrange(1, 3))), ((2, 1), (rng.randrange(4, 7), 2))]),
@@ -543,7 +532,7 @@ def throttles_from_cloudwatch(answer: Path) -> CheckResult:
     start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     targets = [_deploy_target("watched"), _deploy_target("neighbour")]
     expected = [rng.randrange(2, 9), rng.randrange(1, 9)]
-    fn = _deploy_probe(answer, THROTTLES_FILE, THROTTLES_PROBE, timeout=10)
+    fn = deploy_with_probe(answer, THROTTLES_FILE, THROTTLES_PROBE, timeout=10)
     try:
         for target, count in zip(targets, expected, strict=True):
             lam.put_function_concurrency(FunctionName=target.name, ReservedConcurrentExecutions=0)

@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.probes import FUNCTION_PROBE, answer_source, deploy_with_probe, describe_failure
+from lambdalab.grading.probes import FUNCTION_PROBE, deploy_with_probe, describe_failure
 from lambdalab.grading.results import CheckResult
 
 check = checker("04")
@@ -49,17 +49,6 @@ def _zip(files: dict[str, str | bytes]) -> bytes:
         for name, content in sorted(files.items()):
             archive.writestr(name, content)
     return buffer.getvalue()
-
-
-def _deploy_probe(answer: Path, relative: str, probe: str, *, timeout: float):
-    """Deploy the answer file (as its own module) beside a probe whose ``ANSWER`` names that module."""
-    import lambdalab
-
-    module = Path(relative).stem
-    files = {Path(relative).name: answer_source(answer, relative),
-             "lambdalab_probe.py": probe.replace("ANSWER", module)}
-    return lambdalab.deploy(f"check-{module}-{uuid.uuid4().hex[:8]}", files=files,
-                            handler="lambdalab_probe.handler", timeout=timeout)
 
 
 def _delete_layers(lam, names: list[str]) -> None:
@@ -122,7 +111,7 @@ def build_a_layer(answer: Path) -> CheckResult:
 
     rng = random.Random()
     files, expected, junk = _source_tree(rng)
-    probe = _deploy_probe(answer, BUILD_FILE, BUILD_PROBE, timeout=10)
+    probe = deploy_with_probe(answer, BUILD_FILE, BUILD_PROBE, timeout=10)
     try:
         result = probe.invoke({"files": {p: base64.b64encode(c).decode() for p, c in files.items()},
                                "touched_at": rng.randrange(1_500_000_000, 1_700_000_000)})
@@ -210,7 +199,7 @@ def upgrade_a_pinned_layer(answer: Path) -> CheckResult:
     module = target.replace("-", "_")
     fn = lambdalab.deploy(f"check-pinned-{uuid.uuid4().hex[:8]}", layers=layers,
                           code=f"import {module}\n\ndef handler(event, context):\n    return {module}.VERSION\n")
-    probe = _deploy_probe(answer, UPGRADE_FILE, UPGRADE_PROBE, timeout=15)
+    probe = deploy_with_probe(answer, UPGRADE_FILE, UPGRADE_PROBE, timeout=15)
     try:
         result = probe.invoke({"function_name": fn.name, "layer_name": target})
         after = [layer["Arn"] for layer in lam.get_function_configuration(FunctionName=fn.name).get("Layers", [])]

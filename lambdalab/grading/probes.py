@@ -21,7 +21,7 @@ from lambdalab.runtime.results import Invocation
 CLIENT_COUNTING_PROBE = textwrap.dedent('''
     import botocore.session
 
-    _created = {{"init": 0, "invoke": 0}}
+    _created = {"init": 0, "invoke": 0}
     _phase = ["init"]
     _create_client = botocore.session.Session.create_client
 
@@ -31,23 +31,23 @@ CLIENT_COUNTING_PROBE = textwrap.dedent('''
 
     botocore.session.Session.create_client = _counting_create_client
 
-    import {module} as _answer
+    import ANSWER as _answer
 
     _phase[0] = "invoke"
 
     def handler(event, context):
         before = _created["invoke"]
-        result = _answer.{function}(event, context)
-        return {{"result": result, "clients_in_call": _created["invoke"] - before,
-                 "clients_at_init": _created["init"]}}
+        result = _answer.FUNCTION(event, context)
+        return {"result": result, "clients_in_call": _created["invoke"] - before,
+                "clients_at_init": _created["init"]}
 ''')
 
 # A probe that calls a plain function of the answer with keyword arguments from the event.
 FUNCTION_PROBE = textwrap.dedent('''
-    import {module} as _answer
+    import ANSWER as _answer
 
     def handler(event, context):
-        return [_answer.{function}(**kwargs) for kwargs in event["calls"]]
+        return [_answer.FUNCTION(**kwargs) for kwargs in event["calls"]]
 ''')
 
 
@@ -55,14 +55,18 @@ def answer_source(answer_dir: Path, relative: str) -> str:
     return (answer_dir / relative).read_text(encoding="utf-8")
 
 
-def deploy_with_probe(answer_dir: Path, relative: str, probe: str, *, function: str,
+def deploy_with_probe(answer_dir: Path, relative: str, probe: str, *, function: str = "handler",
                       timeout: float = 10, memory: int = 256, environment: dict[str, str] | None = None):
-    """Deploy the answer file (as its own module) beside a probe; returns the deployed Function."""
+    """Deploy the answer file (as its own module) beside a probe; returns the deployed Function.
+
+    In the probe's source the word ``ANSWER`` names the answer's module and ``FUNCTION`` the function the
+    exercise asks for (plain words, not format fields, so a probe may contain braces freely).
+    """
     import lambdalab
 
     module = Path(relative).stem
     files = {Path(relative).name: answer_source(answer_dir, relative),
-             "lambdalab_probe.py": probe.format(module=module, function=function)}
+             "lambdalab_probe.py": probe.replace("ANSWER", module).replace("FUNCTION", function)}
     name = f"check-{module}-{uuid.uuid4().hex[:8]}"
     return lambdalab.deploy(name, files=files, handler="lambdalab_probe.handler", timeout=timeout,
                             memory=memory, environment=environment)
