@@ -26,7 +26,7 @@ import threading
 from typing import Any
 
 from lambdalab.events.apigateway import HttpRequest, http_api_event, rest_event
-from lambdalab.triggers.apigateway_http import Listener, Reply
+from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
 from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, from_v1, from_v2
 from lambdalab.triggers.apigateway_routes import NoRoute, Route, http_route, rest_route
 
@@ -51,26 +51,8 @@ def split_function_arn(arn: str) -> tuple[str, str | None]:
     return parts[6], (parts[7] if len(parts) > 7 else None)
 
 
-class ApiGatewayFrontDoor:
+class ApiGatewayFrontDoor(ListeningTrigger):
     """The sandbox trigger that serves every API moto holds, each on its own loopback port."""
-
-    def __init__(self) -> None:
-        self._box: Any = None
-        self._listeners: dict[str, Listener] = {}
-        self._lock = threading.Lock()
-
-    # --- trigger life cycle ------------------------------------------------------------------------
-    def start(self, box: Any) -> None:
-        self._box = box
-
-    def reset(self) -> None:
-        with self._lock:
-            listeners, self._listeners = list(self._listeners.values()), {}
-        for listener in listeners:
-            listener.stop()
-
-    def stop(self) -> None:
-        self.reset()
 
     # --- addresses -----------------------------------------------------------------------------------
     def url(self, api_id: str, stage: str | None = None) -> str:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from lambdalab.aws_sandbox import ensure_loopback
 from lambdalab.events.apigateway import HttpRequest
@@ -211,3 +212,25 @@ class Listener:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+class ListeningTrigger:
+    """A trigger that serves each of its resources (an API, a function URL) on a loopback listener of its
+    own, started on first use; a reset or stop closes them all."""
+
+    def __init__(self) -> None:
+        self._box: Any = None
+        self._listeners: dict[str, Listener] = {}
+        self._lock = threading.Lock()
+
+    def start(self, box: Any) -> None:
+        self._box = box
+
+    def reset(self) -> None:
+        with self._lock:
+            listeners, self._listeners = list(self._listeners.values()), {}
+        for listener in listeners:
+            listener.stop()
+
+    def stop(self) -> None:
+        self.reset()

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from typing import Any
 
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.events.function_url import function_url_event
-from lambdalab.triggers.apigateway_http import Listener, Reply
+from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
 from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, from_v2
 from lambdalab.triggers.function_url_auth import Forbidden, SandboxCredentials, verify
 from lambdalab.triggers.function_url_cors import Cors, decorate, is_preflight, preflight
@@ -84,26 +83,8 @@ class _StreamRelay:
         return self._pending
 
 
-class FunctionUrls:
+class FunctionUrls(ListeningTrigger):
     """The sandbox trigger serving every function URL config moto holds."""
-
-    def __init__(self) -> None:
-        self._box: Any = None
-        self._listeners: dict[str, Listener] = {}
-        self._lock = threading.Lock()
-
-    # --- trigger life cycle ------------------------------------------------------------------------
-    def start(self, box: Any) -> None:
-        self._box = box
-
-    def reset(self) -> None:
-        with self._lock:
-            listeners, self._listeners = list(self._listeners.values()), {}
-        for listener in listeners:
-            listener.stop()
-
-    def stop(self) -> None:
-        self.reset()
 
     # --- addresses -----------------------------------------------------------------------------------
     def local_url(self, moto_url: str) -> str:
