@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
+from answers import write
 
-import lambdalab
 from lambdalab.grading import Status
 from lambdalab.grading.lab02a import check
 
@@ -104,20 +101,6 @@ def count_throttles(cloudwatch, function_name, start, end):
 """
 THROTTLES_OF_EVERY_FUNCTION = THROTTLES.replace(
     'Dimensions=[{"Name": "FunctionName", "Value": function_name}],', "")
-
-
-@pytest.fixture(autouse=True)
-def clean_sandbox():
-    box = lambdalab.sandbox()
-    yield
-    box.reset()
-
-
-def write(root: Path, relative: str, source: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    return root
 
 
 def test_ex1_when_every_reason_is_read_whole_then_real_throttles_and_errors_are_classified(tmp_path):

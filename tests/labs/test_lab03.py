@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
+from answers import write
 
 import lambdalab
 from lambdalab.grading import Status
@@ -95,13 +93,6 @@ def clean_sandbox():
     box = lambdalab.sandbox()
     yield
     box.reset()
-
-
-def write(root: Path, relative: str, source: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    return root
 
 
 def test_ex1_when_exactly_the_failed_records_are_reported_then_it_passes(tmp_path):

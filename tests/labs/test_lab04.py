@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
+from answers import write
 
-import lambdalab
 from lambdalab.grading import Status
 from lambdalab.grading.lab04 import check
 
@@ -79,20 +76,6 @@ def split(functions):
     return layer, packages
 """
 SPLIT_BY_PATH_ONLY = SPLIT.replace(" and len(set(contents)) == 1", "")
-
-
-@pytest.fixture(autouse=True)
-def clean_sandbox():
-    box = lambdalab.sandbox()
-    yield
-    box.reset()
-
-
-def write(root: Path, relative: str, source: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    return root
 
 
 def test_ex1_when_the_zip_has_the_python_layout_and_fixed_times_then_a_function_imports_from_it(tmp_path):

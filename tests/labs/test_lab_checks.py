@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
+from answers import write
 
-import lambdalab
 from lambdalab.grading import Status
 from lambdalab.grading.lab00 import check as check00
 from lambdalab.grading.lab01 import check as check01
@@ -58,20 +55,6 @@ def cold_starts(arrivals, durations, keep_alive):
         last_end = t + d
     return cold
 """
-
-
-@pytest.fixture(autouse=True)
-def clean_sandbox():
-    box = lambdalab.sandbox()
-    yield
-    box.reset()
-
-
-def write(root: Path, relative: str, source: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    return root
 
 
 def test_lab00_when_the_greeting_is_right_then_it_passes(tmp_path):
