@@ -56,11 +56,12 @@ class Function:
                client_context: str | None = None) -> Invocation:
         """Invoke synchronously (``RequestResponse``): on a warm environment if one is idle, else cold.
 
-        ``event`` is any JSON-serialisable value (or a JSON string / bytes). The result carries the
+        ``event`` is any JSON-serialisable value (or a JSON string / bytes); without one the handler gets
+        ``{}``, as from an Invoke request with no payload. The result carries the
         payload or AWS's error document, the invocation's log lines and its REPORT figures. Raises
         ``lambdalab.TooManyRequests`` (with ``.reason``) when Lambda would throttle the call.
         """
-        invocation = self._service.invoke(self.name, encode_event(event), qualifier=qualifier,
+        invocation = self._service.invoke(self.name, encode_event({} if event is None else event), qualifier=qualifier,
                                           client_context=client_context)
         self._log_lines.extend(invocation.logs.splitlines())
         return invocation

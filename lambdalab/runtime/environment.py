@@ -30,11 +30,12 @@ from pathlib import Path
 
 import psutil
 
-from lambdalab.runtime import memory
+from lambdalab.runtime import bootstrap, handler_imports, memory
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer, StreamListener
 from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
 from lambdalab.runtime.results import Invocation, Report, encode_event
 
+BOOTSTRAP_SCRIPT = Path(__file__).with_name("bootstrap.py")
 CLIENT_SCRIPT = Path(__file__).with_name("client.py")
 STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
 MAX_LOG_BYTES_PER_INVOCATION = 256 * 1024  # what we keep for the notebook; CloudWatch caps events too
@@ -150,18 +151,11 @@ class ExecutionEnvironment:
 
     def _child_environment(self, api_address: str) -> dict[str, str]:
         cfg = self.config
-        python_path = [str(cfg.code_dir)]
-        # AWS unpacks layers into /opt in order, a later layer's files replacing an earlier one's; searching
-        # the layers last-first gives the same winner. Within /opt: lib/pythonX.Y/site-packages, then python.
-        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        for suffix in (Path("python") / "lib" / version / "site-packages", Path("python")):
-            python_path += [str(layer / suffix) for layer in reversed(cfg.layer_dirs)]
         env = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "HOME": str(self._log_dir),
-            "PYTHONPATH": os.pathsep.join(python_path),
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(cfg.code_dir),
             "LAMBDA_RUNTIME_DIR": str(CLIENT_SCRIPT.parent),
@@ -183,14 +177,25 @@ class ExecutionEnvironment:
                     env[key] = os.environ[key]
         env.update(self.extra_environment)
         env.update(cfg.environment)
+        env[bootstrap.SPEC_VARIABLE] = json.dumps(self._runtime_spec())
         return env
 
+    def _runtime_spec(self) -> dict[str, object]:
+        """What the bootstrap loads: the client, and the path a handler imports from (see bootstrap.py)."""
+        client = {RuntimeClient.AWSLAMBDARIC: "awslambdaric", RuntimeClient.STREAMING: str(STREAMING_CLIENT_SCRIPT),
+                  RuntimeClient.BUILTIN: str(CLIENT_SCRIPT)}[self.runtime_client]
+        return {
+            "handler": self.config.handler,
+            "client": client,
+            "client_modules": handler_imports.awslambdaric_modules() if client == "awslambdaric" else {},
+            "path": handler_imports.handler_path(self.config.code_dir, self.config.layer_dirs),
+            "sdk_modules": handler_imports.runtime_sdk(),
+        }
+
     def _command(self) -> list[str]:
-        if self.runtime_client is RuntimeClient.AWSLAMBDARIC:
-            return [sys.executable, "-m", "awslambdaric", self.config.handler]
-        if self.runtime_client is RuntimeClient.STREAMING:
-            return [sys.executable, str(STREAMING_CLIENT_SCRIPT), self.config.handler]
-        return [sys.executable, str(CLIENT_SCRIPT), self.config.handler]
+        # No user or site folders and no script folder on the path (-s -S -P): the bootstrap builds the
+        # handler's path itself. No bytecode written into the function's (read-only on AWS) folders (-B).
+        return [sys.executable, "-s", "-S", "-P", "-B", str(BOOTSTRAP_SCRIPT)]
 
     def start(self) -> None:
         """Run the init phase now (a provisioned environment does this ahead of any request).

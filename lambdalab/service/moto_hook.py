@@ -24,6 +24,7 @@ from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
 
 _LOG_TAIL_BYTES = 4096
+NO_PAYLOAD = b"{}"  # what Lambda hands a handler when the Invoke request has no payload
 
 
 class TooManyRequestsException(JsonRESTError):
@@ -86,7 +87,8 @@ def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str
     if service is None:  # pragma: no cover - install() always runs before moto serves
         return _original_invoke(fn, body, request_headers, response_headers)
     headers = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}
-    payload = body.encode() if isinstance(body, str) else (body or b"")
+    # An Invoke without a payload (``aws lambda invoke --function-name f out.json``) hands the handler {}.
+    payload = (body.encode() if isinstance(body, str) else body) or NO_PAYLOAD
     if len(payload) > MAX_REQUEST_BYTES:
         raise RequestTooLargeException(len(payload))
     invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")

@@ -61,6 +61,10 @@ def test_the_seeds_concurrency_commands_run_with_the_aws_cli_against_the_termina
     aws("lambda", "invoke", "--function-name", "my-api",  # AWS CLI v1: the payload is plain JSON
         "--payload", '{"name": "workshop"}', str(tmp_path / "out.json"))
     assert json.loads((tmp_path / "out.json").read_text()) == {"hello": "workshop"}
+    # Without --payload, the handler gets {} (not an unmarshal error).
+    answer = aws("lambda", "invoke", "--function-name", "my-api", str(tmp_path / "empty.json"))
+    assert "FunctionError" not in answer
+    assert json.loads((tmp_path / "empty.json").read_text()) == {"hello": None}
 
     reserved = aws("lambda", "put-function-concurrency", "--function-name", "my-api",
                    "--reserved-concurrent-executions", "50")

@@ -145,3 +145,15 @@ def test_invalid_configuration_is_refused_by_the_service_with_aws_words(box, kwa
     raw = boto3.client("lambda", config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
     with pytest.raises(raw.exceptions.InvalidParameterValueException, match=words):
         raw.update_function_configuration(FunctionName="strict", **kwargs)
+
+
+def test_when_invoked_through_boto3_without_a_payload_then_the_handler_gets_an_empty_object(lam):
+    lambdalab.deploy("api-no-payload", code="def handler(e, c):\n    return {'event': e, 'type': type(e).__name__}\n")
+    response = lam.invoke(FunctionName="api-no-payload")
+    assert "FunctionError" not in response
+    assert json.loads(response["Payload"].read()) == {"event": {}, "type": "dict"}
+
+
+def test_when_a_function_is_invoked_from_the_notebook_without_an_event_then_it_gets_an_empty_object(box):
+    fn = lambdalab.deploy("api-no-event", code="def handler(e, c):\n    return e\n")
+    assert fn.invoke().payload == {}
