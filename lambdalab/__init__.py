@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "POWERTOOLS_LAYER_ARN": "lambdalab.service.public_layers",
     "Function": "lambdalab.functions",
     "deploy": "lambdalab.functions",
     "flush_logs": "lambdalab.functions",
@@ -33,6 +34,7 @@ _EXPORTS = {
     "function_url": "lambdalab.triggers.function_urls",
 }
 __all__ = [
+    "POWERTOOLS_LAYER_ARN",
     "Function",
     "Invocation",
     "ReplayedRequest",
@@ -51,6 +53,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from lambdalab.service.public_layers import POWERTOOLS_LAYER_ARN
     from lambdalab.aws_sandbox import Sandbox, sandbox
     from lambdalab.functions import Function, deploy, flush_logs, get_function, list_functions
     from lambdalab.runtime.results import Invocation, Report

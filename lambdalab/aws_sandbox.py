@@ -99,7 +99,7 @@ class Sandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> None:
         ensure_loopback(host)
-        from lambdalab.service import moto_hook
+        from lambdalab.service import moto_hook, public_layers
         from lambdalab.service.lambda_service import LambdaService
 
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
@@ -109,6 +109,7 @@ class Sandbox:
         self.lambda_service = LambdaService(environment=lambda: self.environment, client_factory=self.client,
                                             account_id=DEFAULT_ACCOUNT_ID, region=region)
         moto_hook.install(self.lambda_service)
+        public_layers.install()
         # No execution environment outlives the kernel that started it.
         atexit.register(self.lambda_service.reset, force=True)
         self._server = _MotoServer(host, port, self.lambda_service)

@@ -24,7 +24,7 @@ from lambdalab.runtime.config import (
     InvalidParameterValueException,
     validation_error,
 )
-from lambdalab.service import moto_hook, packages
+from lambdalab.service import moto_hook, packages, public_layers
 from lambdalab.service.concurrency import ReservationError
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
 
@@ -37,6 +37,8 @@ _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
 _HTTP_APIS = re.compile(r"^/v2/apis/?$")
+_LAYERS = re.compile(r"^/2018-10-31/layers/?$")
+_LAYER_VERSION = re.compile(r"^/2018-10-31/layers/(?P<layer>.+)/versions/(?P<version>\d+)/?$")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -72,6 +74,8 @@ class LambdaGateway:
             response = list(self.app(environ, start_response))
             self.service.forget_function(match["name"])
             return response
+        if method == "GET" and (layer_arn := _layer_version_arn(path, query)) is not None:
+            return self._layer_version(layer_arn, environ, start_response)
         if match := _FUNCTION_URL.match(path):  # moto stores the config; the function-URL trigger serves it
             from lambdalab.triggers.function_urls import answer_config_call
 
@@ -93,6 +97,17 @@ class LambdaGateway:
         except ResourceNotFound as exc:
             return _error(start_response, 404, "ResourceNotFoundException", str(exc))
         return self.app(environ, start_response)
+
+    # --- layer versions by ARN (moto has no GetLayerVersionByArn; public layers are not in moto) ---------
+    def _layer_version(self, arn: str, environ: dict[str, Any],
+                       start_response: StartResponse) -> Iterable[bytes]:
+        if not public_layers.is_powertools_arn(arn) and _LAYER_VERSION.match(
+                urllib.parse.unquote(environ.get("PATH_INFO", ""))):
+            return self.app(environ, start_response)  # the account's own layers: moto answers GetLayerVersion
+        version = self.service.backend.layers_versions_by_arn(arn)
+        if version is None:
+            return _error(start_response, 404, "ResourceNotFoundException", f"Layer version {arn} does not exist.")
+        return _json(start_response, 200, version.get_layer_version())
 
     # --- provisioned concurrency ---------------------------------------------------------------
     def _provisioned(self, method: str, name: str, query: dict[str, list[str]], body: bytes,
@@ -187,6 +202,15 @@ class LambdaGateway:
             return [layer["Arn"] for layer in self.service.resolve(name).layers or []]
         except ResourceNotFound:
             return []
+
+
+def _layer_version_arn(path: str, query: dict[str, list[str]]) -> str | None:
+    """The layer version ARN a GetLayerVersionByArn or GetLayerVersion request names, else None."""
+    if _LAYERS.match(path) and query.get("find") == ["LayerVersion"] and query.get("Arn"):
+        return query["Arn"][0]
+    if (match := _LAYER_VERSION.match(path)) and match["layer"].startswith("arn:"):
+        return f"{match['layer']}:{match['version']}"
+    return None
 
 
 def call_app(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
