@@ -53,11 +53,11 @@ __all__ = [
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from lambdalab.service.public_layers import POWERTOOLS_LAYER_ARN
     from lambdalab.aws_sandbox import Sandbox, sandbox
     from lambdalab.functions import Function, deploy, flush_logs, get_function, list_functions
     from lambdalab.runtime.results import Invocation, Report
     from lambdalab.service.concurrency import TooManyRequests
+    from lambdalab.service.public_layers import POWERTOOLS_LAYER_ARN
     from lambdalab.service.replay import ReplayedRequest, replay
     from lambdalab.triggers.apigateway import api_url
     from lambdalab.triggers.function_urls import function_url
