@@ -99,7 +99,7 @@ class Sandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> None:
         ensure_loopback(host)
-        from lambdalab.service import moto_hook, public_layers
+        from lambdalab.service import moto_hook, public_layers, stopping
         from lambdalab.service.lambda_service import LambdaService
 
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
@@ -110,8 +110,9 @@ class Sandbox:
                                             account_id=DEFAULT_ACCOUNT_ID, region=region)
         moto_hook.install(self.lambda_service)
         public_layers.install()
-        # No execution environment outlives the kernel that started it.
+        # No execution environment outlives the kernel that started it, whether it exits or is signalled.
         atexit.register(self.lambda_service.reset, force=True)
+        stopping.on_stop_signal(lambda: self.lambda_service.reset(force=True))
         self._server = _MotoServer(host, port, self.lambda_service)
         bound_host, bound_port = self._server.address
         self.info = SandboxInfo(host=host if bound_host in ("0.0.0.0", "::") else bound_host,
@@ -298,15 +299,35 @@ def running(**kwargs: object) -> Iterator[Sandbox]:
 
 
 def serve_forever(port: int | None = None, host: str = "127.0.0.1") -> None:
-    """Run the sandbox in the foreground of a terminal, printing the variables to point clients at it."""
-    box = sandbox(host=host, port=port or 0)
-    print(f"lambdalab sandbox listening on {box.endpoint_url}  (Ctrl-C to stop)")
-    print("\nIn another terminal, point boto3 and the AWS CLI at it:\n")
-    print(box.exports())
-    print(flush=True)
+    """Run the sandbox in the foreground of a terminal, printing the variables to point clients at it.
+
+    Ctrl-C, a closed terminal (SIGHUP) and SIGTERM all stop it the same way: every execution environment
+    ends, and so does every process a handler started (see :mod:`lambdalab.service.stopping`).
+    """
+    from lambdalab.service import stopping
+
+    stopping.become_subreaper()
+    box: Sandbox | None = None
+    with stopping.stop_requested() as requested:
+        try:
+            box = sandbox(host=host, port=port or 0)
+            if not requested.is_set():
+                print(f"lambdalab sandbox listening on {box.endpoint_url}  (Ctrl-C to stop)")
+                print("\nIn another terminal, point boto3 and the AWS CLI at it:\n")
+                print(box.exports())
+                print(flush=True)
+            while not requested.wait(1.0):
+                pass
+            _say("\nstopping the sandbox")
+        finally:
+            if box is not None:
+                box.stop()
+            stopping.end_descendants()
+
+
+def _say(text: str) -> None:
+    """Print, unless the terminal is gone (SIGHUP): stopping must go on either way."""
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        print("\nstopping the sandbox")
-        box.stop()
+        print(text, flush=True)
+    except OSError:
+        pass

@@ -29,6 +29,7 @@ import os
 import sys
 
 SPEC_VARIABLE = "_LAMBDALAB_RUNTIME"
+PR_SET_CHILD_SUBREAPER = 36  # prctl option, <linux/prctl.h>
 
 
 class _OnlyTheseModules:
@@ -98,7 +99,25 @@ def _load_awslambdaric(client_folders: dict[str, list[str]]) -> object:
     return entry
 
 
+def become_subreaper() -> None:
+    """Adopt every orphan among this process's descendants (Linux), so none escapes the environment's end.
+
+    A handler's child that starts its own session and exits, leaving a grandchild behind (a daemon), would
+    otherwise be re-parented to init and outlive the environment; as a child subreaper, this process
+    inherits it, so ending this process's tree ends it too.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> int:
+    become_subreaper()
     spec = json.loads(os.environ.pop(SPEC_VARIABLE))
     handler = spec["handler"]
     client = spec["client"]

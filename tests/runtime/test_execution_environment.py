@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 import psutil
@@ -260,6 +261,21 @@ def test_when_handler_leaves_a_child_process_then_shutdown_ends_it_too(make_envi
     env.shutdown()
     assert_gone(child_pid)
     assert_gone(env.pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sessions and subreapers as on Linux")
+def test_when_handler_leaves_a_daemon_in_its_own_session_then_shutdown_ends_it_too(make_environment, assert_gone):
+    env = make_environment("""
+        import subprocess
+        def handler(event, context):
+            out = subprocess.run(["sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $!"], start_new_session=True,
+                                 capture_output=True, text=True).stdout
+            return int(out)
+    """)
+    daemon = env.invoke({}).payload
+    assert psutil.Process(daemon).ppid() == env.pid  # adopted by the environment, not by init
+    env.shutdown()
+    assert_gone(daemon)
 
 
 def test_when_handler_leaves_a_thread_running_then_it_keeps_running_while_warm(make_environment):

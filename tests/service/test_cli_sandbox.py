@@ -8,10 +8,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
+import boto3
+import psutil
 import pytest
+
+from lambdalab.service.packages import zip_files
 
 AWS = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
 
@@ -75,3 +80,93 @@ def test_the_seeds_concurrency_commands_run_with_the_aws_cli_against_the_termina
                       "production", "--provisioned-concurrent-executions", "10")
     assert provisioned["RequestedProvisionedConcurrentExecutions"] == 10
     assert aws("lambda", "get-account-settings")["AccountLimit"]["UnreservedConcurrentExecutions"] == 950
+
+
+LEAVES_A_DAEMON = """
+import os, subprocess
+
+def handler(event, context):
+    # A child in its own session that backgrounds a grandchild and exits: a daemon, orphaned at once.
+    daemon = subprocess.run(["sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $!"], start_new_session=True,
+                            capture_output=True, text=True).stdout
+    return {"environment": os.getpid(), "daemon": int(daemon)}
+"""
+
+
+def _start_terminal_sandbox() -> tuple[subprocess.Popen, dict[str, str]]:
+    process = subprocess.Popen([sys.executable, "-m", "lambdalab.cli", "sandbox"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env: dict[str, str] = {}
+    for line in process.stdout:
+        if line.startswith("export "):
+            key, value = line[len("export "):].strip().split("=", 1)
+            env[key] = value
+        if "AWS_EC2_METADATA_DISABLED" in env and "NO_PROXY" in env:
+            break
+    return process, env
+
+
+def _gone_within(pids: list[int], seconds: float) -> list[int]:
+    """The pids still running (zombies count as ended) after waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sessions and subreapers as on Linux")
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_when_the_terminal_sandbox_is_stopped_by_a_signal_then_no_environment_or_handler_daemon_survives(stop):
+    process, env = _start_terminal_sandbox()
+    try:
+        session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                                        aws_session_token=env["AWS_SESSION_TOKEN"], region_name=env["AWS_REGION"])
+        clients = {s: session.client(s, endpoint_url=env["AWS_ENDPOINT_URL"]) for s in ("iam", "lambda")}
+        role = clients["iam"].create_role(RoleName="daemon-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        package = zip_files({"app.py": LEAVES_A_DAEMON})
+        clients["lambda"].create_function(FunctionName="daemon", Runtime="python3.12", Role=role,
+                                          Handler="app.handler", Code={"ZipFile": package})
+        pids = json.loads(clients["lambda"].invoke(FunctionName="daemon", Payload=b"{}")["Payload"].read())
+        assert psutil.pid_exists(pids["daemon"]) and psutil.pid_exists(pids["environment"])
+
+        os.kill(process.pid, getattr(signal, stop))
+        process.wait(timeout=30)
+        assert _gone_within([pids["environment"], pids["daemon"]], seconds=15) == []
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+NOTEBOOK = """
+import json, sys, time
+import lambdalab
+lambdalab.sandbox()
+print(json.dumps(lambdalab.deploy("daemon", code=sys.argv[1]).invoke().payload), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sessions and subreapers as on Linux")
+def test_when_a_kernel_running_the_sandbox_is_terminated_then_no_environment_or_handler_daemon_survives():
+    kernel = subprocess.Popen([sys.executable, "-c", NOTEBOOK, LEAVES_A_DAEMON], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        pids = json.loads(kernel.stdout.readline())
+        assert psutil.pid_exists(pids["daemon"])
+        kernel.terminate()
+        assert kernel.wait(timeout=30) == -signal.SIGTERM  # it still dies of the signal, as asked
+        assert _gone_within([pids["environment"], pids["daemon"]], seconds=15) == []
+    finally:
+        if kernel.poll() is None:
+            os.killpg(kernel.pid, signal.SIGKILL)
+            kernel.wait()
