@@ -33,12 +33,13 @@ def _name(prefix: str) -> str:
     return f"check-{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def _deploy_answer(answer: Path, relative: str, *, timeout: float = 10, environment: dict[str, str] | None = None):
+def _deploy_answer(answer: Path, relative: str, *, timeout: float = 10, environment: dict[str, str] | None = None,
+                   layers: tuple[str, ...] = ()):
     """The learner's file, deployed as the function's ``app`` module (handler ``app.handler``)."""
     import lambdalab
 
     return lambdalab.deploy(_name(Path(relative).parts[1]), files={"app.py": answer_source(answer, relative)},
-                            handler="app.handler", timeout=timeout, environment=environment)
+                            handler="app.handler", timeout=timeout, environment=environment, layers=layers)
 
 
 # --- exercise 1: report exactly the failed records -------------------------------------------------------
@@ -230,8 +231,10 @@ def charge_once(answer: Path) -> CheckResult:
     rng = random.Random()
     box = lambdalab.sandbox()
     ledger, idempotency = _tables(box)
+    # Powertools is not in Lambda's runtime: the function is deployed with AWS's public layer, as on AWS.
     fn = _deploy_answer(answer, IDEMPOTENT_FILE, timeout=15,
-                        environment={"LEDGER_TABLE": ledger, "IDEMPOTENCY_TABLE": idempotency})
+                        environment={"LEDGER_TABLE": ledger, "IDEMPOTENCY_TABLE": idempotency},
+                        layers=(lambdalab.POWERTOOLS_LAYER_ARN,))
     try:
         amount = rng.randrange(5, 500)
         payments = [{"payment_id": f"pay-{uuid.uuid4().hex[:10]}", "amount": amount} for _ in range(3)]
