@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 SPEC_VARIABLE = "_LAMBDALAB_RUNTIME"
@@ -78,6 +79,27 @@ def restrict(folders: dict[str, list[str]]) -> object:
     return hook
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def restrict_metadata(folders: dict[str, list[str]], distributions: list[str]) -> None:
+    """Make ``importlib.metadata`` see, in those folders, only the named distributions (as AWS's runtime has)."""
+    import importlib.machinery
+
+    guarded = {os.path.normcase(os.path.abspath(f)) for f in folders}
+    allowed = {_normalized(name) for name in distributions}
+    find = importlib.machinery.PathFinder.find_distributions
+
+    def find_distributions(*args: object, **kwargs: object) -> object:
+        for distribution in find(*args, **kwargs):
+            folder = os.path.normcase(os.path.abspath(str(distribution.locate_file(""))))
+            if folder not in guarded or _normalized(distribution.metadata["Name"] or "") in allowed:
+                yield distribution
+
+    importlib.machinery.PathFinder.find_distributions = staticmethod(find_distributions)
+
+
 def _forget(names: list[str]) -> None:
     """Drop the client's top-level modules from the import cache: present for the client, absent for imports."""
     for name in names:
@@ -126,6 +148,7 @@ def main() -> int:
     stdlib = list(sys.path)
     sys.path[:] = [*spec["path"], *stdlib]
     restrict(spec.get("sdk_modules", {}))
+    restrict_metadata(spec.get("sdk_modules", {}), spec.get("sdk_distributions", []))
     _forget([name for names in client_folders.values() for name in names])
     # What ``site`` would add that a handler may use (exit(), help()), without its folders.
     import site

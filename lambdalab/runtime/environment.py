@@ -190,6 +190,7 @@ class ExecutionEnvironment:
             "client_modules": handler_imports.awslambdaric_modules() if client == "awslambdaric" else {},
             "path": handler_imports.handler_path(self.config.code_dir, self.config.layer_dirs),
             "sdk_modules": handler_imports.runtime_sdk(),
+            "sdk_distributions": list(handler_imports.RUNTIME_SDK),
         }
 
     def _command(self) -> list[str]:

@@ -169,3 +169,18 @@ def test_when_the_powertools_layer_makes_a_sixth_layer_then_aws_refuses_it(lam):
         lam.update_function_configuration(
             FunctionName="pt-limit", Layers=[own["LayerVersionArn"]] * 5 + [POWERTOOLS_LAYER_ARN]
         )
+
+
+def test_when_a_handler_asks_for_installed_distributions_then_it_sees_only_the_runtimes_sdk(box):
+    source = """
+import importlib.metadata as metadata
+def handler(event, context):
+    def version(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+    return {name: version(name) is not None for name in ("boto3", "botocore", "requests", "lambdalab", "moto")}
+"""
+    seen = lambdalab.deploy("imports-metadata", code=source).invoke().payload
+    assert seen == {"boto3": True, "botocore": True, "requests": False, "lambdalab": False, "moto": False}
