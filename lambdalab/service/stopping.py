@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import psutil
 
 PR_SET_CHILD_SUBREAPER = 36  # prctl option, <linux/prctl.h>
+STOP_TIMEOUT_S = 15.0
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -83,10 +84,12 @@ def on_stop_signal(stop: Callable[[], None]) -> None:
         def handler(signum: int, frame: object) -> None:
             for each in STOP_SIGNALS:
                 signal.signal(each, signal.SIG_IGN)
-            try:
-                stop()
-            finally:
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
+            # In a thread of its own: the main thread may hold a lock the clean-up needs (it was interrupted
+            # mid-invoke), and must not wait on itself for ever.
+            worker = threading.Thread(target=stop, name="lambdalab-stop", daemon=True)
+            worker.start()
+            worker.join(STOP_TIMEOUT_S)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
 
         signal.signal(sig, handler)
