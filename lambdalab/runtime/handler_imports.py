@@ -2,9 +2,8 @@
 
 AWS's Python runtime includes the AWS SDK for Python (Boto3) and its dependencies (*facts: Python runtime*):
 boto3, botocore, jmespath, s3transfer, urllib3, python-dateutil and six. Those distributions are found in the
-interpreter's
-environment and named by folder and top-level module, so that :mod:`lambdalab.runtime.bootstrap` can let
-a handler import exactly them — and the runtime interface client its own few — and nothing else the course
+interpreter's environment and named by folder and top-level module, so that :mod:`lambdalab.runtime.bootstrap`
+can let a handler import exactly them — and the runtime interface client its own few — and nothing else the course
 installed (requests, numpy, lambdalab, Powertools…).
 """
 
