@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import importlib.metadata
 import io
+import os
 import re
 import sys
+import tempfile
 import threading
 import zipfile
 from pathlib import Path
@@ -121,11 +124,34 @@ def powertools_distributions() -> list[importlib.metadata.Distribution]:
 
 @functools.cache
 def powertools_zip() -> bytes:
-    """The layer's archive: every installed file of those distributions under ``python/``."""
+    """The layer's archive: every installed file of those distributions under ``python/``.
+
+    Built once per set of installed versions and kept in the temporary folder, so a new kernel or sandbox
+    does not zip ~30 MB again.
+    """
+    distributions = sorted(powertools_distributions(), key=lambda d: d.metadata["Name"].lower())
+    key = hashlib.sha256(" ".join(f"{d.metadata['Name']}=={d.version}" for d in distributions).encode())
+    cached = Path(tempfile.gettempdir()) / "lambdalab-public-layers" / f"powertools-{key.hexdigest()[:16]}.zip"
+    try:
+        return cached.read_bytes()
+    except OSError:
+        pass
+    archive = _zip_distributions(distributions)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        staging = cached.with_suffix(f".{os.getpid()}.tmp")
+        staging.write_bytes(archive)
+        os.replace(staging, cached)
+    except OSError:
+        pass  # a read-only temporary folder only costs the next process the time to zip again
+    return archive
+
+
+def _zip_distributions(distributions: list[importlib.metadata.Distribution]) -> bytes:
     with _lock:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            for distribution in sorted(powertools_distributions(), key=lambda d: d.metadata["Name"].lower()):
+            for distribution in distributions:
                 for file in distribution.files or ():
                     if file.parts[0] == ".." or "__pycache__" in file.parts:
                         continue
