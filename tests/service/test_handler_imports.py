@@ -155,6 +155,8 @@ def test_when_the_powertools_layer_is_described_by_arn_then_it_answers_like_aws(
     assert answer["Version"] == 27
     assert answer["CompatibleArchitectures"] == ["x86_64"]
     assert answer["Content"]["CodeSize"] > 0 and answer["Content"]["CodeSha256"]
+    older = lam.get_layer_version(LayerName=answer["LayerArn"], VersionNumber=3)
+    assert older["LayerVersionArn"] == answer["LayerArn"] + ":3"
     arm = POWERTOOLS_LAYER_ARN.replace("x86_64", "arm64")
     assert lam.get_layer_version_by_arn(Arn=arm)["CompatibleArchitectures"] == ["arm64"]
     missing = POWERTOOLS_LAYER_ARN.rsplit(":", 1)[0] + ":999"
