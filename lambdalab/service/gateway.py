@@ -36,7 +36,6 @@ _FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
-_HTTP_APIS = re.compile(r"^/v2/apis/?$")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -49,12 +48,13 @@ class LambdaGateway:
         self.service = service
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if ("/apigateway/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
-                and _HTTP_APIS.match(environ.get("PATH_INFO", "")) and environ.get("REQUEST_METHOD") == "POST"):
-            from lambdalab.triggers.apigateway import answer_create_api  # quick create, which moto skips
+        if environ.get("PATH_INFO", "").startswith(("/v2/apis", "/restapis/")):
+            from lambdalab.triggers import apigateway_control  # local ApiEndpoint, UpdateStage, _user_request_
 
-            return answer_create_api(self.app, environ, start_response, self.service.account_id,
-                                     self.service.region)
+            answered = apigateway_control.answer(self.app, environ, start_response, self.service.account_id,
+                                                 self.service.region)
+            if answered is not None:
+                return answered
         if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
             return self.app(environ, start_response)
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))

@@ -18,7 +18,7 @@ from typing import Any
 
 from lambdalab.aws_sandbox import ensure_loopback
 from lambdalab.events.apigateway import HttpRequest
-from lambdalab.triggers.apigateway_responses import HttpResponse
+from lambdalab.triggers.apigateway_responses import HttpResponse, check_header
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota (10 MB)
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"}
@@ -64,12 +64,15 @@ class Reply:
             pass
 
     def _start(self, status: int, headers: tuple[tuple[str, str], ...], length: int | None) -> None:
+        """Status line and headers. Every header is checked first (a CR/LF in a value raises
+        ``MalformedResponse`` before a byte is written), and values travel as UTF-8 bytes, so a header
+        outside Latin-1 cannot make http.server drop the connection."""
+        safe = [check_header(name, value) for name, value in headers if name.lower() not in _HOP_BY_HOP]
         handler = self._handler
         self.started = True
         handler.send_response(status)
-        for name, value in headers:
-            if name.lower() not in _HOP_BY_HOP:
-                handler.send_header(name, value)
+        for name, value in safe:
+            handler.send_header(name, value.encode("utf-8").decode("latin-1"))  # http.server re-encodes Latin-1
         if length is None:
             handler.send_header("Transfer-Encoding", "chunked")
         else:

@@ -20,7 +20,7 @@ from typing import Any
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.events.function_url import function_url_event
 from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
-from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, from_v2
+from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, check_header, from_v2
 from lambdalab.triggers.function_url_auth import Forbidden, SandboxCredentials, verify
 from lambdalab.triggers.function_url_cors import Cors, decorate, is_preflight, preflight
 
@@ -55,6 +55,10 @@ class _StreamRelay:
             self._reply.write(chunk)
             return
         if content_type.split(";")[0].strip() != HTTP_INTEGRATION_CONTENT_TYPE:
+            try:
+                check_header("content-type", content_type)
+            except MalformedResponse:  # never a raw CR/LF on the wire
+                content_type = "application/octet-stream"
             self._begin(200, (("content-type", content_type),), chunk)
             return
         self._pending += chunk

@@ -177,14 +177,23 @@ def test_rest_api_times_out_with_504(rest_api):
     assert time.perf_counter() - started < 1.8
 
 
-def test_throttled_function_is_429(clients, rest_api, echo):
+def test_when_lambda_throttles_the_function_then_rest_api_answers_500_not_429(clients, rest_api, echo):
     clients["lambda"].put_function_concurrency(FunctionName=echo.name, ReservedConcurrentExecutions=0)
     try:
         response = requests.get(f"{rest_api}/items/1")
-        assert (response.status_code, response.json()) == (429, {"message": "Too Many Requests"})
+        assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
     finally:
         clients["lambda"].delete_function_concurrency(FunctionName=echo.name)
     assert requests.get(f"{rest_api}/items/1").status_code == 200
+
+
+def test_when_lambda_throttles_the_function_then_http_api_answers_500(clients, http_api, echo):
+    clients["lambda"].put_function_concurrency(FunctionName=echo.name, ReservedConcurrentExecutions=0)
+    try:
+        response = requests.get(f"{http_api}/anything")
+        assert (response.status_code, response.json()) == (500, {"message": "Internal Server Error"})
+    finally:
+        clients["lambda"].delete_function_concurrency(FunctionName=echo.name)
 
 
 # --- malformed requests -----------------------------------------------------------------------------
