@@ -11,8 +11,10 @@ and …/http-api-metrics.html, checked December 2026):
 - HTTP APIs: ``Count``, ``4xx``, ``5xx``, ``Latency``, ``IntegrationLatency``, ``DataProcessed``; dimensions
   ``ApiId`` and ``ApiId, Stage``.
 
-Each request's data points are published once per dimension set, as AWS does, through the same background
-writer as Lambda's metrics, so a request never waits for CloudWatch.
+Each request's data points carry the most specific set (``ApiName``/``ApiId`` with ``Stage``; the API alone
+when no stage was reached). AWS publishes every aggregation; the sandbox's CloudWatch (moto) answers a query
+for a subset of a data point's dimensions with that data point, so one copy answers both queries without
+counting twice. They go through the same background writer as Lambda's metrics: a request never waits.
 """
 
 from __future__ import annotations
@@ -83,7 +85,4 @@ class ApiGatewayMetrics(BackgroundWriter[_Datum]):
 
 def _dimension_sets(outcome: RequestOutcome) -> list[tuple[tuple[str, str], ...]]:
     api = ("ApiName", outcome.api_name) if outcome.kind == "rest" else ("ApiId", outcome.api_id)
-    sets = [(api,)]
-    if outcome.stage is not None:
-        sets.append((api, ("Stage", outcome.stage)))
-    return sets
+    return [(api,) if outcome.stage is None else (api, ("Stage", outcome.stage))]
