@@ -47,6 +47,14 @@ def handler(event, context):
 FORBIDDEN = (403, {"Message": "Forbidden"})
 
 
+def make_public(lam, name: str) -> None:
+    """The two statements AuthType NONE needs since October 2025, as ``aws lambda add-permission`` adds them."""
+    lam.add_permission(FunctionName=name, StatementId="FunctionURLAllowPublicAccess", Action="lambda:InvokeFunctionUrl",
+                       Principal="*", FunctionUrlAuthType="NONE")
+    lam.add_permission(FunctionName=name, StatementId="FunctionURLInvokeAllowPublicAccess",
+                       Action="lambda:InvokeFunction", Principal="*", InvokedViaFunctionUrl=True)
+
+
 @pytest.fixture(scope="module")
 def urls(box, clients):
     lam = clients["lambda"]
@@ -68,6 +76,8 @@ def urls(box, clients):
         "buffered": lam.create_function_url_config(FunctionName="url-buffered", AuthType="NONE",
                                                    InvokeMode="RESPONSE_STREAM"),
     }
+    for name in ("url-echo", "url-stream", "url-generator", "url-buffered"):
+        make_public(lam, name)
     return {key: config["FunctionUrl"] for key, config in made.items()}
 
 
@@ -102,6 +112,7 @@ def test_update_changes_the_invoke_mode_and_a_deleted_url_is_forbidden(clients, 
     lam = clients["lambda"]
     lambdalab.deploy("url-temp", code=BUFFERED_PYTHON)
     url = lam.create_function_url_config(FunctionName="url-temp", AuthType="NONE")["FunctionUrl"]
+    make_public(lam, "url-temp")
     updated = lam.update_function_url_config(FunctionName="url-temp", InvokeMode="RESPONSE_STREAM")
     assert updated["InvokeMode"] == "RESPONSE_STREAM" and updated["FunctionUrl"] == url
     lam.delete_function_url_config(FunctionName="url-temp")
@@ -246,3 +257,29 @@ def test_the_seeds_generator_does_not_stream_on_pythons_managed_runtime(urls):
 def test_a_buffered_runtime_under_response_stream_sends_its_bytes_as_they_are(urls):
     response = requests.get(urls["buffered"])
     assert response.status_code == 200 and json.loads(response.text) == {"statusCode": 201, "body": "hello"}
+
+
+INJECT = '''
+def handler(event, context):
+    if event["rawPath"] == "/cookie":
+        return {"statusCode": 200, "cookies": ["a=1\\r\\n\\r\\nHTTP/1.1 200 OK"], "body": "first"}
+    if event["rawPath"] == "/unicode":
+        return {"statusCode": 200, "headers": {"x-name": "名前"}, "body": "ok"}
+    smuggled = "1\\r\\nContent-Length: 0\\r\\n\\r\\nHTTP/1.1 200 OK"
+    return {"statusCode": 200, "headers": {"x-a": smuggled}, "body": "first"}
+'''
+
+
+@pytest.mark.parametrize("path", ["/header", "/cookie"])
+def test_a_result_with_crlf_in_a_header_or_cookie_is_a_502_and_nothing_is_smuggled(clients, path):
+    from tests.triggers.conftest import raw_http
+
+    if "url-inject" not in {f.name for f in lambdalab.list_functions()}:
+        lambdalab.deploy("url-inject", code=INJECT)
+        clients["lambda"].create_function_url_config(FunctionName="url-inject", AuthType="NONE")
+        make_public(clients["lambda"], "url-inject")
+    url = lambdalab.function_url("url-inject")
+    answer = raw_http(url, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 502 ") and answer.count(b"HTTP/1.1") == 1 and b"first" not in answer
+    unicode = raw_http(url, b"GET /unicode HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert unicode.startswith(b"HTTP/1.1 200 ") and "x-name: 名前".encode() in unicode
