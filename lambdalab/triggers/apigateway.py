@@ -41,10 +41,16 @@ from lambdalab.triggers.apigateway_routes import NoRoute, Route, http_route, res
 from lambdalab.triggers.apigateway_throttle import Throttle, http_limits, rest_limits
 
 _ERRORS = {  # API Gateway's answers when the integration fails, by kind of API
-    "rest": {"error": (502, "Internal server error"), "timeout": (504, "Endpoint request timed out"),
-             "refused": (500, "Internal server error")},
-    "http": {"error": (500, "Internal Server Error"), "timeout": (504, "Gateway Timeout"),
-             "refused": (500, "Internal Server Error")},
+    "rest": {
+        "error": (502, "Internal server error"),
+        "timeout": (504, "Endpoint request timed out"),
+        "refused": (500, "Internal server error"),
+    },
+    "http": {
+        "error": (500, "Internal Server Error"),
+        "timeout": (504, "Gateway Timeout"),
+        "refused": (500, "Internal Server Error"),
+    },
 }
 TOO_MANY_REQUESTS = (429, "Too Many Requests")  # API Gateway's THROTTLED gateway response, both kinds of API
 
@@ -142,11 +148,18 @@ class ApiGatewayFrontDoor(ListeningTrigger):
             response = self._integrate(api_id, route, request)
             integration_ms = (time.perf_counter() - invoked) * 1000.0
         if api is not None and self.metrics is not None:
-            self.metrics.record(RequestOutcome(
-                kind=kind, api_id=api_id, api_name=str(getattr(api, "name", api_id)),
-                stage=None if isinstance(route, NoRoute) else route.stage, status=response.status,
-                latency_ms=(time.perf_counter() - started) * 1000.0, integration_latency_ms=integration_ms,
-                bytes_processed=len(request.body) + len(response.body)))
+            self.metrics.record(
+                RequestOutcome(
+                    kind=kind,
+                    api_id=api_id,
+                    api_name=str(getattr(api, "name", api_id)),
+                    stage=None if isinstance(route, NoRoute) else route.stage,
+                    status=response.status,
+                    latency_ms=(time.perf_counter() - started) * 1000.0,
+                    integration_latency_ms=integration_ms,
+                    bytes_processed=len(request.body) + len(response.body),
+                )
+            )
         return response
 
     @staticmethod
@@ -158,15 +171,32 @@ class ApiGatewayFrontDoor(ListeningTrigger):
         return (api_id, route.stage, route.resource), http_limits(stage, route.resource)
 
     def _event(self, api_id: str, route: Route, request: HttpRequest) -> dict[str, object]:
-        at = HttpRequest(request.method, route.path, request.query, request.headers, request.body,
-                         request.source_ip, request.protocol, request.received_at)
-        common = {"stage": route.stage, "path_parameters": route.path_parameters,
-                  "stage_variables": route.stage_variables, "api_id": api_id,
-                  "account_id": self._box.info.account_id, "region": self._box.region}
+        at = HttpRequest(
+            request.method,
+            route.path,
+            request.query,
+            request.headers,
+            request.body,
+            request.source_ip,
+            request.protocol,
+            request.received_at,
+        )
+        common = {
+            "stage": route.stage,
+            "path_parameters": route.path_parameters,
+            "stage_variables": route.stage_variables,
+            "api_id": api_id,
+            "account_id": self._box.info.account_id,
+            "region": self._box.region,
+        }
         if route.payload_version == "2.0":
             return http_api_event(at, route_key=route.resource, **common)
-        return rest_event(at, resource=route.resource if route.kind == "rest" else route.path,
-                          version="1.0" if route.kind == "http" else None, **common)
+        return rest_event(
+            at,
+            resource=route.resource if route.kind == "rest" else route.path,
+            version="1.0" if route.kind == "http" else None,
+            **common,
+        )
 
     def _integrate(self, api_id: str, route: Route, request: HttpRequest) -> HttpResponse:
         errors = _ERRORS[route.kind]
@@ -211,8 +241,7 @@ class ApiGatewayFrontDoor(ListeningTrigger):
             return "timeout", None
 
 
-def answer_create_api(app: Any, environ: dict[str, Any], start_response: Any, account_id: str,
-                      region: str) -> Any:
+def answer_create_api(app: Any, environ: dict[str, Any], start_response: Any, account_id: str, region: str) -> Any:
     """``POST /v2/apis`` through moto, then the quick-create part moto ignores when ``Target`` is given."""
     from lambdalab.service.gateway import call_app, read_body
 
@@ -234,11 +263,20 @@ def quick_create(account_id: str, region: str, api_id: str, spec: dict[str, Any]
     auto-deployed ``$default`` stage."""
     _, http_backend = _backends(account_id, region)
     api = http_backend.get_api(api_id)
-    integration = api.create_integration(connection_type="INTERNET", description="", integration_method="POST",
-                                         integration_type="AWS_PROXY", integration_uri=spec["Target"],
-                                         payload_format_version="2.0")
-    api.create_route(api_key_required=False, authorization_scopes=[], route_key=spec.get("RouteKey") or "$default",
-                     target=f"integrations/{integration.id}")
+    integration = api.create_integration(
+        connection_type="INTERNET",
+        description="",
+        integration_method="POST",
+        integration_type="AWS_PROXY",
+        integration_uri=spec["Target"],
+        payload_format_version="2.0",
+    )
+    api.create_route(
+        api_key_required=False,
+        authorization_scopes=[],
+        route_key=spec.get("RouteKey") or "$default",
+        target=f"integrations/{integration.id}",
+    )
     api.create_stage({"stageName": "$default", "autoDeploy": True})
 
 

@@ -38,8 +38,9 @@ def user_request_url(endpoint_url: str, api_id: str, stage: str) -> str:
     return f"{endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
 
 
-def answer(app: Any, environ: dict[str, Any], start_response: StartResponse, account_id: str,
-           region: str) -> Iterable[bytes] | None:
+def answer(
+    app: Any, environ: dict[str, Any], start_response: StartResponse, account_id: str, region: str
+) -> Iterable[bytes] | None:
     """Answer the request if it is one of this module's, else None (the caller passes it on to moto)."""
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
@@ -50,13 +51,15 @@ def answer(app: Any, environ: dict[str, Any], start_response: StartResponse, acc
     if _APIS.match(path) and method == "POST":
         from lambdalab.triggers.apigateway import answer_create_api  # quick create, which moto skips
 
-        return _with_local_endpoint(lambda env, start: answer_create_api(app, env, start, account_id, region),
-                                    environ, start_response)
+        return _with_local_endpoint(
+            lambda env, start: answer_create_api(app, env, start, account_id, region), environ, start_response
+        )
     if (_APIS.match(path) and method == "GET") or (_API.match(path) and method in ("GET", "PATCH")):
         return _with_local_endpoint(app, environ, start_response)
     if (match := _STAGE.match(path)) and method == "PATCH":
-        return _update_stage(environ, start_response, account_id, region, match["api_id"],
-                             urllib.parse.unquote(match["stage"]))
+        return _update_stage(
+            environ, start_response, account_id, region, match["api_id"], urllib.parse.unquote(match["stage"])
+        )
     return None
 
 
@@ -90,8 +93,9 @@ def _localize(api: object) -> None:
 
 
 # --- UpdateStage (HTTP APIs) ----------------------------------------------------------------------------
-def _update_stage(environ: dict[str, Any], start_response: StartResponse, account_id: str, region: str,
-                  api_id: str, stage_name: str) -> Iterable[bytes]:
+def _update_stage(
+    environ: dict[str, Any], start_response: StartResponse, account_id: str, region: str, api_id: str, stage_name: str
+) -> Iterable[bytes]:
     from moto.apigatewayv2.exceptions import APIGatewayV2Error
     from moto.apigatewayv2.models import apigatewayv2_backends
 
@@ -107,15 +111,20 @@ def _update_stage(environ: dict[str, Any], start_response: StartResponse, accoun
         stage = apigatewayv2_backends[account_id][region].get_api(api_id).get_stage(stage_name)
     except APIGatewayV2Error as exc:
         return _error(start_response, exc.code, "NotFoundException", json.loads(exc.get_body())["message"])
-    for key, current in (("defaultRouteSettings", stage.default_route_settings),
-                         ("stageVariables", stage.stage_variables)):
+    for key, current in (
+        ("defaultRouteSettings", stage.default_route_settings),
+        ("stageVariables", stage.stage_variables),
+    ):
         if isinstance(spec.get(key), dict):
             current.update(spec[key])
     for route_key, settings in (spec.get("routeSettings") or {}).items():
         if isinstance(settings, dict):
             stage.route_settings.setdefault(route_key, {}).update(settings)
-    for key, attribute in (("autoDeploy", "auto_deploy"), ("description", "description"),
-                           ("accessLogSettings", "access_log_settings")):
+    for key, attribute in (
+        ("autoDeploy", "auto_deploy"),
+        ("description", "description"),
+        ("accessLogSettings", "access_log_settings"),
+    ):
         if key in spec:
             setattr(stage, attribute, spec[key])
     return _json(start_response, 200, stage.to_json())
@@ -123,16 +132,19 @@ def _update_stage(environ: dict[str, Any], start_response: StartResponse, accoun
 
 def _json(start_response: StartResponse, status: int, document: object) -> Iterable[bytes]:
     body = json.dumps(document).encode()
-    start_response(f"{status} {HTTPStatus(status).phrase}",
-                   [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
     return [body]
 
 
 def _error(start_response: StartResponse, status: int, code: str, message: str) -> Iterable[bytes]:
     body = json.dumps({"message": message}).encode()
-    start_response(f"{status} {HTTPStatus(status).phrase}",
-                   [("Content-Type", "application/json"), ("x-amzn-ErrorType", code),
-                    ("Content-Length", str(len(body)))])
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", "application/json"), ("x-amzn-ErrorType", code), ("Content-Length", str(len(body)))],
+    )
     return [body]
 
 
@@ -150,15 +162,20 @@ def _user_request(environ: dict[str, Any], start_response: StartResponse, match:
         if raw_match is not None:
             rest = raw_match["path"] or "/"
     path = rest if stage == "$default" else f"/{stage}{rest}"
-    headers = [(key[5:].replace("_", "-").title(), value) for key, value in environ.items()
-               if key.startswith("HTTP_")]
+    headers = [(key[5:].replace("_", "-").title(), value) for key, value in environ.items() if key.startswith("HTTP_")]
     for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
         if environ.get(key):
             headers.append((name, environ[key]))
-    request = HttpRequest(method=environ.get("REQUEST_METHOD", "GET"), path=path,
-                          query=environ.get("QUERY_STRING", ""), headers=tuple(headers), body=read_body(environ),
-                          source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
-                          protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"), received_at=time.time())
+    request = HttpRequest(
+        method=environ.get("REQUEST_METHOD", "GET"),
+        path=path,
+        query=environ.get("QUERY_STRING", ""),
+        headers=tuple(headers),
+        body=read_body(environ),
+        source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+        protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        received_at=time.time(),
+    )
     try:
         door = front_door()
         response = door.respond(match["api_id"], request) if door.knows(match["api_id"]) else None
@@ -171,14 +188,18 @@ def _user_request(environ: dict[str, Any], start_response: StartResponse, match:
 
 def _send(start_response: StartResponse, response: HttpResponse) -> Iterable[bytes]:
     try:
-        headers = [check_header(name, value) for name, value in response.headers
-                   if name.lower() not in ("content-length", "transfer-encoding", "connection")]
+        headers = [
+            check_header(name, value)
+            for name, value in response.headers
+            if name.lower() not in ("content-length", "transfer-encoding", "connection")
+        ]
     except MalformedResponse:  # the front door checks results already; this is the last line of defence
         response = HttpResponse.message(502, "Internal server error")
         headers = list(response.headers)
     wire = [(name, value.encode("utf-8").decode("latin-1")) for name, value in headers]
-    start_response(f"{response.status} {_phrase(response.status)}",
-                   [*wire, ("Content-Length", str(len(response.body)))])
+    start_response(
+        f"{response.status} {_phrase(response.status)}", [*wire, ("Content-Length", str(len(response.body)))]
+    )
     return [response.body]
 
 

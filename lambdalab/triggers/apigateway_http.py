@@ -108,8 +108,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors http.server raises itself (a request line it cannot parse, …) as API Gateway-style JSON."""
-        words = {400: "Bad Request", 413: "Request Too Long", 414: "Request-URI Too Long",
-                 431: "Request Header Fields Too Large", 501: "Not Implemented"}
+        words = {
+            400: "Bad Request",
+            413: "Request Too Long",
+            414: "Request-URI Too Long",
+            431: "Request Header Fields Too Large",
+            501: "Not Implemented",
+        }
         self.close_connection = True
         body = json.dumps({"message": words.get(code, "Bad Request")}, separators=(",", ":")).encode()
         try:
@@ -172,9 +177,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith("/"):  # absolute-form or garbage request targets
             self.send_error(400)
             return
-        request = HttpRequest(method=self.command, path=path, query=query, headers=tuple(self.headers.items()),
-                              body=body, source_ip=self.client_address[0], protocol=self.request_version,
-                              received_at=time.time())
+        request = HttpRequest(
+            method=self.command,
+            path=path,
+            query=query,
+            headers=tuple(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+            received_at=time.time(),
+        )
         reply = Reply(self)
         try:
             self.server.app(request, reply)
@@ -199,8 +211,12 @@ class Listener:
         ensure_loopback(host, "an HTTP front door")
         self._httpd = _Server((host, 0), _Handler)
         self._httpd.app = app
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="lambdalab-http-front-door", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="lambdalab-http-front-door",
+            daemon=True,
+        )
         self._thread.start()
 
     @property

@@ -77,10 +77,19 @@ class ApiGatewayMetrics(BackgroundWriter[_Datum]):
 
     def write(self, client: object, items: list[_Datum]) -> None:
         for start in range(0, len(items), 1000):  # PutMetricData takes at most 1,000 data points
-            client.put_metric_data(Namespace=NAMESPACE, MetricData=[
-                {"MetricName": d.name, "Value": d.value, "Unit": d.unit, "Timestamp": d.timestamp,
-                 "Dimensions": [{"Name": k, "Value": v} for k, v in d.dimensions]}
-                for d in items[start:start + 1000]])
+            client.put_metric_data(
+                Namespace=NAMESPACE,
+                MetricData=[
+                    {
+                        "MetricName": d.name,
+                        "Value": d.value,
+                        "Unit": d.unit,
+                        "Timestamp": d.timestamp,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in d.dimensions],
+                    }
+                    for d in items[start : start + 1000]
+                ],
+            )
 
 
 def _dimension_sets(outcome: RequestOutcome) -> list[tuple[tuple[str, str], ...]]:

@@ -130,8 +130,9 @@ def from_v2(payload: object, raw: bytes) -> HttpResponse:
         body = payload.encode("utf-8") if isinstance(payload, str) else raw
         return HttpResponse(200, (("content-type", "application/json"),), body)
     status = _status(payload["statusCode"])
-    headers = [check_header(name, _scalar(value))
-               for name, value in _header_map(payload.get("headers"), "headers").items()]
+    headers = [
+        check_header(name, _scalar(value)) for name, value in _header_map(payload.get("headers"), "headers").items()
+    ]
     cookies = payload.get("cookies") or []
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise MalformedResponse("cookies must be a list of strings")

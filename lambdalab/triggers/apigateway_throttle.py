@@ -72,15 +72,18 @@ def _number(settings: dict[str, Any], *names: str) -> float | None:
     return None
 
 
-def _limits_from(settings: dict[str, Any] | None, rate_keys: tuple[str, ...],
-                 burst_keys: tuple[str, ...]) -> Limits | None:
+def _limits_from(
+    settings: dict[str, Any] | None, rate_keys: tuple[str, ...], burst_keys: tuple[str, ...]
+) -> Limits | None:
     if not settings:
         return None
     rate, burst = _number(settings, *rate_keys), _number(settings, *burst_keys)
     if rate is None and burst is None:
         return None
-    return Limits(rate=ACCOUNT_RATE_LIMIT if rate is None else max(rate, 0.0),
-                  burst=ACCOUNT_BURST_LIMIT if burst is None else max(int(burst), 0))
+    return Limits(
+        rate=ACCOUNT_RATE_LIMIT if rate is None else max(rate, 0.0),
+        burst=ACCOUNT_BURST_LIMIT if burst is None else max(int(burst), 0),
+    )
 
 
 def rest_limits(stage: Any, resource_path: str, method: str) -> Limits | None:

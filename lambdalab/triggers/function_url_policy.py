@@ -51,8 +51,10 @@ def _action_matches(statement: dict[str, Any], action: str) -> bool:
 
 def _resource_matches(statement: dict[str, Any], function_arn: str) -> bool:
     resources = _listify(statement.get("Resource")) or ["*"]
-    return any(fnmatch.fnmatchcase(function_arn, str(r)) or fnmatch.fnmatchcase(f"{function_arn}:$LATEST", str(r))
-               for r in resources)
+    return any(
+        fnmatch.fnmatchcase(function_arn, str(r)) or fnmatch.fnmatchcase(f"{function_arn}:$LATEST", str(r))
+        for r in resources
+    )
 
 
 def _principal_matches(statement: dict[str, Any], context: UrlRequestContext) -> bool:
@@ -102,8 +104,12 @@ def _conditions_hold(statement: dict[str, Any], context: UrlRequestContext) -> b
 
 
 def _applies(statement: dict[str, Any], action: str, context: UrlRequestContext) -> bool:
-    return (_action_matches(statement, action) and _resource_matches(statement, context.function_arn)
-            and _principal_matches(statement, context) and _conditions_hold(statement, context))
+    return (
+        _action_matches(statement, action)
+        and _resource_matches(statement, context.function_arn)
+        and _principal_matches(statement, context)
+        and _conditions_hold(statement, context)
+    )
 
 
 def decide(statements: list[dict[str, Any]], context: UrlRequestContext) -> bool:

@@ -124,8 +124,13 @@ class FunctionUrls(ListeningTrigger):
     @property
     def _credentials(self) -> SandboxCredentials:
         env = self._box.environment
-        return SandboxCredentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
-                                  env.get("AWS_SESSION_TOKEN"), self._box.region, self._box.info.account_id)
+        return SandboxCredentials(
+            env["AWS_ACCESS_KEY_ID"],
+            env["AWS_SECRET_ACCESS_KEY"],
+            env.get("AWS_SESSION_TOKEN"),
+            self._box.region,
+            self._box.info.account_id,
+        )
 
     # --- one request -----------------------------------------------------------------------------------
     def _serve(self, url_id: str, request: HttpRequest, reply: Reply) -> None:
@@ -147,8 +152,12 @@ class FunctionUrls(ListeningTrigger):
             except Forbidden:
                 reply.send(_FORBIDDEN)
                 return
-        context = UrlRequestContext(function_arn=fn.function_arn, auth_type=auth_type,
-                                    account_id=self._box.info.account_id, public=auth_type != "AWS_IAM")
+        context = UrlRequestContext(
+            function_arn=fn.function_arn,
+            auth_type=auth_type,
+            account_id=self._box.info.account_id,
+            public=auth_type != "AWS_IAM",
+        )
         if not self.policies.allows(self._box.lambda_service.backend, fn, context):
             reply.send(_FORBIDDEN)
             return

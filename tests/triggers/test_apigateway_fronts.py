@@ -13,7 +13,7 @@ import requests
 import lambdalab
 from tests.triggers.conftest import raw_http
 
-HANDLER = '''
+HANDLER = """
 import json
 def handler(event, context):
     path = event.get("rawPath") or event.get("path") or ""
@@ -32,7 +32,7 @@ def handler(event, context):
         return {"statusCode": 200, "headers": {"x-name": "名前 café"}, "body": "ok"}
     return {"statusCode": 200, "headers": {"content-type": "application/json"},
             "body": json.dumps({"path": path, "pathParameters": event.get("pathParameters")})}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +47,17 @@ def make_rest_api(clients, fn, name: str | None = None) -> str:
     uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{fn.arn}/invocations"
     proxy = rest.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
     rest.put_method(restApiId=api_id, resourceId=proxy, httpMethod="ANY", authorizationType="NONE")
-    rest.put_integration(restApiId=api_id, resourceId=proxy, httpMethod="ANY", type="AWS_PROXY",
-                         integrationHttpMethod="POST", uri=uri)
+    rest.put_integration(
+        restApiId=api_id, resourceId=proxy, httpMethod="ANY", type="AWS_PROXY", integrationHttpMethod="POST", uri=uri
+    )
     rest.create_deployment(restApiId=api_id, stageName="prod")
     return api_id
 
 
 def make_http_api(clients, fn) -> str:
-    return clients["apigatewayv2"].create_api(Name=f"quick-{uuid.uuid4().hex[:6]}", ProtocolType="HTTP",
-                                              Target=fn.arn)["ApiId"]
+    return clients["apigatewayv2"].create_api(Name=f"quick-{uuid.uuid4().hex[:6]}", ProtocolType="HTTP", Target=fn.arn)[
+        "ApiId"
+    ]
 
 
 # --- 429 comes only from API Gateway's own throttle -------------------------------------------------------
@@ -63,9 +65,14 @@ def test_when_a_rest_stage_allows_a_burst_of_two_then_the_third_request_is_429(c
     api_id = make_rest_api(clients, fn)
     base = lambdalab.api_url(api_id, "prod")
     assert [requests.get(f"{base}/a").status_code for _ in range(3)] == [200, 200, 200]  # account limits only
-    clients["apigateway"].update_stage(restApiId=api_id, stageName="prod", patchOperations=[
-        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
-        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.01"}])
+    clients["apigateway"].update_stage(
+        restApiId=api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.01"},
+        ],
+    )
     answers = [requests.get(f"{base}/a") for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json() == {"message": "Too Many Requests"}
@@ -75,8 +82,11 @@ def test_when_an_http_api_default_route_burst_is_one_then_the_second_request_is_
     v2 = clients["apigatewayv2"]
     api_id = make_http_api(clients, fn)
     base = lambdalab.api_url(api_id)
-    updated = v2.update_stage(ApiId=api_id, StageName="$default",
-                              DefaultRouteSettings={"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.01})
+    updated = v2.update_stage(
+        ApiId=api_id,
+        StageName="$default",
+        DefaultRouteSettings={"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.01},
+    )
     assert updated["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 1
     assert v2.get_stage(ApiId=api_id, StageName="$default")["DefaultRouteSettings"]["ThrottlingRateLimit"] == 0.01
     first, second = requests.get(f"{base}/x"), requests.get(f"{base}/x")
@@ -86,13 +96,18 @@ def test_when_an_http_api_default_route_burst_is_one_then_the_second_request_is_
 def test_a_route_setting_overrides_the_stage_default_for_that_route_only(clients, fn):
     v2 = clients["apigatewayv2"]
     api_id = v2.create_api(Name="routes-throttle", ProtocolType="HTTP")["ApiId"]
-    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=fn.arn,
-                                        PayloadFormatVersion="2.0")["IntegrationId"]
+    integration = v2.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=fn.arn, PayloadFormatVersion="2.0"
+    )["IntegrationId"]
     for key in ("GET /busy", "GET /free"):
         v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
-    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True,
-                    DefaultRouteSettings={"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0},
-                    RouteSettings={"GET /free": {"ThrottlingBurstLimit": 50, "ThrottlingRateLimit": 50}})
+    v2.create_stage(
+        ApiId=api_id,
+        StageName="$default",
+        AutoDeploy=True,
+        DefaultRouteSettings={"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0},
+        RouteSettings={"GET /free": {"ThrottlingBurstLimit": 50, "ThrottlingRateLimit": 50}},
+    )
     base = lambdalab.api_url(api_id)
     assert requests.get(f"{base}/busy").status_code == 429
     assert [requests.get(f"{base}/free").status_code for _ in range(3)] == [200, 200, 200]
@@ -111,9 +126,14 @@ def test_update_stage_on_an_unknown_stage_is_not_found(clients, fn):
 def _sum(box, name: str, dimensions: dict[str, str]) -> float:
     now = dt.datetime.now(dt.UTC)
     points = box.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/ApiGateway", MetricName=name, StartTime=now - dt.timedelta(minutes=10),
-        EndTime=now + dt.timedelta(minutes=10), Period=60, Statistics=["Sum"],
-        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()])["Datapoints"]
+        Namespace="AWS/ApiGateway",
+        MetricName=name,
+        StartTime=now - dt.timedelta(minutes=10),
+        EndTime=now + dt.timedelta(minutes=10),
+        Period=60,
+        Statistics=["Sum"],
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+    )["Datapoints"]
     return sum(p["Sum"] for p in points)
 
 

@@ -15,15 +15,23 @@ from botocore.credentials import Credentials
 
 import lambdalab
 
-HELLO = '''
+HELLO = """
 def handler(event, context):
     return {"statusCode": 200, "body": "hello"}
-'''
+"""
 FORBIDDEN = (403, {"Message": "Forbidden"})
-URL_STATEMENT = {"StatementId": "FunctionURLAllowPublicAccess", "Action": "lambda:InvokeFunctionUrl",
-                 "Principal": "*", "FunctionUrlAuthType": "NONE"}
-INVOKE_STATEMENT = {"StatementId": "FunctionURLInvokeAllowPublicAccess", "Action": "lambda:InvokeFunction",
-                    "Principal": "*", "InvokedViaFunctionUrl": True}
+URL_STATEMENT = {
+    "StatementId": "FunctionURLAllowPublicAccess",
+    "Action": "lambda:InvokeFunctionUrl",
+    "Principal": "*",
+    "FunctionUrlAuthType": "NONE",
+}
+INVOKE_STATEMENT = {
+    "StatementId": "FunctionURLInvokeAllowPublicAccess",
+    "Action": "lambda:InvokeFunction",
+    "Principal": "*",
+    "InvokedViaFunctionUrl": True,
+}
 
 
 def answer(url: str) -> tuple[int, object]:
@@ -79,11 +87,24 @@ def test_a_grant_to_another_account_does_not_open_a_none_url(clients, public_url
 
 def test_the_aws_cli_add_permission_calls_open_the_url(box, clients, public_url, tmp_path: Path):
     name, url = public_url
-    aws = [sys.executable, "-m", "awscli", "lambda", "add-permission", "--function-name", name,
-           "--principal", "*", "--output", "json"]
+    aws = [
+        sys.executable,
+        "-m",
+        "awscli",
+        "lambda",
+        "add-permission",
+        "--function-name",
+        name,
+        "--principal",
+        "*",
+        "--output",
+        "json",
+    ]
     env = {**os.environ, **box.environment}
-    for extra in (["--statement-id", "url", "--action", "lambda:InvokeFunctionUrl", "--function-url-auth-type", "NONE"],
-                  ["--statement-id", "invoke", "--action", "lambda:InvokeFunction", "--invoked-via-function-url"]):
+    for extra in (
+        ["--statement-id", "url", "--action", "lambda:InvokeFunctionUrl", "--function-url-auth-type", "NONE"],
+        ["--statement-id", "invoke", "--action", "lambda:InvokeFunction", "--invoked-via-function-url"],
+    ):
         done = subprocess.run([*aws, *extra], env=env, capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
     assert answer(url) == (200, "hello")
