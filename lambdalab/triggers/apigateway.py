@@ -153,7 +153,7 @@ class ApiGatewayFrontDoor(ListeningTrigger):
                     kind=kind,
                     api_id=api_id,
                     api_name=str(getattr(api, "name", api_id)),
-                    stage=None if isinstance(route, NoRoute) else route.stage,
+                    stage=_stage_of(api, request.path) if isinstance(route, NoRoute) else route.stage,
                     status=response.status,
                     latency_ms=(time.perf_counter() - started) * 1000.0,
                     integration_latency_ms=integration_ms,
@@ -239,6 +239,15 @@ class ApiGatewayFrontDoor(ListeningTrigger):
             return answer.get(timeout=route.timeout_ms / 1000.0)
         except queue.Empty:
             return "timeout", None
+
+
+def _stage_of(api: Any, path: str) -> str | None:
+    """The stage a request that matched no route was for, if it names one (its 403/404 counts there)."""
+    stages = getattr(api, "stages", None) or {}
+    if "$default" in stages and getattr(api, "protocol_type", None) == "HTTP":
+        return "$default"
+    first = path.lstrip("/").split("/", 1)[0]
+    return first if first in stages else None
 
 
 def answer_create_api(app: Any, environ: dict[str, Any], start_response: Any, account_id: str, region: str) -> Any:

@@ -211,3 +211,24 @@ def test_a_header_value_outside_latin_1_arrives_as_utf_8_and_the_connection_surv
     answer = raw_http(base, b"GET /unicode HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert "x-name: 名前 café".encode() in answer and answer.endswith(b"ok")
+
+
+def test_a_request_for_no_resource_counts_as_a_4xxerror_of_its_stage(box, clients, fn):
+    rest = clients["apigateway"]
+    name = f"noroute-{uuid.uuid4().hex[:6]}"
+    api_id = rest.create_rest_api(name=name)["id"]
+    root = next(r["id"] for r in rest.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    rest.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{fn.arn}/invocations",
+    )
+    rest.create_deployment(restApiId=api_id, stageName="prod")
+    response = requests.get(f"{lambdalab.api_url(api_id, 'prod')}/nothing")
+    assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
+    lambdalab.flush_logs()
+    assert _sum(box, "4XXError", {"ApiName": name, "Stage": "prod"}) == 1
