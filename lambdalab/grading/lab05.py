@@ -1,9 +1,10 @@
-"""Lesson 05's lab: an HTTP API handler that refuses bad JSON, CORS done by hand, a signed request.
+"""Lesson 05's lab: an HTTP API handler that refuses bad JSON, CORS done by hand, a signed request, and the
+two grants that open a public function URL.
 
 Every check puts the learner's code behind the real front doors of the sandbox — an HTTP API, a REST API,
-an ``AWS_IAM`` function URL — and talks to it over HTTP with requests drawn fresh each time (malformed
-bodies, origins, tokens the learner has not seen), then compares status codes, headers and bodies with
-what the exercise asks for.
+an ``AWS_IAM`` function URL, an ``AuthType NONE`` function URL — and talks to it over HTTP with requests
+drawn fresh each time (malformed bodies, origins, tokens the learner has not seen), then compares status
+codes, headers and bodies with what the exercise asks for.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ check = checker("05")
 ORDERS_FILE = "lab05/ex1/app.py"
 CORS_FILE = "lab05/ex2/app.py"
 SIGN_FILE = "lab05/ex3/client.py"
+GRANT_FILE = "lab05/ex4/grant.py"
 BAD_JSON = {"message": "Bad Request: the body is not a JSON object"}
 
 _HTTP_ECHO = """
@@ -190,3 +192,62 @@ def signed_call(answer: Path) -> CheckResult:
                       got=f"HTTP {status} {str(text)[:200]!r}", hint="POST the body you were given, unchanged")
     return passed(got=f"a signed POST with its body accepted by an AWS_IAM function URL, as caller "
                       f"{echoed.get('caller')}")
+
+
+_TOKEN_HANDLER = """
+import os
+def handler(event, context):
+    return {"statusCode": 200, "body": os.environ["TOKEN"]}
+"""
+
+
+def _public_grants(lam: object, function_name: str) -> list[str]:
+    """The actions the function's policy grants to everyone (``*``), for the hint."""
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=function_name)["Policy"])
+    except Exception:  # noqa: BLE001 - no policy at all: nothing is granted
+        return []
+    granted = []
+    for statement in policy.get("Statement", []):
+        principal = statement.get("Principal")
+        if principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*"):
+            granted.append(str(statement.get("Action")))
+    return sorted(granted)
+
+
+@exercise(lab="05", number=4, title="Open a function URL to the public", files=[GRANT_FILE])
+def open_url(answer: Path) -> CheckResult:
+    import requests
+
+    import lambdalab
+
+    token = uuid.uuid4().hex
+    target = lambdalab.deploy(f"check-public-{uuid.uuid4().hex[:8]}", code=_TOKEN_HANDLER,
+                              environment={"TOKEN": token})
+    box = lambdalab.sandbox()
+    lam = box.client("lambda")
+    url = lam.create_function_url_config(FunctionName=target.name, AuthType="NONE")["FunctionUrl"]
+    grant = deploy_with_probe(answer, GRANT_FILE, FUNCTION_PROBE, function="open_to_public", timeout=10)
+    try:
+        before = requests.get(url, timeout=10)
+        if before.status_code != 403:
+            return failed(expected="HTTP 403 from a fresh AuthType NONE URL (no policy yet)",
+                          got=_describe(before), hint="this is the sandbox's fault, not yours: restart the kernel")
+        result = grant.invoke({"calls": [{"function_name": target.name}]})
+        if not result.ok:
+            return failed(expected="open_to_public(function_name) to add the permissions and return",
+                          got=describe_failure(result),
+                          hint="boto3.client('lambda').add_permission(FunctionName=..., StatementId=..., "
+                               "Action=..., Principal='*', ...)")
+        after = requests.get(url, timeout=10)
+        if after.status_code != 200 or after.text != token:
+            granted = _public_grants(lam, target.name)
+            return failed(expected="HTTP 200 from the URL once open_to_public has run",
+                          got=f"{_describe(after)}; the policy grants to '*': {granted or 'nothing'}",
+                          hint="AuthType NONE needs two statements for principal '*': lambda:InvokeFunctionUrl "
+                               "with FunctionUrlAuthType='NONE', and (for URLs made since October 2025) "
+                               "lambda:InvokeFunction, e.g. with InvokedViaFunctionUrl=True")
+    finally:
+        grant.delete()
+        target.delete()
+    return passed(got="a NONE function URL answered 403 before open_to_public ran and 200 after")
