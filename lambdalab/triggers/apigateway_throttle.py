@@ -87,14 +87,18 @@ def _limits_from(
 
 
 def rest_limits(stage: Any, resource_path: str, method: str) -> Limits | None:
-    """The limits of one REST API method in a stage (moto's ``Stage.method_settings``), or None."""
+    """The limits of one REST API method in a stage (moto's ``Stage.method_settings``), or None.
+
+    The method's own setting wins (``GET``, or ``ANY`` when the resource answers every method with ``ANY``),
+    then the stage's ``*/*``."""
     settings: dict[str, Any] = getattr(stage, "method_settings", None) or {}
-    wanted = f"{resource_path.strip('/')}/{method}"
-    for key, value in settings.items():
-        if key.replace("~1", "/").strip("/") == wanted:
-            found = _limits_from(value, ("throttlingRateLimit",), ("throttlingBurstLimit",))
-            if found is not None:
-                return found
+    by_method = {key.replace("~1", "/").strip("/"): value for key, value in settings.items()}
+    for verb in (method, "ANY"):
+        found = _limits_from(
+            by_method.get(f"{resource_path.strip('/')}/{verb}"), ("throttlingRateLimit",), ("throttlingBurstLimit",)
+        )
+        if found is not None:
+            return found
     return _limits_from(settings.get("*/*"), ("throttlingRateLimit",), ("throttlingBurstLimit",))
 
 

@@ -232,3 +232,17 @@ def test_a_request_for_no_resource_counts_as_a_4xxerror_of_its_stage(box, client
     assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
     lambdalab.flush_logs()
     assert _sum(box, "4XXError", {"ApiName": name, "Stage": "prod"}) == 1
+
+
+def test_a_method_setting_on_an_any_method_throttles_requests_of_every_verb_to_it(clients, fn):
+    api_id = make_rest_api(clients, fn)
+    clients["apigateway"].update_stage(
+        restApiId=api_id,
+        stageName="prod",
+        patchOperations=[
+            {"op": "replace", "path": "/~1{proxy+}/ANY/throttling/burstLimit", "value": "0"},
+            {"op": "replace", "path": "/~1{proxy+}/ANY/throttling/rateLimit", "value": "0"},
+        ],
+    )
+    response = requests.get(f"{lambdalab.api_url(api_id, 'prod')}/anything")
+    assert (response.status_code, response.json()) == (429, {"message": "Too Many Requests"})
