@@ -397,6 +397,13 @@ def create_event_source_mapping(params: dict[str, Any], scope: Scope) -> None:
             )
 
 
+def event_source_mapping(params: dict[str, Any], scope: Scope) -> None:
+    """Get, update and delete name a mapping by its UUID."""
+    mappings = getattr(scope.backend, "_event_source_mappings", None)
+    if mappings is not None and params.get("UUID") not in mappings:
+        raise not_found("The resource you requested does not exist.")
+
+
 def _queue_exists(scope: Scope, queue_arn: str) -> bool:
     from moto.sqs.models import sqs_backends
 
@@ -476,6 +483,9 @@ RULES: dict[str, Rule] = {
     "UpdateFunctionUrlConfig": function_url_config,
     "DeleteFunctionUrlConfig": function_url_config,
     "CreateEventSourceMapping": create_event_source_mapping,
+    "GetEventSourceMapping": event_source_mapping,
+    "UpdateEventSourceMapping": event_source_mapping,
+    "DeleteEventSourceMapping": event_source_mapping,
     "PutProvisionedConcurrencyConfig": put_provisioned_concurrency_config,
     "GetProvisionedConcurrencyConfig": get_provisioned_concurrency_config,
     "DeleteProvisionedConcurrencyConfig": delete_provisioned_concurrency_config,
