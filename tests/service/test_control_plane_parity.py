@@ -112,7 +112,8 @@ MODEL_CASES = [
     Case("role that is not an IAM role ARN", "create_function",
          {"FunctionName": "f", "Role": "admin", "Runtime": "python3.12", "Handler": "app.handler", "Code": {}},
          "ValidationException", 400,
-         one("'admin'", "role", f"Member must satisfy regular expression pattern: {pattern('CreateFunction', 'Role')}")),
+         one("'admin'", "role",
+             f"Member must satisfy regular expression pattern: {pattern('CreateFunction', 'Role')}")),
     Case("memory below 128 MB", "update_function_configuration", {"FunctionName": "parity", "MemorySize": 64},
          "ValidationException", 400,
          one("'64'", "memorySize", "Member must have value greater than or equal to 128")),
@@ -287,8 +288,9 @@ NAME_CASES = [
          f"Function not found: {ARN}:ghost"),
     Case("unknown version", "get_function", {"FunctionName": "parity", "Qualifier": "99"},
          "ResourceNotFoundException", 404, f"Function not found: {ARN}:parity:99"),
-    Case("ARN of another Region", "get_function", {"FunctionName": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:parity"},
-         "ResourceNotFoundException", 404, "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"),
+    Case("ARN of another Region", "get_function",
+         {"FunctionName": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:parity"}, "ResourceNotFoundException", 404,
+         "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"),
     Case("invoking an ARN of another Region", "invoke",
          {"FunctionName": f"arn:aws:lambda:us-west-2:{ACCOUNT}:function:parity"}, "ResourceNotFoundException", 404,
          "Functions from 'us-west-2' are not reachable in this region ('us-east-1')"),
@@ -368,8 +370,8 @@ def test_when_an_alias_breaks_lambdas_rules_then_aws_refuses_it(lam, case):
 # --- 5. resource-based policy ----------------------------------------------------------------------------
 PERMISSION = {"Action": "lambda:InvokeFunction", "Principal": "s3.amazonaws.com"}
 PERMISSION_CASES = [
-    Case("duplicate statement id", "add_permission", {"FunctionName": "parity", "StatementId": "existing", **PERMISSION},
-         "ResourceConflictException", 409,
+    Case("duplicate statement id", "add_permission",
+         {"FunctionName": "parity", "StatementId": "existing", **PERMISSION}, "ResourceConflictException", 409,
          "The statement id (existing) provided already exists. Please provide a new statement id, or remove the "
          "existing statement."),
     Case("principal that is no principal", "add_permission",

@@ -133,8 +133,10 @@ def test_versions_are_immutable_and_aliases_route_to_them(lam, make_zip):
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [
-    ({"MemorySize": 64}, "Value '64' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128"),
-    ({"Timeout": 901}, "Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900"),
+    ({"MemorySize": 64}, "Value '64' at 'memorySize' failed to satisfy constraint: "
+                         "Member must have value greater than or equal to 128"),
+    ({"Timeout": 901}, "Value '901' at 'timeout' failed to satisfy constraint: "
+                       "Member must have value less than or equal to 900"),
 ])
 def test_invalid_configuration_is_refused_by_the_service_with_aws_words(box, kwargs, words):
     import boto3
