@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,11 +18,19 @@ from typing import Any
 from botocore.model import OperationModel, ServiceModel
 
 
+_BUILDING = threading.Lock()  # the first burst of requests builds the model and routes once, not once per thread
+
+
 @functools.cache
-def service_model() -> ServiceModel:
+def _service_model() -> ServiceModel:
     import botocore.session
 
     return botocore.session.get_session().get_service_model("lambda")
+
+
+def service_model() -> ServiceModel:
+    with _BUILDING:
+        return _service_model()
 
 
 @dataclass(frozen=True)
@@ -44,11 +53,22 @@ class Route:
         return {label: urllib.parse.unquote(found.group(i + 1)) for i, label in enumerate(self.labels)}
 
 
-@functools.cache
 def routes() -> dict[str, tuple[Route, ...]]:
     """Routes by HTTP method; templates with a fixed query part first, so they win over plain ones."""
-    by_method: dict[str, list[Route]] = {}
+    if _ROUTES:
+        return _ROUTES
     model = service_model()
+    with _BUILDING:
+        if not _ROUTES:
+            _ROUTES.update(_build_routes(model))
+    return _ROUTES
+
+
+_ROUTES: dict[str, tuple[Route, ...]] = {}
+
+
+def _build_routes(model: ServiceModel) -> dict[str, tuple[Route, ...]]:
+    by_method: dict[str, list[Route]] = {}
     for name in model.operation_names:
         http = model.operation_model(name).http
         path, _, fixed = http["requestUri"].partition("?")

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 import lambdalab
 
@@ -145,5 +146,6 @@ def test_invalid_configuration_is_refused_by_the_service_with_aws_words(box, kwa
     lambdalab.deploy("strict", code="def handler(e, c):\n    return 1\n")
     # botocore checks some bounds itself; switch that off to see what the service says.
     raw = boto3.client("lambda", config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
-    with pytest.raises(raw.exceptions.ValidationException, match=words):
+    with pytest.raises(ClientError, match=words) as raised:
         raw.update_function_configuration(FunctionName="strict", **kwargs)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
