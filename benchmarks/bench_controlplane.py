@@ -73,8 +73,10 @@ def main() -> None:
         "screening_us_per_request": round(screening_us(), 1),
         "warm_invoke_median_ms_checked": round(statistics.median(checked), 2),
         "warm_invoke_median_ms_bypassed": round(statistics.median(bypassed), 2),
-        "invokes_per_run": args.invokes, "runs": args.repeat,
-        "python": platform.python_version(), "machine": platform.machine(),
+        "invokes_per_run": args.invokes,
+        "runs": args.repeat,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
     }
     print(json.dumps(result, indent=1))
     out = Path(__file__).parent / "results" / "controlplane.json"

@@ -17,7 +17,6 @@ from typing import Any
 
 from botocore.model import OperationModel, ServiceModel
 
-
 _BUILDING = threading.Lock()  # the first burst of requests builds the model and routes once, not once per thread
 
 
