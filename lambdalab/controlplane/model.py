@@ -41,6 +41,7 @@ class Route:
     pattern: re.Pattern[str]
     labels: tuple[str, ...]  # member names bound to path segments, in order
     fixed_query: tuple[tuple[str, str], ...]  # "?List=ALL" in the template: must be present to match
+    depth: int = -1  # path segments in the template, -1 when a greedy label can span several
 
     def match(self, raw_path: str, query: Mapping[str, list[str]]) -> dict[str, str] | None:
         found = self.pattern.fullmatch(raw_path)
@@ -83,7 +84,8 @@ def _build_routes(model: ServiceModel) -> dict[str, tuple[Route, ...]]:
                 regex += re.escape(piece)
         member_labels = tuple(_member_for_label(model.operation_model(name), label) for label in labels)
         query = tuple((k, v) for k, v in urllib.parse.parse_qsl(fixed, keep_blank_values=True))
-        route = Route(name, http["method"], re.compile(regex.rstrip("/") + "/?"), member_labels, query)
+        depth = -1 if "+}" in path else path.rstrip("/").count("/")
+        route = Route(name, http["method"], re.compile(regex.rstrip("/") + "/?"), member_labels, query, depth)
         by_method.setdefault(http["method"], []).append(route)
     return {method: tuple(sorted(items, key=lambda r: -len(r.fixed_query))) for method, items in by_method.items()}
 
@@ -97,19 +99,17 @@ def _member_for_label(operation: OperationModel, label: str) -> str:
 
 def match(method: str, raw_path: str, query: Mapping[str, list[str]]) -> tuple[Route, dict[str, str]] | None:
     """The operation a request names, with its path parameters (percent-decoded), or ``None``."""
-    for route in routes().get(method, ()):
+    for route in _candidates(method, raw_path.rstrip("/").count("/")):
         params = route.match(raw_path, query)
         if params is not None:
             return route, params
     return None
 
 
-@dataclass(frozen=True)
-class RequestParameters:
-    """A request's input, in boto3's member names, before any type conversion."""
-
-    operation: str
-    params: dict[str, Any]
+@functools.cache
+def _candidates(method: str, depth: int) -> tuple[Route, ...]:
+    """The routes of one method whose template has as many path segments (a greedy label: any depth)."""
+    return tuple(r for r in routes().get(method, ()) if r.depth in (depth, -1))
 
 
 def gather(
@@ -119,23 +119,35 @@ def gather(
 
     Query-string and header values stay strings here; :mod:`shapes` converts and checks them.
     """
-    operation = service_model().operation_model(route.operation)
     params: dict[str, Any] = dict(path_params)
     lowered = {k.lower(): v for k, v in headers.items()}
-    payload_member = operation.input_shape.serialization.get("payload")
-    for member, shape in operation.input_shape.members.items():
-        location = shape.serialization.get("location")
-        wire = shape.serialization.get("name", member)
+    for member, location, wire, is_list in _plan(route.operation):
         if location == "querystring" and wire in query:
             values = query[wire]
-            params[member] = values if shape.type_name == "list" else values[0]
-        elif location == "header" and wire.lower() in lowered:
-            params[member] = lowered[wire.lower()]
-        elif location is None and member != payload_member and isinstance(body, dict) and member in body:
+            params[member] = values if is_list else values[0]
+        elif location == "header" and wire in lowered:
+            params[member] = lowered[wire]
+        elif location == "body" and isinstance(body, dict) and member in body:
             params[member] = body[member]
     return params
 
 
+@functools.cache
+def _plan(operation: str) -> tuple[tuple[str, str, str, bool], ...]:
+    """(member, where it travels, its name there, whether it is a list) for each input member, once."""
+    shape = service_model().operation_model(operation).input_shape
+    if shape is None:
+        return ()
+    payload = shape.serialization.get("payload")
+    plan = []
+    for member, child in shape.members.items():
+        location = child.serialization.get("location") or ("payload" if member == payload else "body")
+        wire = child.serialization.get("name", member)
+        plan.append((member, location, wire.lower() if location == "header" else wire, child.type_name == "list"))
+    return tuple(plan)
+
+
+@functools.cache
 def has_json_body(operation: str) -> bool:
     """Whether the operation's body is a JSON document (Invoke's and a few others' bodies are raw bytes)."""
     shape = service_model().operation_model(operation).input_shape

@@ -17,6 +17,7 @@ import binascii
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.model import Shape
@@ -85,25 +86,59 @@ def _number(shape: Shape, bound: float) -> str:
     return java(float(bound)) if shape.type_name in ("double", "float") else str(int(bound))
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One shape's constraints, read from the model once."""
+
+    type_name: str
+    regex: re.Pattern[str] | None
+    pattern: str
+    low: float | None
+    high: float | None
+    enum: frozenset[str]
+    enum_words: str
+
+
+_SPECS: dict[int, _Spec] = {}
+
+
+def _spec(shape: Shape) -> _Spec:
+    spec = _SPECS.get(id(shape))
+    if spec is None:
+        meta = shape.metadata
+        pattern = meta.get("pattern", "")
+        enum = meta.get("enum") or []
+        spec = _SPECS[id(shape)] = _Spec(
+            shape.type_name,
+            _regex(pattern) if pattern else None,
+            pattern,
+            meta.get("min"),
+            meta.get("max"),
+            frozenset(enum),
+            f"Member must satisfy enum value set: [{', '.join(enum)}]",
+        )
+    return spec
+
+
 def failures(shape: Shape, value: Any) -> list[str]:
     """The constraints a present scalar value breaks (pattern first, then length, range and enum)."""
-    meta, broken = shape.metadata, []
-    if shape.type_name == "string" and isinstance(value, str):
-        regex = _regex(meta["pattern"]) if "pattern" in meta else None
-        if regex is not None and regex.fullmatch(value) is None:
-            broken.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
-    if shape.type_name in ("string", "list", "map") and isinstance(value, str | list | dict):
-        if "max" in meta and len(value) > meta["max"]:
-            broken.append(f"Member must have length less than or equal to {meta['max']}")
-        if meta.get("min") and len(value) < meta["min"]:
-            broken.append(f"Member must have length greater than or equal to {meta['min']}")
-    if shape.type_name in ("integer", "long", "double", "float") and isinstance(value, int | float):
-        if "max" in meta and value > meta["max"]:
-            broken.append(f"Member must have value less than or equal to {_number(shape, meta['max'])}")
-        if "min" in meta and value < meta["min"]:
-            broken.append(f"Member must have value greater than or equal to {_number(shape, meta['min'])}")
-    if "enum" in meta and isinstance(value, str) and value not in meta["enum"]:
-        broken.append(f"Member must satisfy enum value set: [{', '.join(meta['enum'])}]")
+    spec, broken = _spec(shape), []
+    kind = spec.type_name
+    if kind == "string" and isinstance(value, str):
+        if spec.regex is not None and spec.regex.fullmatch(value) is None:
+            broken.append(f"Member must satisfy regular expression pattern: {spec.pattern}")
+        if spec.enum and value not in spec.enum:
+            broken.append(spec.enum_words)
+    if kind in ("string", "list", "map") and isinstance(value, str | list | dict):
+        if spec.high is not None and len(value) > spec.high:
+            broken.append(f"Member must have length less than or equal to {int(spec.high)}")
+        if spec.low and len(value) < spec.low:
+            broken.append(f"Member must have length greater than or equal to {int(spec.low)}")
+    elif kind in ("integer", "long", "double", "float") and isinstance(value, int | float):
+        if spec.high is not None and value > spec.high:
+            broken.append(f"Member must have value less than or equal to {_number(shape, spec.high)}")
+        if spec.low is not None and value < spec.low:
+            broken.append(f"Member must have value greater than or equal to {_number(shape, spec.low)}")
     return broken
 
 
@@ -212,19 +247,27 @@ def validator(operation: str) -> Callable[[dict[str, Any]], list[str]]:
     shape = service_model().operation_model(operation).input_shape
     if shape is None:
         return lambda params: []
-    required = tuple(shape.required_members)
-    members = tuple(shape.members.items())
+    required = set(shape.required_members)
+    members = tuple(
+        (
+            member,
+            child,
+            camel(member),
+            child.serialization.get("location") in ("querystring", "header", "uri"),
+            member in required,
+        )
+        for member, child in shape.members.items()
+    )
 
     def check(params: dict[str, Any]) -> list[str]:
         found: list[str] = []
-        for member, child in members:
+        for member, child, path, textual, needed in members:
             value = params.get(member)
-            path = camel(member)
             if value is None:
-                if member in required:
+                if needed:
                     found.append(violation(None, path, "Member must not be null"))
                 continue
-            if child.serialization.get("location") in ("querystring", "header", "uri"):
+            if textual:
                 value = params[member] = coerce(child, value, path)
             _walk(child, value, path, found)
         return found
