@@ -24,9 +24,10 @@ from lambdalab.controlplane.errors import (
     serialization,
     service_exception,
 )
-from lambdalab.controlplane.rules import Answer, Scope
+from lambdalab.controlplane.rules import Answer, Scope, request_size
 
 LOG = logging.getLogger("lambdalab.controlplane")
+_UPLOADS = frozenset({"CreateFunction", "UpdateFunctionCode"})
 StartResponse = Callable[..., Any]
 Inner = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -87,6 +88,8 @@ def serve(environ: dict[str, Any], start_response: StartResponse, inner: Inner, 
         matched = model.match(environ.get("REQUEST_METHOD", "GET"), _raw_path(environ), query)
         if matched is not None:
             route, path_params = matched
+            if route.operation in _UPLOADS:
+                request_size(route.operation, len(body))
             document = _document(route.operation, body)
             params = model.gather(route, path_params, query, _headers(environ), document)
             scope = Scope(service.region, service.account_id, backend=service.backend, service=service)

@@ -266,14 +266,18 @@ def test_when_a_function_breaks_lambdas_rules_then_aws_refuses_it_in_its_words(l
     check(lam, case)
 
 
-def test_when_the_zip_is_over_50_mb_then_request_entity_too_large(lam):
-    zipped = b"PK" + b"\x00" * (52_428_800 - 1)
+@pytest.mark.parametrize("call", ["create_function", "update_function_code"])
+def test_when_a_direct_upload_is_over_the_request_limit_then_request_entity_too_large(lam, call):
+    zipped = b"PK" + b"\x00" * 52_700_000  # base64 in JSON: over 70,167,211 bytes
+    kwargs = _create("f-huge", Code={"ZipFile": zipped}) if call == "create_function" else {
+        "FunctionName": "parity", "ZipFile": zipped}
     with pytest.raises(ClientError) as raised:
-        lam.create_function(**_create("f-huge", Code={"ZipFile": zipped}))
+        getattr(lam, call)(**kwargs)
     response = raised.value.response
     assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == (
         "RequestEntityTooLargeException", 413)
-    assert response["Error"]["Message"] == "Zipped size must be smaller than 52428800 bytes"
+    operation = "CreateFunction" if call == "create_function" else "UpdateFunctionCode"
+    assert response["Error"]["Message"] == f"Request must be smaller than 70167211 bytes for the {operation} operation"
 
 
 # --- 3. which function a name means ----------------------------------------------------------------------
