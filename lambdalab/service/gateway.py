@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lambdalab.controlplane import wsgi as controlplane_wsgi
 from lambdalab.runtime.config import (
     MAX_MEMORY_MB,
     MAX_TIMEOUT_S,
@@ -57,6 +58,10 @@ class LambdaGateway:
                 return answered
         if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
             return self.app(environ, start_response)
+        # Checked against Lambda's model and rules first; anything moto fails on becomes a JSON error.
+        return controlplane_wsgi.serve(environ, start_response, self._lambda, self.service)
+
+    def _lambda(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
         method = environ.get("REQUEST_METHOD", "GET")
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -203,8 +208,12 @@ def call_app(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tu
 
 def read_body(environ: dict[str, Any]) -> bytes:
     """The request body, left readable for whoever handles the request next."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
+    if environ.get("wsgi.input_terminated") and not environ.get("CONTENT_LENGTH"):  # chunked: read to the end
+        body = environ["wsgi.input"].read()
+        environ["CONTENT_LENGTH"] = str(len(body))
+    else:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
 
