@@ -326,7 +326,10 @@ def serve_forever(port: int | None = None, host: str = "127.0.0.1") -> None:
                 print(f"lambdalab sandbox listening on {box.endpoint_url}  (Ctrl-C to stop)")
                 print("\nIn another terminal, point boto3 and the AWS CLI at it:\n")
                 print(box.exports())
-                print(flush=True)
+                print()
+                print(f"REST APIs answer at {box.endpoint_url}/restapis/<api-id>/<stage>/_user_request_/<path>; HTTP "
+                      "APIs and function URLs at the ApiEndpoint / FunctionUrl that boto3 and the AWS CLI return.",
+                      flush=True)
             while not requested.wait(1.0):
                 pass
             _say("\nstopping the sandbox")
