@@ -49,8 +49,15 @@ def partial_fn(box):
 
 
 @pytest.fixture(scope="module")
+def quick_fn(box):
+    """For queues with a 1 s visibility timeout: Lambda refuses a function whose timeout is longer."""
+    lambdalab.deploy("sqs-partial-quick", code=HANDLER, environment={"MODE": "partial"}, timeout=1)
+    return "sqs-partial-quick"
+
+
+@pytest.fixture(scope="module")
 def raising_fn(box):
-    lambdalab.deploy("sqs-raise", code=HANDLER, environment={"MODE": "raise"}, timeout=10)
+    lambdalab.deploy("sqs-raise", code=HANDLER, environment={"MODE": "raise"}, timeout=2)
     return "sqs-raise"
 
 
@@ -156,9 +163,9 @@ def test_batches_never_exceed_the_batch_size_and_every_message_is_deleted_once(l
     assert max(batch_sizes.values()) <= 4
 
 
-def test_with_report_batch_item_failures_only_the_reported_messages_come_back(lam, sqs, partial_fn, mappings):
+def test_with_report_batch_item_failures_only_the_reported_messages_come_back(lam, sqs, quick_fn, mappings):
     queue = make_queue(sqs, visibility=1)
-    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
+    uuid = mapping(lam, mappings, queue, quick_fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
     bodies = [{"n": i, "fail_times": 1 if i % 3 == 0 else 0} for i in range(9)]
     ids = send_all(sqs, queue["url"], bodies)
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
@@ -185,7 +192,7 @@ def test_without_it_a_function_error_returns_the_whole_batch(lam, sqs, raising_f
 
 
 def test_a_response_naming_a_message_outside_the_batch_fails_the_whole_batch(box, lam, sqs, mappings):
-    lambdalab.deploy("sqs-bogus", code=HANDLER, environment={"MODE": "bogus"})
+    lambdalab.deploy("sqs-bogus", code=HANDLER, environment={"MODE": "bogus"}, timeout=1)
     queue = make_queue(sqs, visibility=1, max_receive_count=1)
     uuid = mapping(lam, mappings, queue, "sqs-bogus", FunctionResponseTypes=["ReportBatchItemFailures"])
     ids = send_all(sqs, queue["url"], [{"n": 1}, {"n": 2}])
@@ -195,9 +202,9 @@ def test_a_response_naming_a_message_outside_the_batch_fails_the_whole_batch(box
 
 
 def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_receive_count(
-        lam, sqs, partial_fn, mappings):
+        lam, sqs, quick_fn, mappings):
     queue = make_queue(sqs, visibility=1, max_receive_count=2)
-    uuid = mapping(lam, mappings, queue, partial_fn, FunctionResponseTypes=["ReportBatchItemFailures"])
+    uuid = mapping(lam, mappings, queue, quick_fn, FunctionResponseTypes=["ReportBatchItemFailures"])
     poison, fine = send_all(sqs, queue["url"], [{"poison": True, "fail_times": 99}, {"fine": True}])
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
     [dead] = drain(sqs, queue["dlq_url"])
@@ -206,14 +213,45 @@ def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_r
     assert [d.outcome for d in outcomes(uuid)[fine]] == ["deleted"]
 
 
-def test_processing_longer_than_the_visibility_timeout_delivers_the_message_twice(lam, sqs, partial_fn, mappings):
+def test_a_queue_whose_visibility_timeout_is_below_the_function_timeout_is_refused_with_aws_words(
+        box, lam, sqs, mappings):
+    lambdalab.deploy("sqs-three-minutes", code=HANDLER, timeout=180)
+    queue = make_queue(sqs, visibility=60)
+    with pytest.raises(lam.exceptions.ClientError) as refused:
+        lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName="sqs-three-minutes")
+    error = refused.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert (error["Error"]["Code"], error["Error"]["Message"]) == (
+        "InvalidParameterValueException", "Queue visibility timeout: 60 seconds is less than Function timeout: "
+                                          "180 seconds")
+    assert lam.list_event_source_mappings(FunctionName="sqs-three-minutes")["EventSourceMappings"] == []
+    equal = make_queue(sqs, visibility=180)
+    assert mapping(lam, mappings, equal, "sqs-three-minutes")  # equal is enough
+
+
+def test_raising_the_function_timeout_after_the_mapping_exists_is_accepted_and_delivers_the_message_twice(
+        box, lam, sqs, mappings):
+    lambdalab.deploy("sqs-grows-slow", code=HANDLER, environment={"MODE": "partial"}, timeout=1)
     queue = make_queue(sqs, visibility=1)
-    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=1)
+    uuid = mapping(lam, mappings, queue, "sqs-grows-slow", BatchSize=1)
+    lam.update_function_configuration(FunctionName="sqs-grows-slow", Timeout=3)  # accepted, as on AWS
     [message_id] = send_all(sqs, queue["url"], [{"sleep": 1.4}])
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
     first, second, *_ = outcomes(uuid)[message_id]
     assert (first.receive_count, second.receive_count) == (1, 2)
     assert second.received_at < first.settled_at, "the second delivery began while the first still ran"
+
+
+def test_updating_a_mapping_checks_the_visibility_timeout_again(box, lam, sqs, mappings):
+    lambdalab.deploy("sqs-recheck", code=HANDLER, timeout=2)
+    queue = make_queue(sqs, visibility=2)
+    uuid = mapping(lam, mappings, queue, "sqs-recheck", BatchSize=1)
+    lam.update_function_configuration(FunctionName="sqs-recheck", Timeout=5)
+    with pytest.raises(lam.exceptions.ClientError, match="Queue visibility timeout: 2 seconds is less than "
+                                                         "Function timeout: 5 seconds"):
+        lam.update_event_source_mapping(UUID=uuid, BatchSize=2)
+    sqs.set_queue_attributes(QueueUrl=queue["url"], Attributes={"VisibilityTimeout": "30"})
+    assert lam.update_event_source_mapping(UUID=uuid, BatchSize=2)["BatchSize"] == 2
 
 
 def test_a_visibility_timeout_longer_than_the_processing_delivers_it_once(lam, sqs, partial_fn, mappings):
