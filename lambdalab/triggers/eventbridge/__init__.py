@@ -120,10 +120,14 @@ class EventBridgeTrigger:
         known = schedule_created.get(rule.arn)
         return known[1] if known and known[0] == rule.scheduled_expression else None
 
-    def _settle(self) -> None:
+    def settle(self, timeout: float = SETTLE_TIMEOUT_S) -> bool:
+        """Wait until Lambda has run every asynchronous invocation it was handed."""
         from lambdalab.service.async_invoke import invoker
 
-        invoker(self._box.lambda_service).drain(timeout=SETTLE_TIMEOUT_S)
+        return invoker(self._box.lambda_service).drain(timeout=timeout)
+
+    def _settle(self) -> None:
+        self.settle()
 
 
 def current() -> EventBridgeTrigger:
