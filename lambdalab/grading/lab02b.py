@@ -3,7 +3,7 @@ break-even traffic for provisioned concurrency, and a connection budget for rese
 
 Every check runs the learner's function in a real execution environment (a probe calls it there), on
 inputs drawn fresh each time, and compares with lambdalab's own models: Little's law and the
-requests-per-second cap, ``sim.scaling.scale_out`` (the model VALIDATION case 6 holds to AWS's published
+requests-per-second cap, ``sim.scaling.scale_out`` (the model validation case 6 holds to AWS's published
 numbers), the pricing arithmetic of ``sim.cost``, and RDS's ``max_connections`` formula in ``sim.database``.
 Feedback names the input that went wrong and what was expected for it, never the formula.
 """

@@ -1,6 +1,6 @@
 """Lambda's concurrency rules: who may start another execution, and why not when not.
 
-Three limits stand between a request and an execution environment (FACTS.md, "Scaling"/"Throttling"):
+Three limits stand between a request and an execution environment (docs/facts.md, "Scaling"/"Throttling"):
 
 - the **account's** concurrency (1,000 by default), shared by every function without a reservation —
   AWS always keeps at least 100 of it unreserved (scaled here with the account limit, so a lesson can set

@@ -133,7 +133,7 @@ def test_when_the_answer_crashes_then_the_check_reports_the_error(tmp_path) -> N
 
 
 def test_when_the_references_are_compared_with_the_published_rules_then_they_agree() -> None:
-    """The checks' references: per-function 1,000 + 100/s, regional burst + 500 a minute (VALIDATION case 6's
+    """The checks' references: per-function 1,000 + 100/s, regional burst + 500 a minute (validation case 6's
     model), Little's law, AWS's 60 % provisioned break-even, RDS's formulas."""
     rng = random.Random(0)
     for seconds in list(range(0, 181)) + [rng.randrange(181, 900) for _ in range(20)]:
