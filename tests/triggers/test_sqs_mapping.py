@@ -242,6 +242,22 @@ def test_raising_the_function_timeout_after_the_mapping_exists_is_accepted_and_d
     assert second.received_at < first.settled_at, "the second delivery began while the first still ran"
 
 
+def test_a_batching_window_and_a_slow_batch_deliver_messages_again_in_flight_though_visibility_equals_timeout(
+        box, lam, sqs, mappings):
+    """AWS accepts visibility == timeout; the window's wait and the batch's work still outlast the visibility."""
+    lambdalab.deploy("sqs-slow-batch", code=HANDLER, environment={"MODE": "partial"}, timeout=3)
+    queue = make_queue(sqs, visibility=3)
+    uuid = mapping(lam, mappings, queue, "sqs-slow-batch", BatchSize=10, MaximumBatchingWindowInSeconds=2)
+    ids = send_all(sqs, queue["url"], [{"sleep": 2, "n": i} for i in range(3)])
+    assert sqs_trigger.wait_until_empty(queue["url"], 30)
+    by_id = outcomes(uuid)
+    assert set(by_id) == set(ids)
+    for trips in by_id.values():  # read after wait_until_empty: it waits for batches still being gathered too
+        first, second, *_ = trips  # every message came back while its first batch was still being processed
+        assert (first.receive_count, second.receive_count) == (1, 2)
+        assert second.received_at < first.settled_at
+
+
 def test_updating_a_mapping_checks_the_visibility_timeout_again(box, lam, sqs, mappings):
     lambdalab.deploy("sqs-recheck", code=HANDLER, timeout=2)
     queue = make_queue(sqs, visibility=2)

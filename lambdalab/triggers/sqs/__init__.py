@@ -134,12 +134,13 @@ class SqsTrigger:
         return [d for log in logs for d in list(log)]
 
     def in_flight(self) -> int:
+        """Batches being gathered or processed: their messages are received but not yet settled."""
         with self._lock:
-            return sum(p.busy for p in self.pollers.values())
+            return sum(p.busy + p.holding for p in self.pollers.values())
 
     def wait_until_empty(self, queue_url: str, timeout: float = 60.0) -> bool:
-        """Wait until the queue holds no message, visible or in flight, and no batch is being processed
-        (every message deleted after success, or moved to the dead-letter queue by SQS)."""
+        """Wait until the queue holds no message, visible or in flight, and no batch is being gathered or
+        processed (every message deleted after success, or moved to the dead-letter queue by SQS)."""
         deadline = time.monotonic() + timeout
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                  "ApproximateNumberOfMessagesDelayed"]

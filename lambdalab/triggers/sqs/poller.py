@@ -49,6 +49,8 @@ class MappingPoller:
         self._lock = threading.Lock()
         self._workers: dict[int, threading.Thread] = {}
         self._busy = 0
+        self._holding = 0  # workers gathering a batch: messages received, function not yet invoked
+        self._held = threading.local()
         self._queue_url: str | None = None
         self._visibility: tuple[float, int] | None = None
         self.batches = 0
@@ -91,6 +93,13 @@ class MappingPoller:
             return self._busy
 
     @property
+    def holding(self) -> int:
+        """Workers holding received messages while their batching window is open (not yet invoking): the
+        messages are in flight although no function runs yet."""
+        with self._lock:
+            return self._holding
+
+    @property
     def workers(self) -> int:
         with self._lock:
             return sum(1 for w in self._workers.values() if w.is_alive())
@@ -103,10 +112,13 @@ class MappingPoller:
                 if url is None:
                     self._stopping.wait(LONG_POLL_S)
                     continue
-                batch = self._gather(url)
-                self.scaling.observe(busy=self.busy + (1 if batch else 0), found_messages=bool(batch))
-                if batch:
-                    self._process(url, batch)
+                try:
+                    batch = self._gather(url)
+                    self.scaling.observe(busy=self.busy + (1 if batch else 0), found_messages=bool(batch))
+                    if batch:
+                        self._process(url, batch)
+                finally:
+                    self._release_hold()
             except Exception:  # noqa: BLE001 - a queue deleted or a sandbox reset mid-call: poll again
                 self._queue_url = None
                 self._stopping.wait(0.2)
@@ -144,6 +156,7 @@ class MappingPoller:
             received = response.get("Messages", [])
             if received and not gathered:
                 window_ends = now + config.maximum_batching_window_s
+                self._hold()
             for message in received:
                 gathered[message["MessageId"]] = (message, now)
             size += sum(len(m.get("Body", "")) + _RECORD_OVERHEAD_BYTES for m in received)
@@ -154,6 +167,17 @@ class MappingPoller:
             if not received and wait == 0:
                 self._stopping.wait(0.05)
         return list(gathered.values())
+
+    def _hold(self) -> None:
+        with self._lock:
+            self._holding += 1
+        self._held.active = True
+
+    def _release_hold(self) -> None:
+        if getattr(self._held, "active", False):
+            self._held.active = False
+            with self._lock:
+                self._holding -= 1
 
     def _process(self, url: str, batch: list[tuple[dict[str, Any], float]]) -> None:
         config = self.config
