@@ -21,8 +21,13 @@ from lambdalab.service.async_invoke import invoker
 UTC = dt.UTC
 ROLE = "arn:aws:iam::123456789012:role/scheduler-invokes"
 ECHO = "def handler(event, context):\n    return event\n"
-NIGHT = json.dumps({"night": "<aws.scheduler.scheduled-time>", "attempt": "<aws.scheduler.attempt-number>",
-                    "schedule": "<aws.scheduler.schedule-arn>"})
+NIGHT = json.dumps(
+    {
+        "night": "<aws.scheduler.scheduled-time>",
+        "attempt": "<aws.scheduler.attempt-number>",
+        "schedule": "<aws.scheduler.schedule-arn>",
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +49,10 @@ def target(box, clients):
     name = f"sched-{uuid.uuid4().hex[:8]}"
     fn = lambdalab.deploy(name, code=ECHO)
     url = sqs.create_queue(QueueName=f"{name}-answers")["QueueUrl"]
-    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={
-        "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:{name}-answers"}})
+    lam.put_function_event_invoke_config(
+        FunctionName=name,
+        DestinationConfig={"OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:{name}-answers"}},
+    )
     clock.freeze(dt.datetime(2025, 3, 27, tzinfo=UTC))
     created: list[str] = []
     yield {"name": name, "arn": fn.arn, "url": url, "schedules": created}
@@ -63,8 +70,9 @@ def schedule(scheduler, target, expression, *, window=None, input_text=NIGHT, ta
     if input_text is not None:
         target_spec["Input"] = input_text
     flexible = {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": window} if window else {"Mode": "OFF"}
-    scheduler.create_schedule(Name=name, ScheduleExpression=expression, FlexibleTimeWindow=flexible,
-                              Target=target_spec, **options)
+    scheduler.create_schedule(
+        Name=name, ScheduleExpression=expression, FlexibleTimeWindow=flexible, Target=target_spec, **options
+    )
     target["schedules"].append(name)
     return name
 
@@ -84,13 +92,19 @@ def nights(box, sqs, target):
 
 
 def test_a_nightly_cron_runs_on_the_wall_clock_of_its_time_zone_and_skips_the_time_spring_forward_removes(
-        box, clients, target):
+    box, clients, target
+):
     scheduler, sqs, _ = clients
     name = schedule(scheduler, target, "cron(30 2 * * ? *)", ScheduleExpressionTimezone="Europe/Paris")
     clock.advance(dt.timedelta(days=6))
     # 02:30 in Paris is 01:30 UTC in winter, 00:30 UTC in summer; on 30 March 2025 it does not exist.
-    assert nights(box, sqs, target) == ["2025-03-27T01:30:00Z", "2025-03-28T01:30:00Z", "2025-03-29T01:30:00Z",
-                                        "2025-03-31T00:30:00Z", "2025-04-01T00:30:00Z"]
+    assert nights(box, sqs, target) == [
+        "2025-03-27T01:30:00Z",
+        "2025-03-28T01:30:00Z",
+        "2025-03-29T01:30:00Z",
+        "2025-03-31T00:30:00Z",
+        "2025-04-01T00:30:00Z",
+    ]
     got = scheduler.get_schedule(Name=name)
     assert got["ScheduleExpressionTimezone"] == "Europe/Paris"
 
@@ -105,9 +119,13 @@ def test_when_clocks_fall_back_a_time_that_occurs_twice_runs_once(box, clients, 
 
 def test_the_function_receives_the_input_verbatim_with_the_context_attributes_replaced(box, clients, target):
     scheduler, sqs, _ = clients
-    name = schedule(scheduler, target, "at(2025-03-27T09:15:00)",
-                    input_text='{"job": "report", "when": "<aws.scheduler.scheduled-time>", '
-                               '"id": "<aws.scheduler.execution-id>", "n": "<aws.scheduler.attempt-number>"}')
+    name = schedule(
+        scheduler,
+        target,
+        "at(2025-03-27T09:15:00)",
+        input_text='{"job": "report", "when": "<aws.scheduler.scheduled-time>", '
+        '"id": "<aws.scheduler.execution-id>", "n": "<aws.scheduler.attempt-number>"}',
+    )
     [firing] = clock.advance(dt.timedelta(hours=12))
     [answer] = answers(box, sqs, target["url"])
     assert answer == {"job": "report", "when": "2025-03-27T09:15:00Z", "id": firing.event_id, "n": "1"}
@@ -132,18 +150,27 @@ def test_a_rate_without_start_date_starts_when_the_schedule_is_created(box, clie
 
 def test_a_rate_runs_from_its_start_date_and_never_at_or_after_its_end_date(box, clients, target):
     scheduler, sqs, _ = clients
-    schedule(scheduler, target, "rate(1 day)", StartDate=dt.datetime(2025, 3, 28, 6, tzinfo=UTC),
-             EndDate=dt.datetime(2025, 3, 31, 6, tzinfo=UTC))
+    schedule(
+        scheduler,
+        target,
+        "rate(1 day)",
+        StartDate=dt.datetime(2025, 3, 28, 6, tzinfo=UTC),
+        EndDate=dt.datetime(2025, 3, 31, 6, tzinfo=UTC),
+    )
     clock.advance(dt.timedelta(days=10))
     assert nights(box, sqs, target) == ["2025-03-28T06:00:00Z", "2025-03-29T06:00:00Z", "2025-03-30T06:00:00Z"]
 
 
-def test_a_one_time_schedule_runs_once_in_its_time_zone_and_delete_after_completion_removes_it(
-        box, clients, target):
+def test_a_one_time_schedule_runs_once_in_its_time_zone_and_delete_after_completion_removes_it(box, clients, target):
     scheduler, sqs, _ = clients
     kept = schedule(scheduler, target, "at(2025-03-27T08:00:00)", ScheduleExpressionTimezone="America/New_York")
-    deleted = schedule(scheduler, target, "at(2025-03-27T09:00:00)", ScheduleExpressionTimezone="America/New_York",
-                       ActionAfterCompletion="DELETE")
+    deleted = schedule(
+        scheduler,
+        target,
+        "at(2025-03-27T09:00:00)",
+        ScheduleExpressionTimezone="America/New_York",
+        ActionAfterCompletion="DELETE",
+    )
     assert scheduler.get_schedule(Name=deleted)["ActionAfterCompletion"] == "DELETE"
     clock.advance(dt.timedelta(days=3))
     # New York is UTC-4 in late March (daylight saving time began on 9 March 2025).
@@ -154,8 +181,14 @@ def test_a_one_time_schedule_runs_once_in_its_time_zone_and_delete_after_complet
 
 def test_a_recurring_schedule_with_delete_after_completion_goes_after_its_last_occurrence(box, clients, target):
     scheduler, sqs, _ = clients
-    name = schedule(scheduler, target, "rate(1 hour)", StartDate=dt.datetime(2025, 3, 27, 1, tzinfo=UTC),
-                    EndDate=dt.datetime(2025, 3, 27, 3, 30, tzinfo=UTC), ActionAfterCompletion="DELETE")
+    name = schedule(
+        scheduler,
+        target,
+        "rate(1 hour)",
+        StartDate=dt.datetime(2025, 3, 27, 1, tzinfo=UTC),
+        EndDate=dt.datetime(2025, 3, 27, 3, 30, tzinfo=UTC),
+        ActionAfterCompletion="DELETE",
+    )
     clock.advance(dt.timedelta(hours=2, minutes=30))
     assert name in [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
     clock.advance(dt.timedelta(hours=1))
@@ -163,8 +196,7 @@ def test_a_recurring_schedule_with_delete_after_completion_goes_after_its_last_o
     assert len(answers(box, sqs, target["url"])) == 3
 
 
-def test_a_flexible_window_delays_each_invocation_within_the_window_and_keeps_the_scheduled_time(
-        box, clients, target):
+def test_a_flexible_window_delays_each_invocation_within_the_window_and_keeps_the_scheduled_time(box, clients, target):
     scheduler, sqs, _ = clients
     schedule(scheduler, target, "cron(0 3 * * ? *)", window=30)
     fired = clock.advance(dt.timedelta(days=5))
@@ -180,8 +212,13 @@ def test_a_disabled_schedule_invokes_nothing_and_does_not_catch_up_when_enabled(
     clock.advance(dt.timedelta(days=2))
     assert answers(box, sqs, target["url"]) == []
     spec = scheduler.get_schedule(Name=name)
-    scheduler.update_schedule(Name=name, ScheduleExpression=spec["ScheduleExpression"], State="ENABLED",
-                              FlexibleTimeWindow={"Mode": "OFF"}, Target=spec["Target"])
+    scheduler.update_schedule(
+        Name=name,
+        ScheduleExpression=spec["ScheduleExpression"],
+        State="ENABLED",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target=spec["Target"],
+    )
     clock.advance(dt.timedelta(days=1))
     assert nights(box, sqs, target) == ["2025-03-29T03:00:00Z"]
 
@@ -191,9 +228,16 @@ def test_a_target_that_cannot_be_invoked_is_retried_then_sent_to_the_dead_letter
     dlq = sqs.create_queue(QueueName=f"{target['name']}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     missing = target["arn"] + "-deleted"
-    name = schedule(scheduler, {**target, "arn": missing}, "at(2025-03-27T02:00:00)", input_text='{"job": "cleanup"}',
-                    target_options={"RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
-                                    "DeadLetterConfig": {"Arn": dlq_arn}})
+    name = schedule(
+        scheduler,
+        {**target, "arn": missing},
+        "at(2025-03-27T02:00:00)",
+        input_text='{"job": "cleanup"}',
+        target_options={
+            "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": dlq_arn},
+        },
+    )
     target["schedules"].append(name)
     fired = clock.advance(dt.timedelta(hours=3))
     assert [(f.attempt, f.outcome) for f in fired] == [(1, "failed"), (2, "failed"), (3, "dead-lettered")]
@@ -209,8 +253,12 @@ def test_a_target_that_cannot_be_invoked_is_retried_then_sent_to_the_dead_letter
 
 def test_retries_stop_when_the_event_is_older_than_maximum_event_age(box, clients, target):
     scheduler, sqs, _ = clients
-    schedule(scheduler, {**target, "arn": target["arn"] + "-deleted"}, "at(2025-03-27T02:00:00)",
-             target_options={"RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 300}})
+    schedule(
+        scheduler,
+        {**target, "arn": target["arn"] + "-deleted"},
+        "at(2025-03-27T02:00:00)",
+        target_options={"RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 300}},
+    )
     fired = clock.advance(dt.timedelta(hours=3))
     # Attempts at +0, +1 and +3 minutes; the next would come at +7, past the 5 minutes the event may live.
     assert [f.outcome for f in fired] == ["failed", "failed", "dropped"]
@@ -230,25 +278,32 @@ def test_scheduled_rules_and_schedules_fire_in_one_time_order(box, clients, targ
         events.delete_rule(Name=rule)
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"ScheduleExpression": "cron(0 2 * * *)"}, "six fields"),
-    ({"ScheduleExpression": "rate(1 hours)"}, r"rate\(1 hour\)"),
-    ({"ScheduleExpression": "at(2025-03-27 09:00)"}, r"at\(yyyy-mm-ddThh:mm:ss\)"),
-    ({"ScheduleExpressionTimezone": "Europe/Atlantis"}, "IANA time zone"),
-    ({"FlexibleTimeWindow": {"Mode": "FLEXIBLE"}}, "MaximumWindowInMinutes must be between 1 and 1440"),
-    ({"FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 1441}}, "between 1 and 1440"),
-    ({"Target": {"RetryPolicy": {"MaximumRetryAttempts": 186}}}, "MaximumRetryAttempts must be between 0 and 185"),
-    ({"Target": {"RetryPolicy": {"MaximumEventAgeInSeconds": 86401}}}, "between 60 and 86400"),
-    ({"Target": {"DeadLetterConfig": {"Arn": "arn:aws:sns:us-east-1:123456789012:topic"}}}, "standard SQS queue"),
-    ({"Target": {"Input": "not json"}}, "well-formed JSON"),
-    ({"StartDate": dt.datetime(2025, 3, 29, tzinfo=UTC), "EndDate": dt.datetime(2025, 3, 28, tzinfo=UTC)},
-     "EndDate you specify must be after the StartDate"),
-])
-def test_requests_the_scheduler_api_refuses_are_refused_with_a_validation_exception(clients, target, options,
-                                                                                     message):
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"ScheduleExpression": "cron(0 2 * * *)"}, "six fields"),
+        ({"ScheduleExpression": "rate(1 hours)"}, r"rate\(1 hour\)"),
+        ({"ScheduleExpression": "at(2025-03-27 09:00)"}, r"at\(yyyy-mm-ddThh:mm:ss\)"),
+        ({"ScheduleExpressionTimezone": "Europe/Atlantis"}, "IANA time zone"),
+        ({"FlexibleTimeWindow": {"Mode": "FLEXIBLE"}}, "MaximumWindowInMinutes must be between 1 and 1440"),
+        ({"FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 1441}}, "between 1 and 1440"),
+        ({"Target": {"RetryPolicy": {"MaximumRetryAttempts": 186}}}, "MaximumRetryAttempts must be between 0 and 185"),
+        ({"Target": {"RetryPolicy": {"MaximumEventAgeInSeconds": 86401}}}, "between 60 and 86400"),
+        ({"Target": {"DeadLetterConfig": {"Arn": "arn:aws:sns:us-east-1:123456789012:topic"}}}, "standard SQS queue"),
+        ({"Target": {"Input": "not json"}}, "well-formed JSON"),
+        (
+            {"StartDate": dt.datetime(2025, 3, 29, tzinfo=UTC), "EndDate": dt.datetime(2025, 3, 28, tzinfo=UTC)},
+            "EndDate you specify must be after the StartDate",
+        ),
+    ],
+)
+def test_requests_the_scheduler_api_refuses_are_refused_with_a_validation_exception(clients, target, options, message):
     scheduler, _, _ = clients
-    spec = {"Name": f"bad-{uuid.uuid4().hex[:6]}", "ScheduleExpression": "rate(1 hour)",
-            "FlexibleTimeWindow": {"Mode": "OFF"}}
+    spec = {
+        "Name": f"bad-{uuid.uuid4().hex[:6]}",
+        "ScheduleExpression": "rate(1 hour)",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+    }
     target_extra = options.pop("Target", {})
     spec.update(options)
     spec["Target"] = {"Arn": target["arn"], "RoleArn": ROLE, **target_extra}

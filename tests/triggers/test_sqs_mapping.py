@@ -84,16 +84,23 @@ def outcomes(uuid):
 
 def test_mappings_are_created_listed_read_updated_and_deleted_through_the_lambda_api(lam, sqs, partial_fn):
     queue = make_queue(sqs)
-    created = lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName=partial_fn, BatchSize=5,
-                                              MaximumBatchingWindowInSeconds=2,
-                                              FunctionResponseTypes=["ReportBatchItemFailures"],
-                                              ScalingConfig={"MaximumConcurrency": 3})
+    created = lam.create_event_source_mapping(
+        EventSourceArn=queue["arn"],
+        FunctionName=partial_fn,
+        BatchSize=5,
+        MaximumBatchingWindowInSeconds=2,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        ScalingConfig={"MaximumConcurrency": 3},
+    )
     uuid = created["UUID"]
     listed = lam.list_event_source_mappings(FunctionName=partial_fn)["EventSourceMappings"]
     assert uuid in [m["UUID"] for m in listed]
     got = lam.get_event_source_mapping(UUID=uuid)
     assert (got["BatchSize"], got["MaximumBatchingWindowInSeconds"], got["ScalingConfig"]) == (
-        5, 2, {"MaximumConcurrency": 3})
+        5,
+        2,
+        {"MaximumConcurrency": 3},
+    )
     lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=7)
     got = lam.get_event_source_mapping(UUID=uuid)
     assert (got["State"], got["BatchSize"]) == ("Disabled", 7)
@@ -101,13 +108,16 @@ def test_mappings_are_created_listed_read_updated_and_deleted_through_the_lambda
     assert uuid not in [m["UUID"] for m in lam.list_event_source_mappings()["EventSourceMappings"]]
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"BatchSize": 50}, "Maximum batch window in seconds must be greater than 0"),
-    ({"BatchSize": 10_001, "MaximumBatchingWindowInSeconds": 1}, "BatchSize 10001 exceeds the max of 10000"),
-    ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
-    ({"ScalingConfig": {"MaximumConcurrency": 1}}, "greater than or equal to 2"),
-    ({"FunctionResponseTypes": ["Everything"]}, "ReportBatchItemFailures"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"BatchSize": 50}, "Maximum batch window in seconds must be greater than 0"),
+        ({"BatchSize": 10_001, "MaximumBatchingWindowInSeconds": 1}, "BatchSize 10001 exceeds the max of 10000"),
+        ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
+        ({"ScalingConfig": {"MaximumConcurrency": 1}}, "greater than or equal to 2"),
+        ({"FunctionResponseTypes": ["Everything"]}, "ReportBatchItemFailures"),
+    ],
+)
 def test_mapping_settings_aws_refuses_are_refused_with_its_words(lam, sqs, partial_fn, options, message):
     queue = make_queue(sqs)
     with pytest.raises(lam.exceptions.ClientError, match=message):
@@ -120,19 +130,26 @@ def test_a_mapping_created_with_the_aws_cli_delivers(box, sqs, partial_fn):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **box.environment}
 
     def aws(*args: str) -> dict:
-        done = subprocess.run([AWS, "lambda", *args, "--output", "json"], env=env, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [AWS, "lambda", *args, "--output", "json"], env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout) if done.stdout.strip() else {}
 
-    created = aws("create-event-source-mapping", "--function-name", partial_fn, "--batch-size", "5",
-                  "--event-source-arn", queue["arn"])
+    created = aws(
+        "create-event-source-mapping",
+        "--function-name",
+        partial_fn,
+        "--batch-size",
+        "5",
+        "--event-source-arn",
+        queue["arn"],
+    )
     try:
         assert (created["BatchSize"], created["EventSourceArn"]) == (5, queue["arn"])
         [message_id] = send_all(sqs, queue["url"], [{"n": 1}])
         assert sqs_trigger.wait_until_empty(queue["url"], 20)
-        assert [(d.message_id, d.outcome) for d in sqs_trigger.deliveries(created["UUID"])] == [
-            (message_id, "deleted")]
+        assert [(d.message_id, d.outcome) for d in sqs_trigger.deliveries(created["UUID"])] == [(message_id, "deleted")]
     finally:
         box.client("lambda").delete_event_source_mapping(UUID=created["UUID"])
 
@@ -202,7 +219,8 @@ def test_a_response_naming_a_message_outside_the_batch_fails_the_whole_batch(box
 
 
 def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_receive_count(
-        lam, sqs, quick_fn, mappings):
+    lam, sqs, quick_fn, mappings
+):
     queue = make_queue(sqs, visibility=1, max_receive_count=2)
     uuid = mapping(lam, mappings, queue, quick_fn, FunctionResponseTypes=["ReportBatchItemFailures"])
     poison, fine = send_all(sqs, queue["url"], [{"poison": True, "fail_times": 99}, {"fine": True}])
@@ -214,7 +232,8 @@ def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_r
 
 
 def test_a_queue_whose_visibility_timeout_is_below_the_function_timeout_is_refused_with_aws_words(
-        box, lam, sqs, mappings):
+    box, lam, sqs, mappings
+):
     lambdalab.deploy("sqs-three-minutes", code=HANDLER, timeout=180)
     queue = make_queue(sqs, visibility=60)
     with pytest.raises(lam.exceptions.ClientError) as refused:
@@ -222,15 +241,17 @@ def test_a_queue_whose_visibility_timeout_is_below_the_function_timeout_is_refus
     error = refused.value.response
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert (error["Error"]["Code"], error["Error"]["Message"]) == (
-        "InvalidParameterValueException", "Queue visibility timeout: 60 seconds is less than Function timeout: "
-                                          "180 seconds")
+        "InvalidParameterValueException",
+        "Queue visibility timeout: 60 seconds is less than Function timeout: 180 seconds",
+    )
     assert lam.list_event_source_mappings(FunctionName="sqs-three-minutes")["EventSourceMappings"] == []
     equal = make_queue(sqs, visibility=180)
     assert mapping(lam, mappings, equal, "sqs-three-minutes")  # equal is enough
 
 
 def test_raising_the_function_timeout_after_the_mapping_exists_is_accepted_and_delivers_the_message_twice(
-        box, lam, sqs, mappings):
+    box, lam, sqs, mappings
+):
     lambdalab.deploy("sqs-grows-slow", code=HANDLER, environment={"MODE": "partial"}, timeout=1)
     queue = make_queue(sqs, visibility=1)
     uuid = mapping(lam, mappings, queue, "sqs-grows-slow", BatchSize=1)
@@ -243,7 +264,8 @@ def test_raising_the_function_timeout_after_the_mapping_exists_is_accepted_and_d
 
 
 def test_a_batching_window_and_a_slow_batch_deliver_messages_again_in_flight_though_visibility_equals_timeout(
-        box, lam, sqs, mappings):
+    box, lam, sqs, mappings
+):
     """AWS accepts visibility == timeout; the window's wait and the batch's work still outlast the visibility."""
     lambdalab.deploy("sqs-slow-batch", code=HANDLER, environment={"MODE": "partial"}, timeout=3)
     queue = make_queue(sqs, visibility=3)
@@ -263,8 +285,9 @@ def test_updating_a_mapping_checks_the_visibility_timeout_again(box, lam, sqs, m
     queue = make_queue(sqs, visibility=2)
     uuid = mapping(lam, mappings, queue, "sqs-recheck", BatchSize=1)
     lam.update_function_configuration(FunctionName="sqs-recheck", Timeout=5)
-    with pytest.raises(lam.exceptions.ClientError, match="Queue visibility timeout: 2 seconds is less than "
-                                                         "Function timeout: 5 seconds"):
+    with pytest.raises(
+        lam.exceptions.ClientError, match="Queue visibility timeout: 2 seconds is less than Function timeout: 5 seconds"
+    ):
         lam.update_event_source_mapping(UUID=uuid, BatchSize=2)
     sqs.set_queue_attributes(QueueUrl=queue["url"], Attributes={"VisibilityTimeout": "30"})
     assert lam.update_event_source_mapping(UUID=uuid, BatchSize=2)["BatchSize"] == 2
@@ -280,8 +303,15 @@ def test_a_visibility_timeout_longer_than_the_processing_delivers_it_once(lam, s
 
 def test_the_batching_window_gathers_more_than_ten_messages_into_one_batch(lam, sqs, partial_fn, mappings):
     queue = make_queue(sqs)
-    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=25, MaximumBatchingWindowInSeconds=2,
-                   ScalingConfig={"MaximumConcurrency": 2})
+    uuid = mapping(
+        lam,
+        mappings,
+        queue,
+        partial_fn,
+        BatchSize=25,
+        MaximumBatchingWindowInSeconds=2,
+        ScalingConfig={"MaximumConcurrency": 2},
+    )
     send_all(sqs, queue["url"], [{"n": i} for i in range(25)])
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
     sizes: dict[str, int] = {}

@@ -47,15 +47,22 @@ class EventBridgeTrigger:
         service = box.lambda_service
         sqs = box.client("sqs")
         self.schedules = ScheduleRunner(
-            self.clock, schedules=self._schedules,
+            self.clock,
+            schedules=self._schedules,
             invoke=lambda view, payload: invoke_target(view, payload, service=service, sqs=sqs),
             dead_letter=lambda arn, body, attributes: send_dead_letter(arn, body, attributes, sqs=sqs),
-            delete=self._delete_schedule)
+            delete=self._delete_schedule,
+        )
         self.scheduler = Scheduler(
-            self.clock, rules=self._scheduled_rules,
+            self.clock,
+            rules=self._scheduled_rules,
             deliver=lambda rule, event: deliver(rule, event, service=service),
-            created=self._created, settle=self._settle, region=box.region, account_id=service.account_id,
-            sources=[self.schedules])
+            created=self._created,
+            settle=self._settle,
+            region=box.region,
+            account_id=service.account_id,
+            sources=[self.schedules],
+        )
         self.scheduler.start()
 
     def reset(self) -> None:

@@ -73,10 +73,18 @@ class DueSource(Protocol):
 class Scheduler:
     """Fires the sandbox's scheduled rules on a :class:`SandboxClock`."""
 
-    def __init__(self, clock: SandboxClock, *, rules: Callable[[], list[Any]],
-                 deliver: Callable[[Any, dict[str, Any]], tuple[str, ...]],
-                 created: Callable[[Any], dt.datetime | None], settle: Callable[[], None],
-                 region: str, account_id: str, sources: list[DueSource] | None = None) -> None:
+    def __init__(
+        self,
+        clock: SandboxClock,
+        *,
+        rules: Callable[[], list[Any]],
+        deliver: Callable[[Any, dict[str, Any]], tuple[str, ...]],
+        created: Callable[[Any], dt.datetime | None],
+        settle: Callable[[], None],
+        region: str,
+        account_id: str,
+        sources: list[DueSource] | None = None,
+    ) -> None:
         self.clock = clock
         self.sources: list[DueSource] = list(sources or [])
         self._rules = rules
@@ -162,8 +170,11 @@ class Scheduler:
     def upcoming(self, after: dt.datetime | None = None) -> dt.datetime | None:
         """When the next enabled schedule is due (for the real-time thread and for lessons)."""
         with self._fire_lock:
-            moments = [self._next(rule, schedule, key) for rule, schedule, key in self._scheduled()
-                       if str(rule.state or "ENABLED").startswith("ENABLED")]
+            moments = [
+                self._next(rule, schedule, key)
+                for rule, schedule, key in self._scheduled()
+                if str(rule.state or "ENABLED").startswith("ENABLED")
+            ]
             moments += [source.upcoming() for source in self.sources]
         moments = [m for m in moments if m is not None and (after is None or m > after)]
         return min(moments, default=None)
@@ -174,8 +185,7 @@ class Scheduler:
         for rule, key in due:
             self._cursors[key] = when
             event_id = str(uuid.uuid4())
-            event = scheduled_event(rule.arn, when, event_id=event_id, region=self.region,
-                                    account_id=self.account_id)
+            event = scheduled_event(rule.arn, when, event_id=event_id, region=self.region, account_id=self.account_id)
             targets = self._deliver(rule, event)
             fired.append(Firing(rule.name, rule.arn, when, event_id, targets))
         self.firings.extend(fired)
@@ -194,8 +204,10 @@ class Scheduler:
                 if when is None:
                     return fired
                 if len(fired) >= MAX_FIRINGS_PER_CALL:
-                    raise RuntimeError(f"more than {MAX_FIRINGS_PER_CALL} firings in one call: advance the clock "
-                                       "in smaller steps, or disable the rules that fire every minute")
+                    raise RuntimeError(
+                        f"more than {MAX_FIRINGS_PER_CALL} firings in one call: advance the clock "
+                        "in smaller steps, or disable the rules that fire every minute"
+                    )
                 if step_clock:
                     self.clock.set(when)
                 batch = self._fire(when, due) if due else []

@@ -38,8 +38,10 @@ def zone(name: str | None) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InvalidSchedule(f"Invalid ScheduleExpressionTimezone {name!r}: use an IANA time zone name such as "
-                              "'Europe/Paris' or 'America/New_York'") from None
+        raise InvalidSchedule(
+            f"Invalid ScheduleExpressionTimezone {name!r}: use an IANA time zone name such as "
+            "'Europe/Paris' or 'America/New_York'"
+        ) from None
 
 
 def wall_clock_to_utc(local: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
@@ -65,8 +67,15 @@ class SchedulerExpression:
     def one_time(self) -> bool:
         return self.kind == "at"
 
-    def first_after(self, after: dt.datetime, *, anchor: dt.datetime, start: dt.datetime | None = None,
-                    end: dt.datetime | None = None, inclusive: bool = False) -> dt.datetime | None:
+    def first_after(
+        self,
+        after: dt.datetime,
+        *,
+        anchor: dt.datetime,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        inclusive: bool = False,
+    ) -> dt.datetime | None:
         """The first occurrence after ``after`` (at or after, with ``inclusive``), within ``[start, end)``;
         ``anchor`` is when a rate starts without a ``StartDate`` (the schedule's creation). None: no more."""
         after = after.astimezone(dt.UTC)
@@ -75,8 +84,11 @@ class SchedulerExpression:
             return self.at if (self.at > after or (inclusive and self.at == after)) else None
         if start is not None and after < start:
             after, inclusive = start, True
-        found = self._rate_after(after, start or anchor, inclusive) if self.kind == "rate" else (
-            self._cron_after(after, inclusive))
+        found = (
+            self._rate_after(after, start or anchor, inclusive)
+            if self.kind == "rate"
+            else (self._cron_after(after, inclusive))
+        )
         if found is None or (end is not None and found >= end):
             return None
         return found
@@ -123,17 +135,22 @@ def parse(expression: str, timezone: str | None = None) -> SchedulerExpression:
         try:
             local = dt.datetime.fromisoformat(match["when"])
         except ValueError:
-            raise InvalidSchedule(f"Invalid Schedule Expression {expression!r}: {match['when']} is not a date and "
-                                  "time") from None
+            raise InvalidSchedule(
+                f"Invalid Schedule Expression {expression!r}: {match['when']} is not a date and time"
+            ) from None
         instant = wall_clock_to_utc(local, tz) or local.replace(tzinfo=tz, fold=1).astimezone(dt.UTC)
         return SchedulerExpression(text, "at", tz_name, at=instant)
     if text.startswith("at("):
-        raise InvalidSchedule(f"Invalid Schedule Expression {expression!r}: a one-time schedule is "
-                              "at(yyyy-mm-ddThh:mm:ss), for example at(2025-03-30T02:30:00)")
+        raise InvalidSchedule(
+            f"Invalid Schedule Expression {expression!r}: a one-time schedule is "
+            "at(yyyy-mm-ddThh:mm:ss), for example at(2025-03-30T02:30:00)"
+        )
     try:
         rule = parse_rule_expression(text)
     except InvalidSchedule as exc:
-        raise InvalidSchedule(f"Invalid Schedule Expression {exc}; a schedule is rate(value unit), cron(six fields) "
-                              "or at(yyyy-mm-ddThh:mm:ss)") from None
+        raise InvalidSchedule(
+            f"Invalid Schedule Expression {exc}; a schedule is rate(value unit), cron(six fields) "
+            "or at(yyyy-mm-ddThh:mm:ss)"
+        ) from None
     kind = "rate" if isinstance(rule, RateSchedule) else "cron"
     return SchedulerExpression(text, kind, tz_name, rule=rule)

@@ -51,8 +51,9 @@ _LONGEST_RETRY = dt.timedelta(hours=1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def context_attributes(text: str, *, schedule_arn: str, scheduled_time: dt.datetime, execution_id: str,
-                       attempt: int) -> str:
+def context_attributes(
+    text: str, *, schedule_arn: str, scheduled_time: dt.datetime, execution_id: str, attempt: int
+) -> str:
     """``Input`` with Scheduler's context attributes replaced by their values."""
     values = {
         "<aws.scheduler.schedule-arn>": schedule_arn,
@@ -130,9 +131,16 @@ class DeliveryFailed(Exception):
 class ScheduleRunner:
     """Turns the schedules moto holds into target invocations as the sandbox clock moves."""
 
-    def __init__(self, clock: SandboxClock, *, schedules: Callable[[], list[ScheduleView]],
-                 invoke: Callable[[ScheduleView, bytes], None], dead_letter: Callable[[str, str, dict[str, str]], None],
-                 delete: Callable[[ScheduleView], None], seed: int = 0) -> None:
+    def __init__(
+        self,
+        clock: SandboxClock,
+        *,
+        schedules: Callable[[], list[ScheduleView]],
+        invoke: Callable[[ScheduleView, bytes], None],
+        dead_letter: Callable[[str, str, dict[str, str]], None],
+        delete: Callable[[ScheduleView], None],
+        seed: int = 0,
+    ) -> None:
         self.clock = clock
         self._schedules = schedules
         self._invoke = invoke
@@ -170,8 +178,9 @@ class ScheduleRunner:
         if view.expression.one_time:
             return None if cursor is not None else max(view.expression.at or view.set_at, view.set_at)
         after = cursor if cursor is not None else view.set_at
-        return view.expression.first_after(after, anchor=view.set_at, start=view.start, end=view.end,
-                                           inclusive=cursor is None)
+        return view.expression.first_after(
+            after, anchor=view.set_at, start=view.start, end=view.end, inclusive=cursor is None
+        )
 
     def _queue(self, view: ScheduleView, occurrence: dt.datetime) -> None:
         self._cursors[view.key] = occurrence
@@ -227,12 +236,23 @@ class ScheduleRunner:
 
     def _attempt(self, view: ScheduleView, item: _Pending) -> Firing:
         execution_id = uuid.uuid4().hex[:16]
-        payload = context_attributes(str(view.target["Input"]) if view.target.get("Input") is not None else "{}",
-                                     schedule_arn=view.arn, scheduled_time=item.scheduled, execution_id=execution_id,
-                                     attempt=item.attempt)
+        payload = context_attributes(
+            str(view.target["Input"]) if view.target.get("Input") is not None else "{}",
+            schedule_arn=view.arn,
+            scheduled_time=item.scheduled,
+            execution_id=execution_id,
+            attempt=item.attempt,
+        )
         target = str(view.target.get("Arn", ""))
-        record = {"rule_name": view.name, "rule_arn": view.arn, "time": item.due, "event_id": execution_id,
-                  "source": "schedule", "scheduled_time": item.scheduled, "attempt": item.attempt}
+        record = {
+            "rule_name": view.name,
+            "rule_arn": view.arn,
+            "time": item.due,
+            "event_id": execution_id,
+            "source": "schedule",
+            "scheduled_time": item.scheduled,
+            "attempt": item.attempt,
+        }
         try:
             self._invoke(view, payload.encode())
         except DeliveryFailed as failure:
@@ -240,8 +260,15 @@ class ScheduleRunner:
         self._completed(view, item)
         return Firing(**record, targets=(target,), outcome="delivered")
 
-    def _failed(self, view: ScheduleView, item: _Pending, payload: str, execution_id: str, failure: DeliveryFailed,
-                record: dict[str, Any]) -> Firing:
+    def _failed(
+        self,
+        view: ScheduleView,
+        item: _Pending,
+        payload: str,
+        execution_id: str,
+        failure: DeliveryFailed,
+        record: dict[str, Any],
+    ) -> Firing:
         retries_made = item.attempt - 1
         next_due = item.due + retry_delay(retries_made + 1)
         if retries_made >= view.retry_attempts:
@@ -249,16 +276,22 @@ class ScheduleRunner:
         elif next_due - item.scheduled > view.event_age:
             condition = "MaximumEventAgeInSeconds"
         else:
-            heapq.heappush(self._pending, _Pending(next_due, next(self._seq), item.key, item.scheduled,
-                                                   item.attempt + 1, item.last_occurrence))
+            heapq.heappush(
+                self._pending,
+                _Pending(next_due, next(self._seq), item.key, item.scheduled, item.attempt + 1, item.last_occurrence),
+            )
             return Firing(**record, targets=(), outcome="failed", error=str(failure))
         dlq = (view.target.get("DeadLetterConfig") or {}).get("Arn")
         outcome = "dropped"
         if dlq:
             attributes = {
-                "ERROR_CODE": failure.code, "ERROR_MESSAGE": failure.message, "EXECUTION_ID": execution_id,
-                "EXHAUSTED_RETRY_CONDITION": condition, "IS_PAYLOAD_TRUNCATED": "false",
-                "RETRY_ATTEMPTS": str(retries_made), "SCHEDULE_ARN": view.arn,
+                "ERROR_CODE": failure.code,
+                "ERROR_MESSAGE": failure.message,
+                "EXECUTION_ID": execution_id,
+                "EXHAUSTED_RETRY_CONDITION": condition,
+                "IS_PAYLOAD_TRUNCATED": "false",
+                "RETRY_ATTEMPTS": str(retries_made),
+                "SCHEDULE_ARN": view.arn,
                 "SCHEDULED_TIME": utc(item.scheduled).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "TARGET_ARN": str(view.target.get("Arn", "")),
             }
@@ -292,13 +325,21 @@ def views_from_moto(backend: Any) -> list[ScheduleView]:
                 continue
             window = schedule.flexible_time_window or {}
             set_at = schedule_set_at.get(schedule.arn) or _EPOCH + dt.timedelta(seconds=float(schedule.creation_date))
-            views.append(ScheduleView(
-                arn=schedule.arn, name=schedule.name, group=group.name, expression=expression,
-                state=str(schedule.state or "ENABLED"), set_at=set_at, start=_when(schedule.start_date),
-                end=_when(schedule.end_date),
-                window_minutes=int(window["MaximumWindowInMinutes"]) if window.get("Mode") == "FLEXIBLE" else None,
-                target=dict(schedule.target or {}),
-                action_after_completion=str(schedule.action_after_completion or "NONE")))
+            views.append(
+                ScheduleView(
+                    arn=schedule.arn,
+                    name=schedule.name,
+                    group=group.name,
+                    expression=expression,
+                    state=str(schedule.state or "ENABLED"),
+                    set_at=set_at,
+                    start=_when(schedule.start_date),
+                    end=_when(schedule.end_date),
+                    window_minutes=int(window["MaximumWindowInMinutes"]) if window.get("Mode") == "FLEXIBLE" else None,
+                    target=dict(schedule.target or {}),
+                    action_after_completion=str(schedule.action_after_completion or "NONE"),
+                )
+            )
     return views
 
 
@@ -324,24 +365,37 @@ def invoke_target(view: ScheduleView, payload: bytes, *, service: Any, sqs: Any)
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
             raise DeliveryFailed(code, str(exc)) from None
         return
-    raise DeliveryFailed("ValidationException", f"the sandbox's Scheduler invokes Lambda functions and SQS queues, "
-                                                f"not {arn!r}")
+    raise DeliveryFailed(
+        "ValidationException", f"the sandbox's Scheduler invokes Lambda functions and SQS queues, not {arn!r}"
+    )
 
 
 def send_dead_letter(queue_arn: str, body: str, attributes: dict[str, str], *, sqs: Any) -> None:
     parts = queue_arn.split(":")
     url = sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes={
-        name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()})
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=body,
+        MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    )
 
 
 def describe(firing: Firing) -> str:
     """One line for a lesson: which schedule, for which occurrence, when, and how it ended."""
     scheduled = firing.scheduled_time or firing.time
-    line = (f"{firing.rule_name}: scheduled {scheduled:%a %d %b %H:%M} UTC, attempt {firing.attempt} at "
-            f"{firing.time:%H:%M:%S} → {firing.outcome}")
+    line = (
+        f"{firing.rule_name}: scheduled {scheduled:%a %d %b %H:%M} UTC, attempt {firing.attempt} at "
+        f"{firing.time:%H:%M:%S} → {firing.outcome}"
+    )
     return line + (f" ({firing.error})" if firing.error else "")
 
 
-__all__ = ["DeliveryFailed", "ScheduleRunner", "ScheduleView", "context_attributes", "describe", "flexible_delay",
-           "retry_delay"]
+__all__ = [
+    "DeliveryFailed",
+    "ScheduleRunner",
+    "ScheduleView",
+    "context_attributes",
+    "describe",
+    "flexible_delay",
+    "retry_delay",
+]

@@ -63,10 +63,17 @@ def _when(value: Any) -> dt.datetime | None:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def check_schedule(*, schedule_expression: str, schedule_expression_timezone: str | None,
-                   flexible_time_window: dict[str, Any] | None, target: dict[str, Any] | None,
-                   start_date: Any = None, end_date: Any = None, state: str | None = None,
-                   action_after_completion: str | None = None) -> None:
+def check_schedule(
+    *,
+    schedule_expression: str,
+    schedule_expression_timezone: str | None,
+    flexible_time_window: dict[str, Any] | None,
+    target: dict[str, Any] | None,
+    start_date: Any = None,
+    end_date: Any = None,
+    state: str | None = None,
+    action_after_completion: str | None = None,
+) -> None:
     """Refuse, with a ValidationException, what the Scheduler API refuses."""
     from lambdalab.triggers.eventbridge.schedule import InvalidSchedule
     from lambdalab.triggers.eventbridge.scheduler_expressions import parse
@@ -81,8 +88,10 @@ def check_schedule(*, schedule_expression: str, schedule_expression_timezone: st
         raise _refuse(f"Invalid FlexibleTimeWindow Mode {mode!r}: use OFF or FLEXIBLE")
     minutes = window.get("MaximumWindowInMinutes")
     if mode == "FLEXIBLE" and (minutes is None or not 1 <= int(minutes) <= MAX_WINDOW_MINUTES):
-        raise _refuse(f"MaximumWindowInMinutes must be between 1 and {MAX_WINDOW_MINUTES} when FlexibleTimeWindow "
-                      f"Mode is FLEXIBLE (got {minutes!r})")
+        raise _refuse(
+            f"MaximumWindowInMinutes must be between 1 and {MAX_WINDOW_MINUTES} when FlexibleTimeWindow "
+            f"Mode is FLEXIBLE (got {minutes!r})"
+        )
     if mode == "OFF" and minutes is not None:
         raise _refuse("MaximumWindowInMinutes is only allowed when FlexibleTimeWindow Mode is FLEXIBLE")
     if state not in (None, "ENABLED", "DISABLED"):
@@ -99,22 +108,29 @@ def _check_target(target: dict[str, Any]) -> None:
     policy = target.get("RetryPolicy") or {}
     age, attempts = policy.get("MaximumEventAgeInSeconds"), policy.get("MaximumRetryAttempts")
     if age is not None and not EVENT_AGE_RANGE[0] <= int(age) <= EVENT_AGE_RANGE[1]:
-        raise _refuse(f"MaximumEventAgeInSeconds must be between {EVENT_AGE_RANGE[0]} and {EVENT_AGE_RANGE[1]} "
-                      f"(got {age})")
+        raise _refuse(
+            f"MaximumEventAgeInSeconds must be between {EVENT_AGE_RANGE[0]} and {EVENT_AGE_RANGE[1]} (got {age})"
+        )
     if attempts is not None and not RETRY_ATTEMPTS_RANGE[0] <= int(attempts) <= RETRY_ATTEMPTS_RANGE[1]:
-        raise _refuse(f"MaximumRetryAttempts must be between {RETRY_ATTEMPTS_RANGE[0]} and "
-                      f"{RETRY_ATTEMPTS_RANGE[1]} (got {attempts})")
+        raise _refuse(
+            f"MaximumRetryAttempts must be between {RETRY_ATTEMPTS_RANGE[0]} and "
+            f"{RETRY_ATTEMPTS_RANGE[1]} (got {attempts})"
+        )
     dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
     if dlq is not None and (not _DLQ_ARN.match(str(dlq)) or str(dlq).endswith(".fifo")):
-        raise _refuse(f"Invalid DeadLetterConfig Arn {dlq!r}: a dead-letter queue is a standard SQS queue's ARN, "
-                      "arn:aws:sqs:region:account:queue-name")
+        raise _refuse(
+            f"Invalid DeadLetterConfig Arn {dlq!r}: a dead-letter queue is a standard SQS queue's ARN, "
+            "arn:aws:sqs:region:account:queue-name"
+        )
     arn = str(target.get("Arn", ""))
     if arn.split(":")[2:3] == ["lambda"] and target.get("Input") is not None:
         try:
             json.loads(str(target["Input"]))
         except ValueError:
-            raise _refuse("Target Input must be well-formed JSON for a Lambda target (context attributes such as "
-                          "<aws.scheduler.scheduled-time> go inside JSON strings)") from None
+            raise _refuse(
+                "Target Input must be well-formed JSON for a Lambda target (context attributes such as "
+                "<aws.scheduler.scheduled-time> go inside JSON strings)"
+            ) from None
 
 
 def _remember(schedule: Any) -> None:
@@ -127,11 +143,16 @@ def _remember(schedule: Any) -> None:
 def _create_schedule(backend: Any, **kwargs: Any) -> Any:
     from moto.scheduler.models import EventBridgeSchedulerBackend
 
-    check_schedule(schedule_expression=kwargs.get("schedule_expression") or "",
-                   schedule_expression_timezone=kwargs.get("schedule_expression_timezone"),
-                   flexible_time_window=kwargs.get("flexible_time_window"), target=kwargs.get("target"),
-                   start_date=kwargs.get("start_date"), end_date=kwargs.get("end_date"), state=kwargs.get("state"),
-                   action_after_completion=kwargs.get("action_after_completion"))
+    check_schedule(
+        schedule_expression=kwargs.get("schedule_expression") or "",
+        schedule_expression_timezone=kwargs.get("schedule_expression_timezone"),
+        flexible_time_window=kwargs.get("flexible_time_window"),
+        target=kwargs.get("target"),
+        start_date=kwargs.get("start_date"),
+        end_date=kwargs.get("end_date"),
+        state=kwargs.get("state"),
+        action_after_completion=kwargs.get("action_after_completion"),
+    )
     schedule = original(EventBridgeSchedulerBackend, "create_schedule")(backend, **kwargs)
     schedule.action_after_completion = kwargs.get("action_after_completion") or "NONE"
     _remember(schedule)
@@ -141,10 +162,15 @@ def _create_schedule(backend: Any, **kwargs: Any) -> Any:
 def _update_schedule(backend: Any, **kwargs: Any) -> Any:
     from moto.scheduler.models import EventBridgeSchedulerBackend
 
-    check_schedule(schedule_expression=kwargs.get("schedule_expression") or "",
-                   schedule_expression_timezone=kwargs.get("schedule_expression_timezone"),
-                   flexible_time_window=kwargs.get("flexible_time_window"), target=kwargs.get("target"),
-                   start_date=kwargs.get("start_date"), end_date=kwargs.get("end_date"), state=kwargs.get("state"))
+    check_schedule(
+        schedule_expression=kwargs.get("schedule_expression") or "",
+        schedule_expression_timezone=kwargs.get("schedule_expression_timezone"),
+        flexible_time_window=kwargs.get("flexible_time_window"),
+        target=kwargs.get("target"),
+        start_date=kwargs.get("start_date"),
+        end_date=kwargs.get("end_date"),
+        state=kwargs.get("state"),
+    )
     schedule = original(EventBridgeSchedulerBackend, "update_schedule")(backend, **kwargs)
     schedule.state = kwargs.get("state") or "ENABLED"  # UpdateSchedule replaces the whole schedule
     _remember(schedule)

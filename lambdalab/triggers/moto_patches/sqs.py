@@ -106,8 +106,14 @@ def _count_delayed(queue: Any) -> int:
     return sum(1 for m in queue._messages if now < m.delayed_until)
 
 
-def _receive_message(backend: Any, queue_name: str, count: int, wait_seconds_timeout: int,
-                     visibility_timeout: int, message_attribute_names: list[str] | None = None) -> list[Any]:
+def _receive_message(
+    backend: Any,
+    queue_name: str,
+    count: int,
+    wait_seconds_timeout: int,
+    visibility_timeout: int,
+    message_attribute_names: list[str] | None = None,
+) -> list[Any]:
     """moto's receive, one scan at a time under the queue's lock; the long poll waits outside it."""
     from moto.sqs.models import SQSBackend
 
@@ -123,8 +129,9 @@ def _receive_message(backend: Any, queue_name: str, count: int, wait_seconds_tim
             lock.wait(min(remaining, _RECHECK_S))
 
 
-def _locked_change_message_visibility(backend: Any, queue_name: str, receipt_handle: str,
-                                      visibility_timeout: int) -> None:
+def _locked_change_message_visibility(
+    backend: Any, queue_name: str, receipt_handle: str, visibility_timeout: int
+) -> None:
     from moto.sqs.models import SQSBackend
 
     with _queue_lock(backend, queue_name):
@@ -187,11 +194,15 @@ def check_sqs_mapping(spec: dict[str, Any], *, fifo: bool, current: Any = None) 
         if int(batch) > limit:
             raise _invalid(f"BatchSize {batch} exceeds the max of {limit}")
     if window is not None and not 0 <= int(window) <= MAX_BATCH_WINDOW_S:
-        raise _validation(window, "maximumBatchingWindowInSeconds",
-                          f"Member must have value less than or equal to {MAX_BATCH_WINDOW_S}")
+        raise _validation(
+            window,
+            "maximumBatchingWindowInSeconds",
+            f"Member must have value less than or equal to {MAX_BATCH_WINDOW_S}",
+        )
     if batch is not None and int(batch) > 10 and not window:
-        raise _invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is "
-                       "greater than 10")
+        raise _invalid(
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+        )
     scaling = value("ScalingConfig", "scaling_config") or {}
     maximum = scaling.get("MaximumConcurrency") if isinstance(scaling, dict) else None
     if maximum is not None and not 2 <= int(maximum) <= 1000:
@@ -199,16 +210,19 @@ def check_sqs_mapping(spec: dict[str, Any], *, fifo: bool, current: Any = None) 
         raise _validation(maximum, "scalingConfig.maximumConcurrency", f"Member must have value {bound}")
     for response_type in value("FunctionResponseTypes", "function_response_types") or []:
         if response_type != "ReportBatchItemFailures":
-            raise _validation(response_type, "functionResponseTypes",
-                              "Member must satisfy enum value set: [ReportBatchItemFailures]")
+            raise _validation(
+                response_type, "functionResponseTypes", "Member must satisfy enum value set: [ReportBatchItemFailures]"
+            )
 
 
 def check_visibility_covers_timeout(visibility_timeout: int, function_timeout: int) -> None:
     """Lambda refuses to poll a queue that would hand a message out again while the function may still be
     running on it: the queue's visibility timeout must be at least the function's timeout."""
     if int(visibility_timeout) < int(function_timeout):
-        raise _invalid(f"Queue visibility timeout: {int(visibility_timeout)} seconds is less than Function "
-                       f"timeout: {int(function_timeout)} seconds")
+        raise _invalid(
+            f"Queue visibility timeout: {int(visibility_timeout)} seconds is less than Function "
+            f"timeout: {int(function_timeout)} seconds"
+        )
 
 
 def _is_sqs(arn: str | None) -> bool:

@@ -37,8 +37,15 @@ _QUEUE_ATTRIBUTE_TTL_S = 1.0
 class MappingPoller:
     """Runs the concurrent batches of one mapping; the trigger's supervisor calls :meth:`tick`."""
 
-    def __init__(self, config: MappingConfig, *, service: Any, sqs: Any, max_pollers: int,
-                 on_delivery: Callable[[Delivery], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: MappingConfig,
+        *,
+        service: Any,
+        sqs: Any,
+        max_pollers: int,
+        on_delivery: Callable[[Delivery], None] | None = None,
+    ) -> None:
         self.config = config
         self.service = service
         self.sqs = sqs
@@ -74,8 +81,12 @@ class MappingPoller:
             for index in range(self.desired_workers()):
                 worker = self._workers.get(index)
                 if worker is None or not worker.is_alive():
-                    thread = threading.Thread(target=self._work, args=(index,), daemon=True,
-                                              name=f"lambdalab-sqs-{self.config.uuid[:8]}-{index}")
+                    thread = threading.Thread(
+                        target=self._work,
+                        args=(index,),
+                        daemon=True,
+                        name=f"lambdalab-sqs-{self.config.uuid[:8]}-{index}",
+                    )
                     self._workers[index] = thread
                     thread.start()
 
@@ -150,8 +161,13 @@ class MappingPoller:
         while not self._stopping.is_set():
             wanted = max(1, min(10, config.batch_size - len(gathered)))
             wait = LONG_POLL_S if not gathered else int(max(0.0, min(LONG_POLL_S, window_ends - time.monotonic())))
-            response = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=wanted, WaitTimeSeconds=wait,
-                                                MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"])
+            response = self.sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=wanted,
+                WaitTimeSeconds=wait,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
             now = time.monotonic()
             received = response.get("Messages", [])
             if received and not gathered:
@@ -198,8 +214,12 @@ class MappingPoller:
                 self._record(batch, "abandoned", reason=invocation)
                 return
             ids = [m["MessageId"] for m, _ in batch]
-            verdict = settle(ids, function_error=not invocation.ok, response=invocation.payload,
-                             report_batch_item_failures=config.report_batch_item_failures)
+            verdict = settle(
+                ids,
+                function_error=not invocation.ok,
+                response=invocation.payload,
+                report_batch_item_failures=config.report_batch_item_failures,
+            )
             if not invocation.ok and not config.report_batch_item_failures:
                 self.scaling.back_off()
             deleted = self._delete(url, [(m, r) for m, r in batch if m["MessageId"] in verdict.delete])
@@ -239,7 +259,7 @@ class MappingPoller:
     def _delete(self, url: str, succeeded: list[tuple[dict[str, Any], float]]) -> set[str]:
         deleted: set[str] = set()
         for start in range(0, len(succeeded), 10):
-            chunk = succeeded[start:start + 10]
+            chunk = succeeded[start : start + 10]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, (m, _) in enumerate(chunk)]
             try:
                 result = self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
@@ -249,8 +269,9 @@ class MappingPoller:
                 deleted.add(chunk[int(entry["Id"])][0]["MessageId"])
         return deleted
 
-    def _record(self, batch: list[tuple[dict[str, Any], float]], outcome: str, *, request_id: str = "",
-                reason: str = "") -> None:
+    def _record(
+        self, batch: list[tuple[dict[str, Any], float]], outcome: str, *, request_id: str = "", reason: str = ""
+    ) -> None:
         settled = time.monotonic()
         for message, received in batch:
             count = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", 0))
