@@ -284,6 +284,7 @@ def test_scheduled_rules_and_schedules_fire_in_one_time_order(box, clients, targ
         ({"ScheduleExpression": "cron(0 2 * * *)"}, "six fields"),
         ({"ScheduleExpression": "rate(1 hours)"}, r"rate\(1 hour\)"),
         ({"ScheduleExpression": "at(2025-03-27 09:00)"}, r"at\(yyyy-mm-ddThh:mm:ss\)"),
+        ({"ScheduleExpression": "at(2025-03-26T23:00:00)"}, "must not be in the past"),
         ({"ScheduleExpressionTimezone": "Europe/Atlantis"}, "IANA time zone"),
         ({"FlexibleTimeWindow": {"Mode": "FLEXIBLE"}}, "MaximumWindowInMinutes must be between 1 and 1440"),
         ({"FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 1441}}, "between 1 and 1440"),

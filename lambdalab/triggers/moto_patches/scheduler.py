@@ -14,7 +14,7 @@ and the ``Target``, ``RetryPolicy``, ``FlexibleTimeWindow`` and ``DeadLetterConf
 2026): the expression's syntax; an IANA time zone; ``FlexibleTimeWindow.Mode`` ``OFF`` or ``FLEXIBLE``, the
 latter with ``MaximumWindowInMinutes`` 1-1440; ``MaximumEventAgeInSeconds`` 60-86400 and
 ``MaximumRetryAttempts`` 0-185; a standard SQS queue ARN as the dead-letter queue; well-formed JSON as the
-``Input`` of a Lambda target; ``EndDate`` after ``StartDate``.
+``Input`` of a Lambda target; ``EndDate`` after ``StartDate``; an ``at()`` time that is not in the past.
 """
 
 from __future__ import annotations
@@ -75,13 +75,20 @@ def check_schedule(
     action_after_completion: str | None = None,
 ) -> None:
     """Refuse, with a ValidationException, what the Scheduler API refuses."""
+    from lambdalab.triggers.clock import sandbox_clock
     from lambdalab.triggers.eventbridge.schedule import InvalidSchedule
     from lambdalab.triggers.eventbridge.scheduler_expressions import parse
 
     try:
-        parse(schedule_expression, schedule_expression_timezone)
+        expression = parse(schedule_expression, schedule_expression_timezone)
     except InvalidSchedule as exc:
         raise _refuse(str(exc)) from None
+    minute = sandbox_clock.now().replace(second=0, microsecond=0)
+    if expression.at is not None and expression.at < minute:
+        raise _refuse(
+            f"Invalid Schedule Expression {schedule_expression!r}: a one-time schedule's time must not be "
+            f"in the past (it is {minute:%Y-%m-%dT%H:%M} UTC now)"
+        )
     window = flexible_time_window or {}
     mode = window.get("Mode")
     if mode not in ("OFF", "FLEXIBLE"):
