@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +25,7 @@ from lambdalab import clock
 from lambdalab.service.async_invoke import invoker
 
 UTC = dt.UTC
+AWS = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
 ROLE = "arn:aws:iam::123456789012:role/scheduler-invokes"
 ECHO = "def handler(event, context):\n    return event\n"
 NIGHT = json.dumps(
@@ -312,3 +319,60 @@ def test_requests_the_scheduler_api_refuses_are_refused_with_a_validation_except
         scheduler.create_schedule(**spec)
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert spec["Name"] not in [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+
+
+def test_a_resumed_clock_invokes_schedules_in_real_time(box, clients, target):
+    scheduler, sqs, _ = clients
+    schedule(scheduler, target, "cron(0 0 * * ? *)")
+    clock.freeze(dt.datetime(2025, 3, 27, 23, 59, 59, 500_000, tzinfo=UTC))
+    clock.resume()  # half a second of real time before midnight
+    deadline = time.monotonic() + 5
+    seen: list[str] = []
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.2)
+        seen = nights(box, sqs, target)
+    assert seen == ["2025-03-28T00:00:00Z"]
+
+
+@pytest.mark.skipif(AWS is None, reason="the AWS CLI is not installed")
+def test_a_schedule_created_with_the_aws_cli_is_stored_refused_and_run_as_with_boto3(box, target):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **box.environment}
+
+    def aws(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [AWS, "scheduler", *args, "--output", "json"], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    name = f"cli-{uuid.uuid4().hex[:6]}"
+    target_json = json.dumps({"Arn": target["arn"], "RoleArn": ROLE, "Input": NIGHT})
+    refused = aws(
+        "create-schedule",
+        "--name",
+        name,
+        "--schedule-expression",
+        "cron(0 2 * * *)",
+        "--flexible-time-window",
+        '{"Mode": "OFF"}',
+        "--target",
+        target_json,
+    )
+    assert refused.returncode != 0 and "ValidationException" in refused.stderr and "six fields" in refused.stderr
+    created = aws(
+        "create-schedule",
+        "--name",
+        name,
+        "--schedule-expression",
+        "cron(0 2 * * ? *)",
+        "--schedule-expression-timezone",
+        "Europe/Paris",
+        "--flexible-time-window",
+        '{"Mode": "OFF"}',
+        "--target",
+        target_json,
+    )
+    assert created.returncode == 0, created.stderr
+    target["schedules"].append(name)
+    got = json.loads(aws("get-schedule", "--name", name).stdout)
+    assert (got["ScheduleExpression"], got["ScheduleExpressionTimezone"]) == ("cron(0 2 * * ? *)", "Europe/Paris")
+    clock.advance(dt.timedelta(days=1))
+    assert nights(box, box.client("sqs"), target) == ["2025-03-27T01:00:00Z"]
