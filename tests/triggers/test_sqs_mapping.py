@@ -280,6 +280,25 @@ def test_a_batching_window_and_a_slow_batch_deliver_messages_again_in_flight_tho
         assert second.received_at < first.settled_at
 
 
+def test_throttle_retries_keep_a_batch_in_flight_past_the_visibility_timeout_and_it_is_delivered_again(
+    box, lam, sqs, mappings
+):
+    """Visibility 4 s ≥ timeout 3 s, no batching window: the retries of a throttled invoke eat the margin."""
+    fn = lambdalab.deploy("sqs-one-at-a-time", code=HANDLER, environment={"MODE": "partial"}, timeout=3)
+    fn.invoke({"Records": []})  # warm: the first batch's cold start is not the point here
+    lam.put_function_concurrency(FunctionName="sqs-one-at-a-time", ReservedConcurrentExecutions=1)
+    queue = make_queue(sqs, visibility=4)
+    uuid = mapping(lam, mappings, queue, "sqs-one-at-a-time", BatchSize=1)
+    send_all(sqs, queue["url"], [{"sleep": 2.5, "n": i} for i in range(2)])
+    assert sqs_trigger.wait_until_empty(queue["url"], 30)
+    assert sqs_trigger.current().poller(uuid).throttles > 0
+    trips = sqs_trigger.deliveries(uuid)
+    held_too_long = [d for d in trips if d.outcome == "deleted" and d.seconds_in_flight > 4]
+    assert held_too_long, "a batch that waited for the function held its message past the visibility timeout"
+    again = {d.message_id for d in trips if d.receive_count > 1}
+    assert {d.message_id for d in held_too_long} <= again
+
+
 def test_updating_a_mapping_checks_the_visibility_timeout_again(box, lam, sqs, mappings):
     lambdalab.deploy("sqs-recheck", code=HANDLER, timeout=2)
     queue = make_queue(sqs, visibility=2)
