@@ -1,4 +1,4 @@
-"""The sandbox clock that EventBridge schedules run on: freeze it, move it, and watch the rules fire.
+"""The sandbox clock that EventBridge schedules run on: freeze it, move it, and watch the schedules fire.
 
 ::
 
@@ -10,9 +10,12 @@
     [f.time for f in fired]                                # each night's 02:00, in order
     clock.resume()                                         # follow the wall clock again
 
-``advance`` and ``run_until`` fire every scheduled rule at its own instant, in order, with the event
-EventBridge would send (``time`` is that instant), and by default wait for Lambda to run each firing
-before moving on. Until the clock is frozen, schedules fire in real time.
+``advance`` and ``run_until`` fire every EventBridge Scheduler schedule and every scheduled rule at its own
+instant, in order — a schedule with its target's ``Input`` (``<aws.scheduler.scheduled-time>`` replaced by
+the occurrence), a rule with the event EventBridge would send (``time`` is that instant) — and by default
+wait for Lambda to run each firing before moving on. Each returns the :class:`Firing` records of what it did
+(a schedule's late deliveries in a flexible window, its retries and dead-lettered events included). Until
+the clock is frozen, schedules fire in real time.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import datetime as dt
 
 from lambdalab.triggers.eventbridge.scheduler import Firing
 
-__all__ = ["Firing", "advance", "freeze", "frozen", "now", "resume", "run_until", "upcoming"]
+__all__ = ["Firing", "advance", "freeze", "frozen", "now", "resume", "run_until", "settle", "upcoming"]
 
 
 def _trigger():  # noqa: ANN202 - the EventBridgeTrigger of the running sandbox
@@ -62,3 +65,9 @@ def upcoming() -> dt.datetime | None:
 def resume() -> dt.datetime:
     """Let the clock follow the wall clock again, from where it stands."""
     return _trigger().clock.resume()
+
+
+def settle(timeout: float = 60.0) -> bool:
+    """Wait until Lambda has run every asynchronous invocation handed to it (the targets of ``PutEvents``
+    rules, for instance; ``advance`` and ``run_until`` already wait for the schedules they fire)."""
+    return _trigger().settle(timeout)

@@ -78,7 +78,7 @@ def partial_batch(answer: Path) -> CheckResult:
     from lambdalab.triggers import sqs as sqs_trigger
 
     rng = random.Random()
-    fn = _deploy_answer(answer, BATCH_FILE)
+    fn = _deploy_answer(answer, BATCH_FILE, timeout=3)
     box = lambdalab.sandbox()
     try:
         batches = [_order_bodies(rng, rng.randrange(1, 11)) for _ in range(5)]
@@ -112,7 +112,8 @@ def partial_batch(answer: Path) -> CheckResult:
         dlq = sqs.create_queue(QueueName=_name("dlq"))["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue = sqs.create_queue(QueueName=_name("orders"), Attributes={
-            "VisibilityTimeout": "1", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+            # Lambda refuses a queue that hides messages for less than the function's timeout (3 s here).
+            "VisibilityTimeout": "3", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                                                    "maxReceiveCount": "1"})})["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         live = _order_bodies(rng, 8)

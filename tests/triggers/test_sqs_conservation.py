@@ -29,31 +29,47 @@ def world():
     box = lambdalab.sandbox()
     for mode in ("partial", "raise"):
         for timeout in TIMEOUTS:
-            lambdalab.deploy(f"conserve-{mode}-{timeout}", code=HANDLER, environment={"MODE": mode},
-                             timeout=timeout)
+            lambdalab.deploy(f"conserve-{mode}-{timeout}", code=HANDLER, environment={"MODE": mode}, timeout=timeout)
     yield box, box.client("sqs"), box.client("lambda")
     box.reset()
 
 
-message = st.fixed_dictionaries({
-    "fail_times": st.sampled_from([0, 0, 0, 1, 2, 9]),  # 9: a poison message
-    "sleep": st.sampled_from([0, 0, 0, 0, 0.3, 1.4]),  # 1.4 s outlives a 1 s visibility or timeout
-})
+message = st.fixed_dictionaries(
+    {
+        "fail_times": st.sampled_from([0, 0, 0, 1, 2, 9]),  # 9: a poison message
+        "sleep": st.sampled_from([0, 0, 0, 0, 0.3, 1.4]),  # 1.4 s outlives a 1 s visibility or timeout
+    }
+)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(bodies=st.lists(message, min_size=3, max_size=12), batch_size=st.integers(1, 10),
-       visibility=st.sampled_from([1, 2]), timeout=st.sampled_from(TIMEOUTS), report=st.booleans(),
-       max_receive_count=st.integers(1, 3))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    bodies=st.lists(message, min_size=3, max_size=12),
+    batch_size=st.integers(1, 10),
+    visibility=st.sampled_from([1, 2]),
+    timeout=st.sampled_from(TIMEOUTS),
+    report=st.booleans(),
+    max_receive_count=st.integers(1, 3),
+)
 def test_every_message_ends_deleted_after_success_or_in_the_dlq_and_duplicates_have_a_reason(
-        world, bodies, batch_size, visibility, timeout, report, max_receive_count):
+    world, bodies, batch_size, visibility, timeout, report, max_receive_count
+):
     box, sqs, lam = world
     queue = make_queue(sqs, visibility=visibility, max_receive_count=max_receive_count)
     function = f"conserve-{'partial' if report else 'raise'}-{timeout}"
     options = {"FunctionResponseTypes": ["ReportBatchItemFailures"]} if report else {}
-    uuid = lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName=function,
-                                           BatchSize=batch_size, **options)["UUID"]
+    # Lambda refuses a mapping whose queue hides messages for less than the function's timeout; a timeout
+    # raised after the mapping exists is accepted (and is how a function comes to outlive the visibility).
+    lam.update_function_configuration(FunctionName=function, Timeout=min(timeout, visibility))
+    uuid = lam.create_event_source_mapping(
+        EventSourceArn=queue["arn"], FunctionName=function, BatchSize=batch_size, **options
+    )["UUID"]
+    lam.update_function_configuration(FunctionName=function, Timeout=timeout)
     try:
         ids = send_all(sqs, queue["url"], [{**body, "n": i} for i, body in enumerate(bodies)])
         assert sqs_trigger.wait_until_empty(queue["url"], timeout=60), "messages were left in the queue"

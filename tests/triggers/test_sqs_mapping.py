@@ -49,8 +49,15 @@ def partial_fn(box):
 
 
 @pytest.fixture(scope="module")
+def quick_fn(box):
+    """For queues with a 1 s visibility timeout: Lambda refuses a function whose timeout is longer."""
+    lambdalab.deploy("sqs-partial-quick", code=HANDLER, environment={"MODE": "partial"}, timeout=1)
+    return "sqs-partial-quick"
+
+
+@pytest.fixture(scope="module")
 def raising_fn(box):
-    lambdalab.deploy("sqs-raise", code=HANDLER, environment={"MODE": "raise"}, timeout=10)
+    lambdalab.deploy("sqs-raise", code=HANDLER, environment={"MODE": "raise"}, timeout=2)
     return "sqs-raise"
 
 
@@ -77,16 +84,23 @@ def outcomes(uuid):
 
 def test_mappings_are_created_listed_read_updated_and_deleted_through_the_lambda_api(lam, sqs, partial_fn):
     queue = make_queue(sqs)
-    created = lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName=partial_fn, BatchSize=5,
-                                              MaximumBatchingWindowInSeconds=2,
-                                              FunctionResponseTypes=["ReportBatchItemFailures"],
-                                              ScalingConfig={"MaximumConcurrency": 3})
+    created = lam.create_event_source_mapping(
+        EventSourceArn=queue["arn"],
+        FunctionName=partial_fn,
+        BatchSize=5,
+        MaximumBatchingWindowInSeconds=2,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        ScalingConfig={"MaximumConcurrency": 3},
+    )
     uuid = created["UUID"]
     listed = lam.list_event_source_mappings(FunctionName=partial_fn)["EventSourceMappings"]
     assert uuid in [m["UUID"] for m in listed]
     got = lam.get_event_source_mapping(UUID=uuid)
     assert (got["BatchSize"], got["MaximumBatchingWindowInSeconds"], got["ScalingConfig"]) == (
-        5, 2, {"MaximumConcurrency": 3})
+        5,
+        2,
+        {"MaximumConcurrency": 3},
+    )
     lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=7)
     got = lam.get_event_source_mapping(UUID=uuid)
     assert (got["State"], got["BatchSize"]) == ("Disabled", 7)
@@ -94,14 +108,20 @@ def test_mappings_are_created_listed_read_updated_and_deleted_through_the_lambda
     assert uuid not in [m["UUID"] for m in lam.list_event_source_mappings()["EventSourceMappings"]]
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"BatchSize": 50}, "Maximum batch window in seconds must be greater than 0"),
-    ({"BatchSize": 10_001, "MaximumBatchingWindowInSeconds": 1},
-     "Value '10001' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000"),
-    ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
-    ({"ScalingConfig": {"MaximumConcurrency": 1}}, "greater than or equal to 2"),
-    ({"FunctionResponseTypes": ["Everything"]}, "ReportBatchItemFailures"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"BatchSize": 50}, "Maximum batch window in seconds must be greater than 0"),
+        (
+            {"BatchSize": 10_001, "MaximumBatchingWindowInSeconds": 1},
+            "Value '10001' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal "
+            "to 10000",
+        ),
+        ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
+        ({"ScalingConfig": {"MaximumConcurrency": 1}}, "greater than or equal to 2"),
+        ({"FunctionResponseTypes": ["Everything"]}, "ReportBatchItemFailures"),
+    ],
+)
 def test_mapping_settings_aws_refuses_are_refused_with_its_words(lam, sqs, partial_fn, options, message):
     queue = make_queue(sqs)
     with pytest.raises(lam.exceptions.ClientError, match=message):
@@ -114,19 +134,26 @@ def test_a_mapping_created_with_the_aws_cli_delivers(box, sqs, partial_fn):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **box.environment}
 
     def aws(*args: str) -> dict:
-        done = subprocess.run([AWS, "lambda", *args, "--output", "json"], env=env, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [AWS, "lambda", *args, "--output", "json"], env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout) if done.stdout.strip() else {}
 
-    created = aws("create-event-source-mapping", "--function-name", partial_fn, "--batch-size", "5",
-                  "--event-source-arn", queue["arn"])
+    created = aws(
+        "create-event-source-mapping",
+        "--function-name",
+        partial_fn,
+        "--batch-size",
+        "5",
+        "--event-source-arn",
+        queue["arn"],
+    )
     try:
         assert (created["BatchSize"], created["EventSourceArn"]) == (5, queue["arn"])
         [message_id] = send_all(sqs, queue["url"], [{"n": 1}])
         assert sqs_trigger.wait_until_empty(queue["url"], 20)
-        assert [(d.message_id, d.outcome) for d in sqs_trigger.deliveries(created["UUID"])] == [
-            (message_id, "deleted")]
+        assert [(d.message_id, d.outcome) for d in sqs_trigger.deliveries(created["UUID"])] == [(message_id, "deleted")]
     finally:
         box.client("lambda").delete_event_source_mapping(UUID=created["UUID"])
 
@@ -157,9 +184,9 @@ def test_batches_never_exceed_the_batch_size_and_every_message_is_deleted_once(l
     assert max(batch_sizes.values()) <= 4
 
 
-def test_with_report_batch_item_failures_only_the_reported_messages_come_back(lam, sqs, partial_fn, mappings):
+def test_with_report_batch_item_failures_only_the_reported_messages_come_back(lam, sqs, quick_fn, mappings):
     queue = make_queue(sqs, visibility=1)
-    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
+    uuid = mapping(lam, mappings, queue, quick_fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
     bodies = [{"n": i, "fail_times": 1 if i % 3 == 0 else 0} for i in range(9)]
     ids = send_all(sqs, queue["url"], bodies)
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
@@ -186,7 +213,7 @@ def test_without_it_a_function_error_returns_the_whole_batch(lam, sqs, raising_f
 
 
 def test_a_response_naming_a_message_outside_the_batch_fails_the_whole_batch(box, lam, sqs, mappings):
-    lambdalab.deploy("sqs-bogus", code=HANDLER, environment={"MODE": "bogus"})
+    lambdalab.deploy("sqs-bogus", code=HANDLER, environment={"MODE": "bogus"}, timeout=1)
     queue = make_queue(sqs, visibility=1, max_receive_count=1)
     uuid = mapping(lam, mappings, queue, "sqs-bogus", FunctionResponseTypes=["ReportBatchItemFailures"])
     ids = send_all(sqs, queue["url"], [{"n": 1}, {"n": 2}])
@@ -196,9 +223,10 @@ def test_a_response_naming_a_message_outside_the_batch_fails_the_whole_batch(box
 
 
 def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_receive_count(
-        lam, sqs, partial_fn, mappings):
+    lam, sqs, quick_fn, mappings
+):
     queue = make_queue(sqs, visibility=1, max_receive_count=2)
-    uuid = mapping(lam, mappings, queue, partial_fn, FunctionResponseTypes=["ReportBatchItemFailures"])
+    uuid = mapping(lam, mappings, queue, quick_fn, FunctionResponseTypes=["ReportBatchItemFailures"])
     poison, fine = send_all(sqs, queue["url"], [{"poison": True, "fail_times": 99}, {"fine": True}])
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
     [dead] = drain(sqs, queue["dlq_url"])
@@ -207,14 +235,85 @@ def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_r
     assert [d.outcome for d in outcomes(uuid)[fine]] == ["deleted"]
 
 
-def test_processing_longer_than_the_visibility_timeout_delivers_the_message_twice(lam, sqs, partial_fn, mappings):
+def test_a_queue_whose_visibility_timeout_is_below_the_function_timeout_is_refused_with_aws_words(
+    box, lam, sqs, mappings
+):
+    lambdalab.deploy("sqs-three-minutes", code=HANDLER, timeout=180)
+    queue = make_queue(sqs, visibility=60)
+    with pytest.raises(lam.exceptions.ClientError) as refused:
+        lam.create_event_source_mapping(EventSourceArn=queue["arn"], FunctionName="sqs-three-minutes")
+    error = refused.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert (error["Error"]["Code"], error["Error"]["Message"]) == (
+        "InvalidParameterValueException",
+        "Queue visibility timeout: 60 seconds is less than Function timeout: 180 seconds",
+    )
+    assert lam.list_event_source_mappings(FunctionName="sqs-three-minutes")["EventSourceMappings"] == []
+    equal = make_queue(sqs, visibility=180)
+    assert mapping(lam, mappings, equal, "sqs-three-minutes")  # equal is enough
+
+
+def test_raising_the_function_timeout_after_the_mapping_exists_is_accepted_and_delivers_the_message_twice(
+    box, lam, sqs, mappings
+):
+    lambdalab.deploy("sqs-grows-slow", code=HANDLER, environment={"MODE": "partial"}, timeout=1)
     queue = make_queue(sqs, visibility=1)
-    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=1)
+    uuid = mapping(lam, mappings, queue, "sqs-grows-slow", BatchSize=1)
+    lam.update_function_configuration(FunctionName="sqs-grows-slow", Timeout=3)  # accepted, as on AWS
     [message_id] = send_all(sqs, queue["url"], [{"sleep": 1.4}])
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
     first, second, *_ = outcomes(uuid)[message_id]
     assert (first.receive_count, second.receive_count) == (1, 2)
     assert second.received_at < first.settled_at, "the second delivery began while the first still ran"
+
+
+def test_a_batching_window_and_a_slow_batch_deliver_messages_again_in_flight_though_visibility_equals_timeout(
+    box, lam, sqs, mappings
+):
+    """AWS accepts visibility == timeout; the window's wait and the batch's work still outlast the visibility."""
+    lambdalab.deploy("sqs-slow-batch", code=HANDLER, environment={"MODE": "partial"}, timeout=3)
+    queue = make_queue(sqs, visibility=3)
+    uuid = mapping(lam, mappings, queue, "sqs-slow-batch", BatchSize=10, MaximumBatchingWindowInSeconds=2)
+    ids = send_all(sqs, queue["url"], [{"sleep": 2, "n": i} for i in range(3)])
+    assert sqs_trigger.wait_until_empty(queue["url"], 30)
+    by_id = outcomes(uuid)
+    assert set(by_id) == set(ids)
+    for trips in by_id.values():  # read after wait_until_empty: it waits for batches still being gathered too
+        first, second, *_ = trips  # every message came back while its first batch was still being processed
+        assert (first.receive_count, second.receive_count) == (1, 2)
+        assert second.received_at < first.settled_at
+
+
+def test_throttle_retries_keep_a_batch_in_flight_past_the_visibility_timeout_and_it_is_delivered_again(
+    box, lam, sqs, mappings
+):
+    """Visibility 4 s ≥ timeout 3 s, no batching window: the retries of a throttled invoke eat the margin."""
+    fn = lambdalab.deploy("sqs-one-at-a-time", code=HANDLER, environment={"MODE": "partial"}, timeout=3)
+    fn.invoke({"Records": []})  # warm: the first batch's cold start is not the point here
+    lam.put_function_concurrency(FunctionName="sqs-one-at-a-time", ReservedConcurrentExecutions=1)
+    queue = make_queue(sqs, visibility=4)
+    uuid = mapping(lam, mappings, queue, "sqs-one-at-a-time", BatchSize=1)
+    send_all(sqs, queue["url"], [{"sleep": 2.5, "n": i} for i in range(2)])
+    assert sqs_trigger.wait_until_empty(queue["url"], 30)
+    assert sqs_trigger.current().poller(uuid).throttles > 0
+    trips = sqs_trigger.deliveries(uuid)
+    held_too_long = [d for d in trips if d.outcome == "deleted" and d.seconds_in_flight > 4]
+    assert held_too_long, "a batch that waited for the function held its message past the visibility timeout"
+    again = {d.message_id for d in trips if d.receive_count > 1}
+    assert {d.message_id for d in held_too_long} <= again
+
+
+def test_updating_a_mapping_checks_the_visibility_timeout_again(box, lam, sqs, mappings):
+    lambdalab.deploy("sqs-recheck", code=HANDLER, timeout=2)
+    queue = make_queue(sqs, visibility=2)
+    uuid = mapping(lam, mappings, queue, "sqs-recheck", BatchSize=1)
+    lam.update_function_configuration(FunctionName="sqs-recheck", Timeout=5)
+    with pytest.raises(
+        lam.exceptions.ClientError, match="Queue visibility timeout: 2 seconds is less than Function timeout: 5 seconds"
+    ):
+        lam.update_event_source_mapping(UUID=uuid, BatchSize=2)
+    sqs.set_queue_attributes(QueueUrl=queue["url"], Attributes={"VisibilityTimeout": "30"})
+    assert lam.update_event_source_mapping(UUID=uuid, BatchSize=2)["BatchSize"] == 2
 
 
 def test_a_visibility_timeout_longer_than_the_processing_delivers_it_once(lam, sqs, partial_fn, mappings):
@@ -227,8 +326,15 @@ def test_a_visibility_timeout_longer_than_the_processing_delivers_it_once(lam, s
 
 def test_the_batching_window_gathers_more_than_ten_messages_into_one_batch(lam, sqs, partial_fn, mappings):
     queue = make_queue(sqs)
-    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=25, MaximumBatchingWindowInSeconds=2,
-                   ScalingConfig={"MaximumConcurrency": 2})
+    uuid = mapping(
+        lam,
+        mappings,
+        queue,
+        partial_fn,
+        BatchSize=25,
+        MaximumBatchingWindowInSeconds=2,
+        ScalingConfig={"MaximumConcurrency": 2},
+    )
     send_all(sqs, queue["url"], [{"n": i} for i in range(25)])
     assert sqs_trigger.wait_until_empty(queue["url"], 20)
     sizes: dict[str, int] = {}

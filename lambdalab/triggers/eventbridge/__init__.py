@@ -1,10 +1,13 @@
-"""EventBridge → Lambda: rules with event patterns fire on ``PutEvents``, scheduled rules on the clock.
+"""EventBridge → Lambda: Scheduler's schedules and scheduled rules on the clock, pattern rules on ``PutEvents``.
 
-Rules and targets are created through the EventBridge API (``put_rule``, ``put_targets``: boto3 or ``aws
-events``); moto keeps them and matches event patterns with its own matcher. This trigger installs
-:mod:`lambdalab.triggers.moto_patches.events` (Lambda targets, rule state, AWS's schedule checks) and runs
-the :class:`~lambdalab.triggers.eventbridge.scheduler.Scheduler` on the sandbox clock. Lessons drive the
-clock through :mod:`lambdalab.clock`.
+Schedules are created through the EventBridge Scheduler API (``create_schedule``: boto3 or ``aws
+scheduler``), rules and targets through the EventBridge API (``put_rule``, ``put_targets``: boto3 or ``aws
+events``); moto keeps them all, and matches event patterns with its own matcher. This trigger installs
+:mod:`lambdalab.triggers.moto_patches.events` (Lambda targets, rule state, AWS's schedule checks) and
+:mod:`lambdalab.triggers.moto_patches.scheduler` (AWS's checks for schedules), and runs the
+:class:`~lambdalab.triggers.eventbridge.scheduler.Scheduler` — scheduled rules, and through a
+:class:`~lambdalab.triggers.eventbridge.schedules.ScheduleRunner` the schedules — on the sandbox clock.
+Lessons drive the clock through :mod:`lambdalab.clock`.
 """
 
 from __future__ import annotations
@@ -27,29 +30,49 @@ class EventBridgeTrigger:
     def __init__(self) -> None:
         self.clock = sandbox_clock
         self.scheduler: Scheduler | None = None
+        self.schedules: Any = None
         self._box: Any = None
 
     def start(self, box: Any) -> None:
+        from lambdalab.triggers.eventbridge.schedules import ScheduleRunner, invoke_target, send_dead_letter
         from lambdalab.triggers.eventbridge.targets import deliver
         from lambdalab.triggers.moto_patches import bind
         from lambdalab.triggers.moto_patches import events as events_patches
+        from lambdalab.triggers.moto_patches import scheduler as scheduler_patches
 
         events_patches.install()
+        scheduler_patches.install()
         bind(box.lambda_service)
         self._box = box
         service = box.lambda_service
+        sqs = box.client("sqs")
+        self.schedules = ScheduleRunner(
+            self.clock,
+            schedules=self._schedules,
+            invoke=lambda view, payload: invoke_target(view, payload, service=service, sqs=sqs),
+            dead_letter=lambda arn, body, attributes: send_dead_letter(arn, body, attributes, sqs=sqs),
+            delete=self._delete_schedule,
+        )
         self.scheduler = Scheduler(
-            self.clock, rules=self._scheduled_rules,
+            self.clock,
+            rules=self._scheduled_rules,
             deliver=lambda rule, event: deliver(rule, event, service=service),
-            created=self._created, settle=self._settle, region=box.region, account_id=service.account_id)
+            created=self._created,
+            settle=self._settle,
+            region=box.region,
+            account_id=service.account_id,
+            sources=[self.schedules],
+        )
         self.scheduler.start()
 
     def reset(self) -> None:
         from lambdalab.triggers.eventbridge.targets import failed_invocations
         from lambdalab.triggers.moto_patches import events as events_patches
+        from lambdalab.triggers.moto_patches import scheduler as scheduler_patches
 
         self.clock.reset()
         events_patches.schedule_created.clear()
+        scheduler_patches.schedule_set_at.clear()
         failed_invocations.clear()
         if self.scheduler is not None:
             self.scheduler.forget()
@@ -58,12 +81,16 @@ class EventBridgeTrigger:
         """Stop the clock, where it is or at ``at``. Setting it to ``at`` is a jump, not a passage of time:
         schedules count from the new time and nothing skipped fires."""
         from lambdalab.triggers.moto_patches import events as events_patches
+        from lambdalab.triggers.moto_patches import scheduler as scheduler_patches
 
         moment = self.clock.freeze(at)
         if at is not None:
             for arn, (expression, created) in list(events_patches.schedule_created.items()):
                 if created > moment:
                     events_patches.schedule_created[arn] = (expression, moment)
+            for arn, set_at in list(scheduler_patches.schedule_set_at.items()):
+                if set_at > moment:
+                    scheduler_patches.schedule_set_at[arn] = moment
             if self.scheduler is not None:
                 self.scheduler.jump(moment)
         return moment
@@ -80,6 +107,19 @@ class EventBridgeTrigger:
         bus = backend.event_buses.get("default")
         return [rule for rule in list(bus.rules.values()) if rule.scheduled_expression] if bus else []
 
+    def _scheduler_backend(self) -> Any:
+        from moto.scheduler.models import scheduler_backends
+
+        return scheduler_backends[self._box.lambda_service.account_id][self._box.region]
+
+    def _schedules(self) -> list[Any]:
+        from lambdalab.triggers.eventbridge.schedules import views_from_moto
+
+        return views_from_moto(self._scheduler_backend())
+
+    def _delete_schedule(self, view: Any) -> None:
+        self._scheduler_backend().delete_schedule(view.group, view.name)
+
     @staticmethod
     def _created(rule: Any) -> dt.datetime | None:
         from lambdalab.triggers.moto_patches.events import schedule_created
@@ -87,10 +127,14 @@ class EventBridgeTrigger:
         known = schedule_created.get(rule.arn)
         return known[1] if known and known[0] == rule.scheduled_expression else None
 
-    def _settle(self) -> None:
+    def settle(self, timeout: float = SETTLE_TIMEOUT_S) -> bool:
+        """Wait until Lambda has run every asynchronous invocation it was handed."""
         from lambdalab.service.async_invoke import invoker
 
-        invoker(self._box.lambda_service).drain(timeout=SETTLE_TIMEOUT_S)
+        return invoker(self._box.lambda_service).drain(timeout=timeout)
+
+    def _settle(self) -> None:
+        self.settle()
 
 
 def current() -> EventBridgeTrigger:

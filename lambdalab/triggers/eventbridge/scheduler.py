@@ -1,4 +1,4 @@
-"""Scheduled rules firing on the sandbox clock: in real time by default, or as fast as a lesson likes.
+"""Scheduled rules and Scheduler schedules firing on the sandbox clock: in real time, or as fast as a lesson likes.
 
 The scheduler reads the rules moto holds (scheduled rules live on the default bus), keeps for each one the
 instant it last fired (its *cursor*, starting when the schedule was created) and fires every instant that
@@ -7,7 +7,8 @@ follows the wall clock a thread does this as time passes. :meth:`Scheduler.advan
 :meth:`Scheduler.run_until` freeze the clock and walk it forward from one due instant to the next, firing
 each and, by default, waiting until Lambda has run what was fired before moving on — a week of nightly
 jobs in a few seconds, each run seeing its own night. A disabled rule does not fire, and does not catch up
-when enabled again.
+when enabled again. Other sources of due work — EventBridge Scheduler's schedules
+(:class:`~lambdalab.triggers.eventbridge.schedules.ScheduleRunner`) — are walked in the same time order.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from lambdalab.events.eventbridge import scheduled_event
 from lambdalab.triggers.clock import SandboxClock, utc
@@ -30,23 +31,62 @@ _IDLE_CHECK_S = 0.5
 
 @dataclass(frozen=True)
 class Firing:
-    """One scheduled rule firing once: which rule, for which instant, which event, to which targets."""
+    """One scheduled rule firing once, or one attempt of a Scheduler schedule to invoke its target.
+
+    For a rule, ``time`` is the due instant and ``event_id`` the event's id. For a schedule
+    (``source == "schedule"``), ``rule_name``/``rule_arn`` name the schedule, ``scheduled_time`` is the
+    occurrence (what ``<aws.scheduler.scheduled-time>`` says), ``time`` the moment of this attempt (later, in a
+    flexible window or a retry), ``event_id`` the execution id, and ``outcome`` one of ``delivered``,
+    ``failed`` (to be retried), ``dead-lettered`` or ``dropped`` (retries exhausted, no dead-letter queue).
+    """
 
     rule_name: str
     rule_arn: str
     time: dt.datetime
     event_id: str
     targets: tuple[str, ...]
+    source: str = "rule"
+    scheduled_time: dt.datetime | None = None
+    attempt: int = 1
+    outcome: str = "delivered"
+    error: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.rule_name
+
+
+class DueSource(Protocol):
+    """Another kind of scheduled work walked on the same clock (EventBridge Scheduler's schedules)."""
+
+    def next_due(self, until: dt.datetime) -> dt.datetime | None: ...
+
+    def fire(self, when: dt.datetime) -> list[Firing]: ...
+
+    def upcoming(self) -> dt.datetime | None: ...
+
+    def jump(self, now: dt.datetime) -> None: ...
+
+    def forget(self) -> None: ...
 
 
 class Scheduler:
     """Fires the sandbox's scheduled rules on a :class:`SandboxClock`."""
 
-    def __init__(self, clock: SandboxClock, *, rules: Callable[[], list[Any]],
-                 deliver: Callable[[Any, dict[str, Any]], tuple[str, ...]],
-                 created: Callable[[Any], dt.datetime | None], settle: Callable[[], None],
-                 region: str, account_id: str) -> None:
+    def __init__(
+        self,
+        clock: SandboxClock,
+        *,
+        rules: Callable[[], list[Any]],
+        deliver: Callable[[Any, dict[str, Any]], tuple[str, ...]],
+        created: Callable[[Any], dt.datetime | None],
+        settle: Callable[[], None],
+        region: str,
+        account_id: str,
+        sources: list[DueSource] | None = None,
+    ) -> None:
         self.clock = clock
+        self.sources: list[DueSource] = list(sources or [])
         self._rules = rules
         self._deliver = deliver
         self._created = created
@@ -74,11 +114,15 @@ class Scheduler:
         what a forward jump skipped — only ``advance`` and ``run_until`` fire."""
         with self._fire_lock:
             self._cursors = {key: now for _, _, key in self._scheduled()}
+            for source in self.sources:
+                source.jump(now)
 
     def forget(self) -> None:
         with self._fire_lock:
             self._cursors.clear()
             self.firings.clear()
+            for source in self.sources:
+                source.forget()
 
     # --- what is due -----------------------------------------------------------------------------
     def _scheduled(self) -> list[tuple[Any, Schedule, tuple[str, str]]]:
@@ -126,8 +170,12 @@ class Scheduler:
     def upcoming(self, after: dt.datetime | None = None) -> dt.datetime | None:
         """When the next enabled schedule is due (for the real-time thread and for lessons)."""
         with self._fire_lock:
-            moments = [self._next(rule, schedule, key) for rule, schedule, key in self._scheduled()
-                       if str(rule.state or "ENABLED").startswith("ENABLED")]
+            moments = [
+                self._next(rule, schedule, key)
+                for rule, schedule, key in self._scheduled()
+                if str(rule.state or "ENABLED").startswith("ENABLED")
+            ]
+            moments += [source.upcoming() for source in self.sources]
         moments = [m for m in moments if m is not None and (after is None or m > after)]
         return min(moments, default=None)
 
@@ -137,8 +185,7 @@ class Scheduler:
         for rule, key in due:
             self._cursors[key] = when
             event_id = str(uuid.uuid4())
-            event = scheduled_event(rule.arn, when, event_id=event_id, region=self.region,
-                                    account_id=self.account_id)
+            event = scheduled_event(rule.arn, when, event_id=event_id, region=self.region, account_id=self.account_id)
             targets = self._deliver(rule, event)
             fired.append(Firing(rule.name, rule.arn, when, event_id, targets))
         self.firings.extend(fired)
@@ -150,14 +197,24 @@ class Scheduler:
         with self._fire_lock:
             while True:
                 when, due = self.next_due(until)
+                for source in self.sources:
+                    moment = source.next_due(when or until)
+                    if moment is not None and (when is None or moment < when):
+                        when, due = moment, []
                 if when is None:
                     return fired
                 if len(fired) >= MAX_FIRINGS_PER_CALL:
-                    raise RuntimeError(f"more than {MAX_FIRINGS_PER_CALL} firings in one call: advance the clock "
-                                       "in smaller steps, or disable the rules that fire every minute")
+                    raise RuntimeError(
+                        f"more than {MAX_FIRINGS_PER_CALL} firings in one call: advance the clock "
+                        "in smaller steps, or disable the rules that fire every minute"
+                    )
                 if step_clock:
                     self.clock.set(when)
-                batch = self._fire(when, due)
+                batch = self._fire(when, due) if due else []
+                for source in self.sources:
+                    if source.next_due(when) is not None:
+                        batch += source.fire(when)
+                self.firings.extend(f for f in batch if f.source != "rule")
                 if wait and batch:
                     self._settle()
                 fired.extend(batch)

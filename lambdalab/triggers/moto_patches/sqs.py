@@ -12,7 +12,10 @@ Three differences from AWS matter to an event source mapping:
    *outside* it (woken by new messages, and re-checking often enough to see messages whose visibility
    timeout ran out).
 3. ``CreateEventSourceMapping`` / ``UpdateEventSourceMapping`` accept values AWS refuses for SQS; they are
-   checked here with AWS's limits and wording.
+   checked here with AWS's limits and wording — a queue whose visibility timeout is shorter than the
+   function's timeout included ("Lambda validates this requirement when you create or update an event
+   source mapping", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Raising the
+   function's timeout afterwards (``UpdateFunctionConfiguration``) is not checked, on AWS or here.
 
 And one of speed, without which a poller cannot keep up with a few thousand messages: for every message it
 returns, moto's ``ReceiveMessage`` recomputes *all* the queue's attributes (three scans of every message)
@@ -103,8 +106,14 @@ def _count_delayed(queue: Any) -> int:
     return sum(1 for m in queue._messages if now < m.delayed_until)
 
 
-def _receive_message(backend: Any, queue_name: str, count: int, wait_seconds_timeout: int,
-                     visibility_timeout: int, message_attribute_names: list[str] | None = None) -> list[Any]:
+def _receive_message(
+    backend: Any,
+    queue_name: str,
+    count: int,
+    wait_seconds_timeout: int,
+    visibility_timeout: int,
+    message_attribute_names: list[str] | None = None,
+) -> list[Any]:
     """moto's receive, one scan at a time under the queue's lock; the long poll waits outside it."""
     from moto.sqs.models import SQSBackend
 
@@ -120,8 +129,9 @@ def _receive_message(backend: Any, queue_name: str, count: int, wait_seconds_tim
             lock.wait(min(remaining, _RECHECK_S))
 
 
-def _locked_change_message_visibility(backend: Any, queue_name: str, receipt_handle: str,
-                                      visibility_timeout: int) -> None:
+def _locked_change_message_visibility(
+    backend: Any, queue_name: str, receipt_handle: str, visibility_timeout: int
+) -> None:
     from moto.sqs.models import SQSBackend
 
     with _queue_lock(backend, queue_name):
@@ -184,11 +194,15 @@ def check_sqs_mapping(spec: dict[str, Any], *, fifo: bool, current: Any = None) 
         if int(batch) > limit:
             raise _invalid(f"BatchSize {batch} exceeds the max of {limit}")
     if window is not None and not 0 <= int(window) <= MAX_BATCH_WINDOW_S:
-        raise _validation(window, "maximumBatchingWindowInSeconds",
-                          f"Member must have value less than or equal to {MAX_BATCH_WINDOW_S}")
+        raise _validation(
+            window,
+            "maximumBatchingWindowInSeconds",
+            f"Member must have value less than or equal to {MAX_BATCH_WINDOW_S}",
+        )
     if batch is not None and int(batch) > 10 and not window:
-        raise _invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is "
-                       "greater than 10")
+        raise _invalid(
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+        )
     scaling = value("ScalingConfig", "scaling_config") or {}
     maximum = scaling.get("MaximumConcurrency") if isinstance(scaling, dict) else None
     if maximum is not None and not 2 <= int(maximum) <= 1000:
@@ -196,12 +210,49 @@ def check_sqs_mapping(spec: dict[str, Any], *, fifo: bool, current: Any = None) 
         raise _validation(maximum, "scalingConfig.maximumConcurrency", f"Member must have value {bound}")
     for response_type in value("FunctionResponseTypes", "function_response_types") or []:
         if response_type != "ReportBatchItemFailures":
-            raise _validation(response_type, "functionResponseTypes",
-                              "Member must satisfy enum value set: [ReportBatchItemFailures]")
+            raise _validation(
+                response_type, "functionResponseTypes", "Member must satisfy enum value set: [ReportBatchItemFailures]"
+            )
+
+
+def check_visibility_covers_timeout(visibility_timeout: int, function_timeout: int) -> None:
+    """Lambda refuses to poll a queue that would hand a message out again while the function may still be
+    running on it: the queue's visibility timeout must be at least the function's timeout."""
+    if int(visibility_timeout) < int(function_timeout):
+        raise _invalid(
+            f"Queue visibility timeout: {int(visibility_timeout)} seconds is less than Function "
+            f"timeout: {int(function_timeout)} seconds"
+        )
 
 
 def _is_sqs(arn: str | None) -> bool:
     return bool(arn) and arn.split(":")[2] == "sqs"
+
+
+def _queue_visibility_timeout(queue_arn: str) -> int | None:
+    """The visibility timeout of the queue named by ``queue_arn`` (None if SQS does not hold it: moto then
+    answers with its own error)."""
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, name = queue_arn.split(":", 5)
+    for queue in sqs_backends[account][region].queues.values():
+        if queue.queue_arn == queue_arn:
+            return int(queue.visibility_timeout)
+    return None
+
+
+def _function_timeout(backend: Any, function_name: str) -> int | None:
+    try:
+        return int(backend._lambdas.get_function_by_name_or_arn_with_qualifier(function_name).timeout)
+    except Exception:  # noqa: BLE001 - no such function: moto refuses it with its own error
+        return None
+
+
+def _check_timeouts(backend: Any, queue_arn: str, function_name: str) -> None:
+    visibility = _queue_visibility_timeout(queue_arn)
+    timeout = _function_timeout(backend, function_name)
+    if visibility is not None and timeout is not None:
+        check_visibility_covers_timeout(visibility, timeout)
 
 
 def _create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
@@ -210,6 +261,7 @@ def _create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
     arn = spec.get("EventSourceArn")
     if _is_sqs(arn):
         check_sqs_mapping(spec, fifo=str(arn).endswith(".fifo"))
+        _check_timeouts(backend, str(arn), str(spec.get("FunctionName") or ""))
     return original(LambdaBackend, "create_event_source_mapping")(backend, spec)
 
 
@@ -219,4 +271,5 @@ def _update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) 
     current = backend.get_event_source_mapping(uuid)
     if current is not None and _is_sqs(current.event_source_arn):
         check_sqs_mapping(spec, fifo=current.event_source_arn.endswith(".fifo"), current=current)
+        _check_timeouts(backend, current.event_source_arn, str(spec.get("FunctionName") or current.function_arn))
     return original(LambdaBackend, "update_event_source_mapping")(backend, uuid, spec)

@@ -56,8 +56,10 @@ class SqsTrigger:
         sqs_patches.install()
         bind(box.lambda_service)
         self._box = box
-        self._sqs = box.client("sqs", config=Config(max_pool_connections=self.max_pollers * 4 + 10,
-                                                    read_timeout=30, retries={"max_attempts": 3}))
+        self._sqs = box.client(
+            "sqs",
+            config=Config(max_pool_connections=self.max_pollers * 4 + 10, read_timeout=30, retries={"max_attempts": 3}),
+        )
         self._stopping.clear()
         self._thread = threading.Thread(target=self._supervise, name="lambdalab-sqs-mappings", daemon=True)
         self._thread.start()
@@ -91,8 +93,11 @@ class SqsTrigger:
     def mappings(self) -> list[MappingConfig]:
         """Every SQS mapping moto holds, as snapshots."""
         backend = self._box.lambda_service.backend
-        return [MappingConfig.from_moto(esm) for esm in backend.list_event_source_mappings(None, None)
-                if esm.event_source_arn.split(":")[2] == "sqs"]
+        return [
+            MappingConfig.from_moto(esm)
+            for esm in backend.list_event_source_mappings(None, None)
+            if esm.event_source_arn.split(":")[2] == "sqs"
+        ]
 
     def sync(self) -> None:
         """Start pollers for new mappings, update changed ones, stop those deleted."""
@@ -106,8 +111,13 @@ class SqsTrigger:
                 poller = self.pollers.get(uuid)
                 if poller is None:
                     log = self._deliveries.setdefault(uuid, deque(maxlen=_KEPT_DELIVERIES))
-                    poller = MappingPoller(config, service=self._box.lambda_service, sqs=self._sqs,
-                                           max_pollers=self.max_pollers, on_delivery=log.append)
+                    poller = MappingPoller(
+                        config,
+                        service=self._box.lambda_service,
+                        sqs=self._sqs,
+                        max_pollers=self.max_pollers,
+                        on_delivery=log.append,
+                    )
                     self.pollers[uuid] = poller
                 elif poller.config != config:
                     poller.update(config)
@@ -134,15 +144,19 @@ class SqsTrigger:
         return [d for log in logs for d in list(log)]
 
     def in_flight(self) -> int:
+        """Batches being gathered or processed: their messages are received but not yet settled."""
         with self._lock:
-            return sum(p.busy for p in self.pollers.values())
+            return sum(p.busy + p.holding for p in self.pollers.values())
 
     def wait_until_empty(self, queue_url: str, timeout: float = 60.0) -> bool:
-        """Wait until the queue holds no message, visible or in flight, and no batch is being processed
-        (every message deleted after success, or moved to the dead-letter queue by SQS)."""
+        """Wait until the queue holds no message, visible or in flight, and no batch is being gathered or
+        processed (every message deleted after success, or moved to the dead-letter queue by SQS)."""
         deadline = time.monotonic() + timeout
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                 "ApproximateNumberOfMessagesDelayed"]
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
         while time.monotonic() < deadline:
             attributes = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
             if not any(int(attributes.get(n, 0)) for n in names) and self.in_flight() == 0:

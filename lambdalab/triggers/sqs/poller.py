@@ -37,8 +37,15 @@ _QUEUE_ATTRIBUTE_TTL_S = 1.0
 class MappingPoller:
     """Runs the concurrent batches of one mapping; the trigger's supervisor calls :meth:`tick`."""
 
-    def __init__(self, config: MappingConfig, *, service: Any, sqs: Any, max_pollers: int,
-                 on_delivery: Callable[[Delivery], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: MappingConfig,
+        *,
+        service: Any,
+        sqs: Any,
+        max_pollers: int,
+        on_delivery: Callable[[Delivery], None] | None = None,
+    ) -> None:
         self.config = config
         self.service = service
         self.sqs = sqs
@@ -49,6 +56,8 @@ class MappingPoller:
         self._lock = threading.Lock()
         self._workers: dict[int, threading.Thread] = {}
         self._busy = 0
+        self._holding = 0  # workers gathering a batch: messages received, function not yet invoked
+        self._held = threading.local()
         self._queue_url: str | None = None
         self._visibility: tuple[float, int] | None = None
         self.batches = 0
@@ -72,8 +81,12 @@ class MappingPoller:
             for index in range(self.desired_workers()):
                 worker = self._workers.get(index)
                 if worker is None or not worker.is_alive():
-                    thread = threading.Thread(target=self._work, args=(index,), daemon=True,
-                                              name=f"lambdalab-sqs-{self.config.uuid[:8]}-{index}")
+                    thread = threading.Thread(
+                        target=self._work,
+                        args=(index,),
+                        daemon=True,
+                        name=f"lambdalab-sqs-{self.config.uuid[:8]}-{index}",
+                    )
                     self._workers[index] = thread
                     thread.start()
 
@@ -91,6 +104,13 @@ class MappingPoller:
             return self._busy
 
     @property
+    def holding(self) -> int:
+        """Workers holding received messages while their batching window is open (not yet invoking): the
+        messages are in flight although no function runs yet."""
+        with self._lock:
+            return self._holding
+
+    @property
     def workers(self) -> int:
         with self._lock:
             return sum(1 for w in self._workers.values() if w.is_alive())
@@ -103,10 +123,13 @@ class MappingPoller:
                 if url is None:
                     self._stopping.wait(LONG_POLL_S)
                     continue
-                batch = self._gather(url)
-                self.scaling.observe(busy=self.busy + (1 if batch else 0), found_messages=bool(batch))
-                if batch:
-                    self._process(url, batch)
+                try:
+                    batch = self._gather(url)
+                    self.scaling.observe(busy=self.busy + (1 if batch else 0), found_messages=bool(batch))
+                    if batch:
+                        self._process(url, batch)
+                finally:
+                    self._release_hold()
             except Exception:  # noqa: BLE001 - a queue deleted or a sandbox reset mid-call: poll again
                 self._queue_url = None
                 self._stopping.wait(0.2)
@@ -138,12 +161,18 @@ class MappingPoller:
         while not self._stopping.is_set():
             wanted = max(1, min(10, config.batch_size - len(gathered)))
             wait = LONG_POLL_S if not gathered else int(max(0.0, min(LONG_POLL_S, window_ends - time.monotonic())))
-            response = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=wanted, WaitTimeSeconds=wait,
-                                                MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"])
+            response = self.sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=wanted,
+                WaitTimeSeconds=wait,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
             now = time.monotonic()
             received = response.get("Messages", [])
             if received and not gathered:
                 window_ends = now + config.maximum_batching_window_s
+                self._hold()
             for message in received:
                 gathered[message["MessageId"]] = (message, now)
             size += sum(len(m.get("Body", "")) + _RECORD_OVERHEAD_BYTES for m in received)
@@ -154,6 +183,17 @@ class MappingPoller:
             if not received and wait == 0:
                 self._stopping.wait(0.05)
         return list(gathered.values())
+
+    def _hold(self) -> None:
+        with self._lock:
+            self._holding += 1
+        self._held.active = True
+
+    def _release_hold(self) -> None:
+        if getattr(self._held, "active", False):
+            self._held.active = False
+            with self._lock:
+                self._holding -= 1
 
     def _process(self, url: str, batch: list[tuple[dict[str, Any], float]]) -> None:
         config = self.config
@@ -174,8 +214,12 @@ class MappingPoller:
                 self._record(batch, "abandoned", reason=invocation)
                 return
             ids = [m["MessageId"] for m, _ in batch]
-            verdict = settle(ids, function_error=not invocation.ok, response=invocation.payload,
-                             report_batch_item_failures=config.report_batch_item_failures)
+            verdict = settle(
+                ids,
+                function_error=not invocation.ok,
+                response=invocation.payload,
+                report_batch_item_failures=config.report_batch_item_failures,
+            )
             if not invocation.ok and not config.report_batch_item_failures:
                 self.scaling.back_off()
             deleted = self._delete(url, [(m, r) for m, r in batch if m["MessageId"] in verdict.delete])
@@ -215,7 +259,7 @@ class MappingPoller:
     def _delete(self, url: str, succeeded: list[tuple[dict[str, Any], float]]) -> set[str]:
         deleted: set[str] = set()
         for start in range(0, len(succeeded), 10):
-            chunk = succeeded[start:start + 10]
+            chunk = succeeded[start : start + 10]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, (m, _) in enumerate(chunk)]
             try:
                 result = self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
@@ -225,8 +269,9 @@ class MappingPoller:
                 deleted.add(chunk[int(entry["Id"])][0]["MessageId"])
         return deleted
 
-    def _record(self, batch: list[tuple[dict[str, Any], float]], outcome: str, *, request_id: str = "",
-                reason: str = "") -> None:
+    def _record(
+        self, batch: list[tuple[dict[str, Any], float]], outcome: str, *, request_id: str = "", reason: str = ""
+    ) -> None:
         settled = time.monotonic()
         for message, received in batch:
             count = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", 0))
