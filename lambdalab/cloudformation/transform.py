@@ -71,7 +71,8 @@ def translate(
             )
             return undo_mark_unicode_str_in_template(translated)
     except InvalidDocumentException as exc:
-        raise TemplateError(f"Transform {SAM_TRANSFORM} failed with: {exc.message}") from None
+        reasons = " ".join([exc.message, *(cause.message for cause in exc.causes)])
+        raise TemplateError(f"Transform {SAM_TRANSFORM} failed with: {reasons}") from None
     except Exception as exc:  # noqa: BLE001 - anything else the translator raises is its internal failure
         raise TemplateError(f"Transform {SAM_TRANSFORM} failed with: Internal transform failure. ({exc})") from None
 
