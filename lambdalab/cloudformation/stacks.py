@@ -104,7 +104,19 @@ class SandboxStack(Stack):
         self._outputs: list[dict[str, Any]] = []
         self._backend = backend
 
-    # --- what moto's responses read --------------------------------------------------------------
+    # --- what moto's responses read (its serializer also finds Stack* fields by the class name "Stack") ----
+    @property
+    def stack_name(self) -> str:
+        return self.name
+
+    @property
+    def stack_status(self) -> str:
+        return self.status
+
+    @property
+    def stack_status_reason(self) -> str | None:
+        return self.status_reason
+
     @property
     def parameter_list(self) -> list[dict[str, Any]]:  # type: ignore[override]
         return [{"ParameterKey": k, "ParameterValue": str(v)} for k, v in self.stack_parameters.items()]
