@@ -162,6 +162,9 @@ class Sandbox:
             "AWS_EC2_METADATA_DISABLED": "true",
             "NO_PROXY": no_proxy,
             "no_proxy": no_proxy,
+            # the AWS SAM CLI: poll stacks every 0.5 s (its default is 5 s), and send no telemetry
+            "SAM_CLI_POLL_DELAY": "0.5",
+            "SAM_CLI_TELEMETRY": "0",
         }
 
     def apply_environment(self) -> None:

@@ -549,6 +549,38 @@ def _list_stack_resources(self: Any) -> Any:
     )
 
 
+def template_from_s3(account_id: str, template_url: str) -> str:
+    """The body of a TemplateURL: ``https://s3…amazonaws.com/bucket/key``, ``https://bucket.s3…/key``, or the
+    sandbox's own path-style address (``http://127.0.0.1:PORT/bucket/key``, which SAM CLI sends when
+    ``AWS_ENDPOINT_URL`` points at the sandbox)."""
+    import ipaddress
+    import urllib.parse
+
+    from moto.s3.models import s3_backends
+
+    parts = urllib.parse.urlsplit(template_url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    path = urllib.parse.unquote(parts.path).lstrip("/")
+    if loopback or (host.startswith("s3") and host.endswith("amazonaws.com")):
+        bucket, _, key = path.partition("/")
+    elif ".s3" in host and host.endswith("amazonaws.com"):
+        bucket, key = host.split(".s3", 1)[0], path
+    else:
+        raise ValidationError(message="TemplateURL must be a supported URL.")
+    try:
+        return s3_backends[account_id]["aws"].get_object(bucket, key).value.decode("utf-8")
+    except Exception:  # noqa: BLE001 - moto raises several types for a missing bucket or key
+        raise ValidationError(message="S3 error: The specified key does not exist.") from None
+
+
+def _get_stack_from_s3_url(self: Any, template_url: str) -> str:
+    return template_from_s3(self.current_account, template_url)
+
+
 def install(client_factory: ClientFactory) -> None:
     """Put the engine behind moto's CloudFormation API (idempotent; the latest client factory wins)."""
     global _client_factory
@@ -563,6 +595,7 @@ def install(client_factory: ClientFactory) -> None:
     for name in ("create_stack", "update_stack", "create_change_set", "execute_change_set"):
         replace(CloudFormationResponse, name, _with_options(name))
     replace(CloudFormationResponse, "list_stack_resources", _list_stack_resources)
+    replace(CloudFormationResponse, "_get_stack_from_s3_url", _get_stack_from_s3_url)
     replace(StackResourceDTO, "__init__", _resource_dto_init)
 
 
