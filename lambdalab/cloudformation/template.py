@@ -178,10 +178,13 @@ def known_type(kind: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _aws_resource_types() -> frozenset[str]:
-    """Every resource type AWS publishes in us-east-1, from cfn-lint's bundled copy of the registry."""
+    """Every resource type AWS publishes in us-east-1, from cfn-lint's bundled copy of the registry (read
+    without importing cfn-lint, which takes seconds)."""
+    import importlib.util
     from pathlib import Path
 
-    import cfnlint
-
-    index = Path(cfnlint.__file__).parent / "data" / "schemas" / "providers" / "us-east-1.json"
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - cfn-lint is a dependency
+        raise RuntimeError("cfn-lint is not installed: reinstall the course (python3 course.py test)")
+    index = Path(next(iter(spec.submodule_search_locations))) / "data" / "schemas" / "providers" / "us-east-1.json"
     return frozenset(json.loads(index.read_text(encoding="utf-8")))
