@@ -9,7 +9,7 @@ from functools import cache
 
 from lambdalab.cloudformation.providers.base import BaseProvider
 
-_MODULES = ("awslambda", "apigatewayv2", "sqs", "s3", "iam", "dynamodb", "scheduler")
+_MODULES = ("awslambda", "apigateway", "apigatewayv2", "sqs", "s3", "iam", "dynamodb", "scheduler")
 
 
 @cache
