@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "cloudformation"))
 
-from conftest import deploy, zipped  # noqa: E402
+from cfn_helpers import deploy, zipped  # noqa: E402
 from typical_app import HANDLER, LAYER, TEMPLATE  # noqa: E402
 
 

@@ -32,11 +32,12 @@ class CloudFormationEngine:
         self._box: Any = None
 
     def start(self, box: Any) -> None:
-        from lambdalab.cloudformation import alias_mappings, bucket_policies, managed_policies
+        from lambdalab.cloudformation import alias_mappings, alias_policies, bucket_policies, managed_policies
         from lambdalab.service.gateway import on_first_request
 
         self._box = box
         alias_mappings.install()
+        alias_policies.install()
         managed_policies.install()
         bucket_policies.install()
         # moto's CloudFormation imports every service's models (seconds): patch it only when first used.

@@ -153,13 +153,14 @@ class FunctionUrls(ListeningTrigger):
             except Forbidden:
                 reply.send(_FORBIDDEN)
                 return
+        qualifier = config.get("Qualifier")
         context = UrlRequestContext(
-            function_arn=fn.function_arn,
+            function_arn=f"{fn.function_arn}:{qualifier}" if qualifier else fn.function_arn,
             auth_type=auth_type,
             account_id=self._box.info.account_id,
             public=auth_type != "AWS_IAM",
         )
-        if not self.policies.allows(self._box.lambda_service.backend, fn, context):
+        if not self.policies.allows(self._box.lambda_service.backend, fn, context, qualifier):
             reply.send(_FORBIDDEN)
             return
         event = function_url_event(request, url_id=url_id, region=self._box.region, caller=caller)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import deploy, events
+from cfn_helpers import deploy, events
 from typical_app import HANDLER, LAYER, TEMPLATE
 
 pytestmark = pytest.mark.timeout(600)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import events
+from cfn_helpers import events
 
 ROLE = """
   Role:

@@ -8,7 +8,7 @@ import urllib.request
 import uuid
 
 import pytest
-from conftest import deploy, events
+from cfn_helpers import deploy, events
 
 import lambdalab
 

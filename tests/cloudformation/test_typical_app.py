@@ -10,7 +10,7 @@ import urllib.request
 import uuid
 
 import pytest
-from conftest import deploy
+from cfn_helpers import deploy
 from typical_app import HANDLER, LAYER, TEMPLATE
 
 import lambdalab
@@ -114,6 +114,8 @@ def test_when_the_code_changes_then_a_redeploy_publishes_a_version_and_every_tri
     body = f"job-{uuid.uuid4().hex[:6]}"
     aws("sqs").send_message(QueueUrl=app["QueueUrl"], MessageBody=body)
     assert recorded(aws, app["Table"], f"sqs:{body}") == {"id": f"sqs:{body}", "version": after, "release": "two"}
+    with urllib.request.urlopen(app["FunctionUrl"], timeout=60) as response:  # the URL's grants moved with the alias
+        assert json.loads(response.read())["version"] == after
     versions = [v["Version"] for v in aws("lambda").list_versions_by_function(FunctionName=app["FunctionName"])[
         "Versions"]]
     assert before in versions  # SAM retains the old version (DeletionPolicy: Retain), for rollbacks

@@ -350,7 +350,6 @@ class PermissionProvider(BaseProvider):
         name, qualifier = split_function_arn(str(properties["FunctionName"]))
         statement = ctx.physical_name(100)
         request = {k: properties[k] for k in self.allowed if k in properties and k != "FunctionName"}
-        request.pop("InvokedViaFunctionUrl", None)
         ctx.call(
             "lambda",
             "add_permission",
