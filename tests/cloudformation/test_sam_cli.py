@@ -135,6 +135,7 @@ def invoke_alias(env: dict[str, str], function_name: str) -> dict:
 
 
 def test_sam_validate_build_deploy_list_logs_redeploy_and_delete(terminal, project):
+    assert (terminal["SAM_CLI_POLL_DELAY"], terminal["SAM_CLI_TELEMETRY"]) == ("0.5", "0")  # printed by the sandbox
     sam = [SAM]
     assert "is a valid SAM Template" in run(terminal, project, *sam, "validate")
     assert "is a valid SAM Template" in run(terminal, project, *sam, "validate", "--lint")
