@@ -63,6 +63,25 @@ def creation_order(resources: dict[str, Any]) -> list[str]:
     return order
 
 
+def check_conditions(template: Template, parameters: dict[str, Any], pseudo: dict[str, Any]) -> None:
+    """Conditions may use parameters and other conditions only; CloudFormation evaluates them up front."""
+
+    def no_resources(name: str, *_: Any) -> Any:
+        raise TemplateError(
+            f"Template format error: Unresolved dependencies [{name}]. Cannot reference resources "
+            "in the Conditions block of the template"
+        )
+
+    scope = Scope(
+        parameters={**pseudo, **parameters},
+        mappings=template.processed.get("Mappings") or {},
+        conditions={},
+        ref=no_resources,
+        get_att=no_resources,
+    )
+    evaluate_conditions(template.processed.get("Conditions") or {}, scope)
+
+
 def check_attributes(template: Template) -> None:
     """``Fn::GetAtt`` may only name attributes the resource type has (CloudFormation refuses the template)."""
     from lambdalab.cloudformation.providers.moto_models import MotoModelProvider
@@ -249,9 +268,20 @@ class Deployment:
                 self._delete(resource, cleanup=True)
             for resource in removed:
                 self.stack.resources.pop(resource.logical_id, None)
+        try:
+            outputs = self._outputs(template, scope)
+        except TemplateError as exc:  # an output that cannot be resolved fails the operation like a resource
+            self._event(
+                self.stack.name,
+                self.stack.stack_id,
+                "AWS::CloudFormation::Stack",
+                "UPDATE_FAILED" if updating else "CREATE_FAILED",
+                str(exc),
+            )
+            return self._fail(template, self.stack.name, touched, previous, updating, disable_rollback)
         self.stack.deployed_template = template
         self.stack.deployed_parameters = parameters
-        self.stack.set_outputs(self._outputs(template, scope))
+        self.stack.set_outputs(outputs)
         self.stack_event("UPDATE_COMPLETE" if updating else "CREATE_COMPLETE")
         return True
 

@@ -63,7 +63,15 @@ def resolve(value: Any, scope: Scope) -> Any:
         ((key, argument),) = value.items()
         function = _FUNCTIONS.get(key)
         if function is not None:
-            return function(argument, scope)
+            try:
+                return function(argument, scope)
+            except TemplateError:
+                raise
+            except (ValueError, TypeError, IndexError, AttributeError):
+                raise TemplateError(
+                    f"Template error: {key} has malformed arguments {argument!r}: give it what the "
+                    "CloudFormation reference describes for this function"
+                ) from None
     resolved = {key: resolve(item, scope) for key, item in value.items()}
     return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 

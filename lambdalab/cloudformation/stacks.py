@@ -23,7 +23,7 @@ from moto.cloudformation.utils import generate_changeset_id, generate_stack_id, 
 from moto.core.exceptions import ServiceException
 from moto.core.utils import utcnow
 
-from lambdalab.cloudformation.engine import Deployment, creation_order
+from lambdalab.cloudformation.engine import Deployment, check_attributes, check_conditions, creation_order
 from lambdalab.cloudformation.intrinsics import TemplateError
 from lambdalab.cloudformation.resources import ResourceState
 from lambdalab.cloudformation.template import InsufficientCapabilities, Template, load
@@ -261,7 +261,8 @@ def _find(backend: CloudFormationBackend, name_or_id: str) -> SandboxStack | Non
 
 
 def _load(stack: SandboxStack, body: str, parameters: dict[str, Any], *, via_change_set: bool) -> Template:
-    return load(
+    """Parse, transform and check everything CloudFormation checks before it creates anything."""
+    template = load(
         body,
         parameters={k: str(v) for k, v in parameters.items()},
         stack_name=stack.name,
@@ -271,6 +272,10 @@ def _load(stack: SandboxStack, body: str, parameters: dict[str, Any], *, via_cha
         capabilities=_options().capabilities,
         via_change_set=via_change_set,
     )
+    creation_order(template.resources)
+    check_attributes(template)
+    check_conditions(template, parameters, Deployment(stack, _client()).pseudo_parameters())
+    return template
 
 
 def _refuse(exc: Exception) -> Exception:

@@ -131,13 +131,16 @@ def load(
 def check(template: dict[str, Any], parameters: dict[str, str]) -> None:
     """The checks CloudFormation makes before creating anything."""
     resources = template.get("Resources") or {}
-    unknown = sorted(
-        {
-            str(r.get("Type"))
-            for r in resources.values()
-            if not isinstance(r, dict) or not known_type(str(r.get("Type")))
-        }
-    )
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            raise TemplateError(
+                f"Template format error: [/Resources/{logical_id}] Every Resources object must contain a Type member."
+            )
+        if not isinstance(resource.get("Properties", {}), dict):
+            raise TemplateError(
+                f"Template format error: [/Resources/{logical_id}/Properties] Properties must be an object."
+            )
+    unknown = sorted({r["Type"] for r in resources.values() if not known_type(r["Type"])})
     if unknown:
         raise TemplateError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
     declared = template.get("Parameters") or {}

@@ -198,3 +198,29 @@ def test_when_a_stack_already_exists_then_creating_it_again_is_refused(aws):
                    TemplateBody="Resources:\n  Q: {Type: AWS::SQS::Queue}\n") == (
         "AlreadyExistsException", f"Stack [{stack}] already exists")
     aws("cloudformation").delete_stack(StackName=stack)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("Resources: [unclosed", "Template format error: YAML not well-formed. (line 1, column 21)"),
+    ("Resources:\n  A: 5\n", "Template format error: [/Resources/A] Every Resources object must contain a Type "
+                             "member."),
+    ("Resources:\n  A: {Type: AWS::SQS::Queue, Properties: [1]}\n",
+     "Template format error: [/Resources/A/Properties] Properties must be an object."),
+    ("Conditions:\n  Big: !Equals [!Ref Q, x]\nResources:\n  Q: {Type: AWS::SQS::Queue}\n",
+     "Template format error: Unresolved dependencies [Q]. Cannot reference resources in the Conditions block of "
+     "the template"),
+    ("Resources:\n  Q: {Type: AWS::SQS::Queue}\nOutputs:\n  X: {Value: !GetAtt Q.Nope}\n",
+     "Template error: resource Q does not support attribute type Nope in Fn::GetAtt"),
+])
+def test_when_a_template_is_malformed_then_create_stack_refuses_it_with_what_is_wrong(aws, body, message):
+    assert refused(aws("cloudformation").create_stack, StackName=name(), TemplateBody=body) == (
+        "ValidationError", message)
+
+
+def test_when_an_intrinsic_function_is_malformed_then_the_resource_fails_with_what_is_wrong(aws):
+    stack = name()
+    template = "Resources:\n  Q: {Type: AWS::SQS::Queue, Properties: {QueueName: {'Fn::Join': 'oops'}}}\n"
+    aws("cloudformation").create_stack(StackName=stack, TemplateBody=template)
+    assert aws("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [e for e in events(aws("cloudformation"), stack) if e[1] == "CREATE_FAILED"]
+    assert failed[0][0] == "Q" and failed[0][2].startswith("Template error: Fn::Join has malformed arguments 'oops'")
