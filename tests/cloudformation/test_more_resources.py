@@ -134,3 +134,60 @@ Outputs:
     assert topic in [t["TopicArn"] for t in aws("sns").list_topics()["Topics"]]
     aws("cloudformation").delete_stack(StackName=stack_name)
     assert topic not in [t["TopicArn"] for t in aws("sns").list_topics()["Topics"]]
+
+
+def test_when_an_http_api_is_written_by_hand_then_its_routes_reach_the_function(aws, artifacts):
+    template = f"""Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{{Effect: Allow, Principal: {{Service: lambda.amazonaws.com}}, Action: sts:AssumeRole}}]
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.handler
+      Role: !GetAtt Role.Arn
+      Code:
+        S3Bucket: {artifacts({"app.py": HELLO}).split("/")[2]}
+        S3Key: KEY
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {{Name: by-hand, ProtocolType: HTTP}}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Fn.Arn
+      PayloadFormatVersion: "2.0"
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /items/{{id}}
+      Target: !Sub integrations/${{Integration}}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {{ApiId: !Ref Api, StageName: $default, AutoDeploy: true}}
+  Invoke:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref Fn
+      Principal: apigateway.amazonaws.com
+      SourceArn: !Sub arn:aws:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{Api}}/*
+Outputs:
+  ApiId: {{Value: !Ref Api}}
+"""
+    uri = artifacts({"app.py": HELLO})
+    template = template.replace("KEY", uri.split("/", 3)[3])
+    stack_name = f"byhand-{uuid.uuid4().hex[:6]}"
+    aws("cloudformation").create_stack(StackName=stack_name, TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
+    stack = aws("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(aws("cloudformation"), stack_name)
+    api_id = stack["Outputs"][0]["OutputValue"]
+    with urllib.request.urlopen(f"{lambdalab.api_url(api_id)}/items/7", timeout=60) as response:
+        assert json.loads(response.read()) == {"path": None, "version": "$LATEST"}
+    aws("cloudformation").delete_stack(StackName=stack_name)

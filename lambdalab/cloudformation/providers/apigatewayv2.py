@@ -311,4 +311,56 @@ class RouteProvider(BaseProvider):
         )
 
 
-PROVIDERS = (ApiProvider, StageProvider, IntegrationProvider, RouteProvider)
+class AuthorizerProvider(BaseProvider):
+    resource_type = "AWS::ApiGatewayV2::Authorizer"
+    service = "apigatewayv2"
+    attributes = frozenset({"AuthorizerId"})
+    allowed = frozenset(
+        {
+            "ApiId",
+            "AuthorizerType",
+            "Name",
+            "IdentitySource",
+            "JwtConfiguration",
+            "AuthorizerUri",
+            "AuthorizerPayloadFormatVersion",
+            "EnableSimpleResponses",
+            "AuthorizerResultTtlInSeconds",
+            "AuthorizerCredentialsArn",
+            "IdentityValidationExpression",
+        }
+    )
+    required = ("ApiId", "AuthorizerType", "Name")
+    replace_on = ("ApiId",)
+
+    def _request(self, properties: dict[str, Any]) -> dict[str, Any]:
+        return {k: properties[k] for k in self.allowed if k in properties and k != "ApiId"}
+
+    def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> Created:
+        self.check(ctx, properties)
+        created = ctx.call("apigatewayv2", "create_authorizer", ApiId=properties["ApiId"], **self._request(properties))
+        return Created(created["AuthorizerId"], {"AuthorizerId": created["AuthorizerId"]})
+
+    def update(self, ctx: ProviderContext, resource: ResourceState, properties: dict[str, Any]) -> Created | None:
+        if self.needs_replacement(resource, properties):
+            return None
+        ctx.call(
+            "apigatewayv2",
+            "update_authorizer",
+            ApiId=properties["ApiId"],
+            AuthorizerId=resource.physical_id,
+            **self._request(properties),
+        )
+        return Created(resource.physical_id, dict(resource.attributes))
+
+    def delete(self, ctx: ProviderContext, resource: ResourceState) -> None:
+        self.tolerant(
+            ctx,
+            "apigatewayv2",
+            "delete_authorizer",
+            ApiId=resource.properties["ApiId"],
+            AuthorizerId=resource.physical_id,
+        )
+
+
+PROVIDERS = (ApiProvider, StageProvider, IntegrationProvider, RouteProvider, AuthorizerProvider)
