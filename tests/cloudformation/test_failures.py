@@ -224,3 +224,35 @@ def test_when_an_intrinsic_function_is_malformed_then_the_resource_fails_with_wh
     assert aws("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
     failed = [e for e in events(aws("cloudformation"), stack) if e[1] == "CREATE_FAILED"]
     assert failed[0][0] == "Q" and failed[0][2].startswith("Template error: Fn::Join has malformed arguments 'oops'")
+
+
+def test_when_a_sam_template_refers_to_undeclared_names_then_the_change_set_fails_naming_them(aws, artifacts):
+    code = artifacts({"main.py": "def handler(event, context):\n    return 1\n"})
+    template = f"""Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Environment:
+      Variables:
+        ENV: !Ref Environment
+Resources:
+  ApiFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {code}
+      Handler: main.handler
+      Events:
+        Api:
+          Type: HttpApi
+          Properties: {{Path: "/{{proxy+}}", Method: ANY}}
+      Policies:
+        - S3ReadPolicy:
+            BucketName: !Ref DataBucket
+"""
+    cloudformation = aws("cloudformation")
+    change_set = cloudformation.create_change_set(StackName=name(), ChangeSetName="c", TemplateBody=template,
+                                                  ChangeSetType="CREATE", Capabilities=["CAPABILITY_IAM"])
+    described = cloudformation.describe_change_set(ChangeSetName=change_set["Id"])
+    assert (described["Status"], described["StatusReason"]) == (
+        "FAILED", "Template format error: Unresolved resource dependencies [DataBucket, Environment] in the "
+                  "Resources block of the template")
