@@ -144,6 +144,8 @@ def test_sam_validate_build_deploy_list_logs_redeploy_and_delete(terminal, proje
               "--no-confirm-changeset", "--no-fail-on-empty-changeset"]
     assert "Successfully created/updated stack - sam-app" in run(terminal, project, *deploy)
 
+    assert "No changes to deploy. Stack sam-app is up to date" in run(terminal, project, *deploy)
+
     outputs = {o["OutputKey"]: o["OutputValue"] for o in json.loads(
         run(terminal, project, *sam, "list", "stack-outputs", "--stack-name", "sam-app", "--output", "json"))}
     assert invoke_alias(terminal, outputs["FunctionName"]) == {"release": "ONE", "version": "1"}
