@@ -582,6 +582,26 @@ def template_from_s3(account_id: str, template_url: str) -> str:
         raise ValidationError(message="S3 error: The specified key does not exist.") from None
 
 
+def _get_template(self: Any) -> Any:
+    """GetTemplate with ``TemplateStage``: ``Original`` (the body as sent) or ``Processed`` (after the SAM
+    transform, as JSON), and the ``StagesAvailable``."""
+    from moto.core.responses import ActionResult
+
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    if not isinstance(stack, SandboxStack):
+        return original(type(self), "get_template")(self)
+    deployed = stack.deployed_template
+    stage = self._get_param("TemplateStage") or "Original"
+    if stage == "Processed" and deployed is not None:
+        import json
+
+        body = json.dumps(deployed.processed, indent=2)
+    else:
+        body = stack.template
+    stages = ["Original", "Processed"] if deployed is not None else ["Original"]
+    return ActionResult({"TemplateBody": body, "StagesAvailable": stages})
+
+
 def _get_stack_from_s3_url(self: Any, template_url: str) -> str:
     return template_from_s3(self.current_account, template_url)
 
@@ -601,6 +621,7 @@ def install(client_factory: ClientFactory) -> None:
         replace(CloudFormationResponse, name, _with_options(name))
     replace(CloudFormationResponse, "list_stack_resources", _list_stack_resources)
     replace(CloudFormationResponse, "_get_stack_from_s3_url", _get_stack_from_s3_url)
+    replace(CloudFormationResponse, "get_template", _get_template)
     replace(StackResourceDTO, "__init__", _resource_dto_init)
 
 

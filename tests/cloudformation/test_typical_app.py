@@ -74,6 +74,15 @@ def test_when_a_sam_template_deploys_then_every_generated_resource_exists(aws, a
     assert notification["LambdaFunctionConfigurations"][0]["LambdaFunctionArn"].endswith(":live")
 
 
+def test_when_the_processed_template_is_asked_for_then_it_is_what_sam_generated(aws, app):
+    original = aws("cloudformation").get_template(StackName="typical-app")
+    processed = aws("cloudformation").get_template(StackName="typical-app", TemplateStage="Processed")
+    assert original["StagesAvailable"] == ["Original", "Processed"]
+    assert "Transform: AWS::Serverless-2016-10-31" in original["TemplateBody"]
+    generated = processed["TemplateBody"]
+    assert "Transform" not in generated and generated["Resources"]["AppAliaslive"]["Type"] == "AWS::Lambda::Alias"
+
+
 def test_when_the_alias_is_invoked_then_the_published_version_runs_with_its_layer(aws, app):
     answer = aws("lambda").invoke(FunctionName=app["FunctionName"], Qualifier="live", Payload=b"{}")
     body = json.loads(json.loads(answer["Payload"].read())["body"])
