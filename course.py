@@ -27,8 +27,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".lambdalab-installed"
 EXTRAS = "course,test"
+#: The AWS SAM CLI pins boto3 and botocore below the course's own (and the AWS CLI pins botocore exactly), so
+#: it cannot share .venv: it gets its own environment in .venv/tools (a ``uv tool``), and its ``sam`` command
+#: is linked into .venv's scripts folder, which the sandbox puts on PATH.
+SAM_CLI = "aws-sam-cli>=1.170"
 #: Part of the stamp: changing how the venv is filled (extras, steps) forces one re-install.
-RECIPE = f"editable .[{EXTRAS}] v1"
+RECIPE = f"editable .[{EXTRAS}] v1 + {SAM_CLI}"
 START_NOTEBOOK = "notebooks/00-start-here.ipynb"
 #: What ``test`` runs when given no paths of its own; folders that do not exist yet are left out
 #: (git keeps no empty folders, so a fresh clone may have no ``notebooks/`` at all).
@@ -167,8 +171,21 @@ def ensure_venv() -> None:
     else:
         _say("uv could not be installed: falling back to pip (slower)")
         _run([str(python), "-m", "pip", "install", "-e", f".[{EXTRAS}]"])
+    install_sam_cli()
     STAMP.write_text(wanted + "\n", encoding="utf-8")
     _say(f"{VENV.name} ready in {time.perf_counter() - started:.1f} s")
+
+
+def install_sam_cli() -> None:
+    """Put the AWS SAM CLI in its own environment under .venv/tools, with ``sam`` beside .venv's python."""
+    if not _have_uv():
+        _say(f"uv is not available: skipping the AWS SAM CLI (install {SAM_CLI} yourself for lesson 06)")
+        return
+    _say(f"installing the AWS SAM CLI ({SAM_CLI}) into {VENV.name}/tools")
+    env = {**os.environ, "UV_TOOL_DIR": str(VENV / "tools"), "UV_TOOL_BIN_DIR": str(venv_python().parent)}
+    args = [*_uv(), "tool", "install", "--force", "--python", str(venv_python()), SAM_CLI]
+    # uv warns that .venv's scripts folder is not on PATH: the sandbox puts it there for notebooks.
+    _run(args, quiet_lines=(*_UV_PACKAGE_LINE, "warning: `"), env=env)
 
 
 def venv_python() -> Path:
@@ -230,17 +247,17 @@ def _replace_process(args: list[str]) -> int:
     return 0  # not reached
 
 
-def _run(args: list[str], quiet_lines: tuple[str, ...] = ()) -> None:
+def _run(args: list[str], quiet_lines: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
     """Run a set-up step, failing loudly; lines starting with ``quiet_lines`` are not echoed."""
     if quiet_lines:
-        with subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, text=True, errors="replace") as step:
+        with subprocess.Popen(args, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, errors="replace") as step:
             assert step.stderr is not None
             for line in step.stderr:
                 if not line.startswith(quiet_lines):
                     print(line, end="", file=sys.stderr, flush=True)
         result = step.returncode
     else:
-        result = subprocess.call(args, cwd=ROOT)
+        result = subprocess.call(args, cwd=ROOT, env=env)
     if result != 0:
         raise SystemExit(_fail(f"`{' '.join(args)}` failed (exit {result})"))
 

@@ -32,6 +32,10 @@ FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"
 FAKE_SESSION_TOKEN = "testing"
 
+#: For the command-line tools a learner points at the sandbox, not for functions: the AWS SAM CLI polls
+#: stacks every 0.5 s (its default is 5 s) and sends no telemetry.
+TOOL_ENVIRONMENT = {"SAM_CLI_POLL_DELAY": "0.5", "SAM_CLI_TELEMETRY": "0"}
+
 # Variables that would let an SDK find real credentials or a non-local endpoint.
 _SET_ASIDE = (
     "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
@@ -172,6 +176,7 @@ class Sandbox:
             if key in _SET_ASIDE or (key.startswith("AWS_ENDPOINT_URL_")):
                 os.environ.pop(key, None)
         os.environ.update(self.environment)
+        os.environ.update(TOOL_ENVIRONMENT)
         # A notebook's "!aws ..." must find the AWS CLI installed beside this interpreter (the course's
         # .venv), even when the kernel was started without that folder on PATH.
         scripts = os.path.dirname(sys.executable)
@@ -226,7 +231,7 @@ class Sandbox:
 
     def exports(self, shell: str = "sh") -> str:
         """The ``export`` lines a terminal needs for boto3 and the AWS CLI to use this sandbox."""
-        env = {k: v for k, v in self.environment.items() if k != "no_proxy"}
+        env = {k: v for k, v in {**self.environment, **TOOL_ENVIRONMENT}.items() if k != "no_proxy"}
         if shell == "powershell":
             return "\n".join(f'$env:{k} = "{v}"' for k, v in env.items())
         return "\n".join(f"export {k}={v}" for k, v in env.items())

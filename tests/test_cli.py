@@ -238,7 +238,8 @@ def test_course_set_up_is_skipped_while_pyproject_is_unchanged_and_redone_when_i
 
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'y'\n")
     course.ensure_venv()
-    assert [c[3:6] for c in course.calls if "uv" in c] == [["pip", "install", "--python"]]
+    assert [c[3:6] for c in course.calls if "uv" in c] == [["pip", "install", "--python"],
+                                                          ["tool", "install", "--force"]]
     assert course.STAMP.read_text().strip() == course._stamp_value()
 
 

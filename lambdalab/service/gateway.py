@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import re
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -39,6 +40,28 @@ _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configurati
 _FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
 _LAYERS = re.compile(r"^/2018-10-31/layers/?$")
 _LAYER_VERSION = re.compile(r"^/2018-10-31/layers/(?P<layer>.+)/versions/(?P<version>\d+)/?$")
+_SIGNED_FOR = re.compile(r"/(?P<service>[a-z0-9-]+)/aws4_request")
+#: Hooks run once, before the first request signed for a service (a plugin installs its moto patches
+#: there, so an unused service costs nothing at start-up); see :func:`on_first_request`.
+_FIRST_REQUEST: dict[str, list[Callable[[], None]]] = {}
+_FIRST_REQUEST_LOCK = threading.Lock()
+
+
+def on_first_request(service: str, hook: Callable[[], None]) -> None:
+    """Run ``hook()`` before the sandbox serves the first request signed for ``service``."""
+    with _FIRST_REQUEST_LOCK:
+        _FIRST_REQUEST.setdefault(service, []).append(hook)
+
+
+def _run_first_request_hooks(authorization: str) -> None:
+    match = _SIGNED_FOR.search(authorization)
+    if match is None or match["service"] not in _FIRST_REQUEST:
+        return
+    with _FIRST_REQUEST_LOCK:  # held while the hooks run: concurrent first requests wait for them
+        for hook in _FIRST_REQUEST.get(match["service"], []):
+            hook()
+        _FIRST_REQUEST.pop(match["service"], None)
+
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -51,6 +74,8 @@ class LambdaGateway:
         self.service = service
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if _FIRST_REQUEST:
+            _run_first_request_hooks(environ.get("HTTP_AUTHORIZATION", ""))
         if environ.get("PATH_INFO", "").startswith(("/v2/apis", "/restapis/")):
             from lambdalab.triggers import apigateway_control  # local ApiEndpoint, UpdateStage, _user_request_
 

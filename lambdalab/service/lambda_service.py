@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import random
 import threading
 import uuid
 from collections.abc import Callable
@@ -178,7 +179,7 @@ class LambdaService:
         ``on_stream(content_type, chunk)`` receives a streaming runtime's response as it is produced (a
         RESPONSE_STREAM function URL passes it on to its client).
         """
-        fn = self.resolve(function_name, qualifier)
+        fn = self._route(self.resolve(function_name, qualifier), qualifier)
         name = fn.function_name
         resource = f"{name}:{qualifier}" if qualifier and qualifier != LATEST else None
         versioned = self._version_pool(fn)
@@ -204,6 +205,23 @@ class LambdaService:
                 self.governor.release(name)
         self._publish(name, resource, invocation)
         return invocation
+
+    def _route(self, fn: object, qualifier: str | None) -> object:
+        """A weighted alias (``RoutingConfig.AdditionalVersionWeights``) sends each invocation to one of its
+        versions at random, in proportion to the weights; the rest go to the alias's main version."""
+        if not qualifier or qualifier == LATEST or qualifier.isdigit():
+            return fn
+        try:
+            alias = self.backend.get_alias(qualifier, fn.function_name)
+        except Exception:  # noqa: BLE001 - not an alias: nothing to route
+            return fn
+        weights = ((getattr(alias, "routing_config", None) or {}).get("AdditionalVersionWeights") or {})
+        draw = random.random()
+        for version, weight in weights.items():
+            if draw < float(weight):
+                return self.resolve(fn.function_name, str(version))
+            draw -= float(weight)
+        return fn
 
     def _publish_concurrency(self, name: str, resource: str | None, versioned: _VersionPool,
                              provisioned: bool) -> None:

@@ -29,6 +29,7 @@ TRIGGERS: list[str] = [
     "lambdalab.triggers.sqs:SqsTrigger",
     "lambdalab.triggers.s3:S3Trigger",
     "lambdalab.triggers.eventbridge:EventBridgeTrigger",
+    "lambdalab.cloudformation:CloudFormationEngine",  # not a trigger, but the same life cycle
 ]
 
 

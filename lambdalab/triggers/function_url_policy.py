@@ -130,8 +130,10 @@ class UrlPolicies:
         self._verdicts: dict[tuple[str, str], tuple[object, bool]] = {}
         self._lock = threading.Lock()
 
-    def allows(self, backend: Any, function: Any, context: UrlRequestContext) -> bool:
+    def allows(self, backend: Any, function: Any, context: UrlRequestContext, qualifier: str | None = None) -> bool:
         name = function.function_name
+        if qualifier:  # a URL on an alias: the alias's own policy decides (read afresh, not cached)
+            return decide(_statements(backend, name, qualifier), context)
         policy = function.policy
         revision = (str(getattr(policy, "revision", "")), tuple(str(s.get("Sid")) for s in policy.statements))
         key = (name, context.auth_type)
@@ -149,10 +151,10 @@ class UrlPolicies:
             self._verdicts.clear()
 
 
-def _statements(backend: Any, function_name: str) -> list[dict[str, Any]]:
+def _statements(backend: Any, function_name: str, qualifier: str | None = None) -> list[dict[str, Any]]:
     """The function's policy statements, as ``GetPolicy`` returns them (none when it has no policy)."""
     try:
-        document = json.loads(backend.get_policy(function_name))
+        document = json.loads(backend.get_policy(function_name, qualifier))
     except Exception:  # noqa: BLE001 - moto's "no policy" is an exception; no policy grants nothing
         return []
     policy = document.get("Policy")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from typing import Any
 
 from lambdalab.events.apigateway import HttpRequest
@@ -152,13 +153,14 @@ class FunctionUrls(ListeningTrigger):
             except Forbidden:
                 reply.send(_FORBIDDEN)
                 return
+        qualifier = config.get("Qualifier")
         context = UrlRequestContext(
-            function_arn=fn.function_arn,
+            function_arn=f"{fn.function_arn}:{qualifier}" if qualifier else fn.function_arn,
             auth_type=auth_type,
             account_id=self._box.info.account_id,
             public=auth_type != "AWS_IAM",
         )
-        if not self.policies.allows(self._box.lambda_service.backend, fn, context):
+        if not self.policies.allows(self._box.lambda_service.backend, fn, context, qualifier):
             reply.send(_FORBIDDEN)
             return
         event = function_url_event(request, url_id=url_id, region=self._box.region, caller=caller)
@@ -167,6 +169,7 @@ class FunctionUrls(ListeningTrigger):
         def finish(response: HttpResponse) -> None:
             reply.send(HttpResponse(response.status, decorate(cors, request, response.headers), response.body))
 
+        name = f"{name}:{config['Qualifier']}" if config.get("Qualifier") else name  # a URL on an alias
         if (config.get("InvokeMode") or "BUFFERED").upper() == "RESPONSE_STREAM":
             self._stream(name, payload, reply, lambda headers: decorate(cors, request, headers), finish)
         else:
@@ -175,8 +178,9 @@ class FunctionUrls(ListeningTrigger):
     def _invoke(self, name: str, payload: bytes, on_stream: Any = None) -> Any:
         from lambdalab.service.concurrency import TooManyRequests
 
+        name, _, qualifier = name.partition(":")
         try:
-            return self._box.lambda_service.invoke(name, payload, on_stream=on_stream)
+            return self._box.lambda_service.invoke(name, payload, qualifier=qualifier or None, on_stream=on_stream)
         except TooManyRequests:
             return None
 
@@ -227,6 +231,12 @@ def answer_config_call(app: Any, environ: dict[str, Any], start_response: Any, f
         trigger = _trigger()
         if environ.get("REQUEST_METHOD") == "PUT":
             _mend_invoke_mode(trigger, function_name, body_in)
+        qualifier = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [""])[0]
+        config = _url_config(trigger, function_name)
+        if environ.get("REQUEST_METHOD") == "POST" and qualifier and config is not None:
+            config.config["Qualifier"] = qualifier  # moto ignores it: the URL then invokes $LATEST
+        if config is not None and config.config.get("Qualifier"):
+            document["FunctionArn"] = f"{document['FunctionArn']}:{config.config['Qualifier']}"
         mode = _stored_invoke_mode(trigger, function_name) or document.get("InvokeMode") or "BUFFERED"
         document["InvokeMode"] = mode.upper() if mode.upper() in ("BUFFERED", "RESPONSE_STREAM") else mode
         if trigger is not None:
