@@ -121,6 +121,9 @@ class Sandbox:
         from lambdalab.triggers import start_all
 
         self.triggers = start_all(self)
+        from lambdalab.databases import attach
+
+        self.databases = attach(self)  # a real PostgreSQL per RDS DB instance, started on first use
 
     def configure_lambda(self, *, concurrent_executions: int | None = None, scaling_rate: int | None = None,
                          scaling_period_s: float | None = None) -> None:
@@ -208,6 +211,7 @@ class Sandbox:
         invoker(self.lambda_service).clear()
         for trigger in self.triggers:
             trigger.reset()
+        self.databases.reset()
         self.lambda_service.reset()
         self.lambda_service.configure(AccountSettings())
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
@@ -219,6 +223,7 @@ class Sandbox:
             hook()
         for trigger in self.triggers:
             trigger.stop()
+        self.databases.stop()
         self.lambda_service.reset(force=True)
         self._server.stop()
 
