@@ -32,6 +32,7 @@ class ClientSession:
         self.pinned_reason: str | None = None
         self._outstanding = 0
         self._unsynced = False
+        self._discarding = False
         self._pump: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
@@ -103,9 +104,22 @@ class ClientSession:
             message = await wire.read_message(self.reader)
             if message.kind == b"X":
                 return
+            if self._discarding:
+                if message.kind == b"S":  # the failed request ends here: the client may try again
+                    self._discarding = False
+                    self._send(wire.ready_for_query(b"I"))
+                    await self.writer.drain()
+                continue
             if self.attached is None:
-                if not await self._attach():
+                attached = await self._attach()
+                if attached is None:
                     return
+                if not attached:
+                    self._discarding = message.kind not in _SYNC_POINTS
+                    if not self._discarding:
+                        self._send(wire.ready_for_query(b"I"))
+                        await self.writer.drain()
+                    continue
             self._note_pinning(message)
             self.attached.writer.write(message.encode())
             if message.kind in _SYNC_POINTS:
@@ -115,19 +129,26 @@ class ClientSession:
                 self._unsynced = True
             await self.attached.writer.drain()
 
-    async def _attach(self) -> bool:
+    async def _attach(self) -> bool | None:
+        """Borrow a connection: True when attached, False when refused (the session goes on), None to end."""
+        pool = self.proxy.pool
+        if pool is None:
+            await self._fatal("The proxy has no available target.")
+            return None
         try:
-            connection, waited = await self.proxy.pool.borrow(self.login)
+            connection, waited = await pool.borrow(self.login)
         except BorrowTimeout as timeout:
-            await self._fatal(str(timeout))
+            # The request fails; the client connection stays open and can retry, as with RDS Proxy.
+            self._send(wire.error_response(str(timeout), severity="ERROR"))
+            await self.writer.drain()
             return False
         except ServerRefused as refused:
             self._send(refused.message)
             await self.writer.drain()
-            return False
+            return None
         except OSError:
             await self._fatal("The proxy could not reach its target database.")
-            return False
+            return None
         self.proxy.record_borrow(waited)
         self.attached = connection
         self._outstanding = 0
