@@ -12,6 +12,7 @@ from botocore.config import Config
 
 import lambdalab
 
+
 @pytest.fixture(scope="module")
 def box():
     sandbox = lambdalab.sandbox()

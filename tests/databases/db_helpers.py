@@ -15,19 +15,34 @@ def unique(prefix: str) -> str:
 
 def parameter_group(rds, max_connections: int) -> str:
     name = unique("pg")
-    rds.create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily="postgres18",
-                                  Description=f"max_connections {max_connections}")
-    rds.modify_db_parameter_group(DBParameterGroupName=name, Parameters=[
-        {"ParameterName": "max_connections", "ParameterValue": str(max_connections), "ApplyMethod": "pending-reboot"}])
+    rds.create_db_parameter_group(
+        DBParameterGroupName=name, DBParameterGroupFamily="postgres18", Description=f"max_connections {max_connections}"
+    )
+    rds.modify_db_parameter_group(
+        DBParameterGroupName=name,
+        Parameters=[
+            {
+                "ParameterName": "max_connections",
+                "ParameterValue": str(max_connections),
+                "ApplyMethod": "pending-reboot",
+            }
+        ],
+    )
     return name
 
 
 def create_instance(rds, *, instance_class: str = "db.t3.micro", group: str | None = None) -> dict:
     extra = {"DBParameterGroupName": group} if group else {}
-    return rds.create_db_instance(DBInstanceIdentifier=unique("db"), Engine="postgres",
-                                  DBInstanceClass=instance_class, MasterUsername="app",
-                                  MasterUserPassword=PASSWORD, DBName="orders", AllocatedStorage=20,
-                                  **extra)["DBInstance"]
+    return rds.create_db_instance(
+        DBInstanceIdentifier=unique("db"),
+        Engine="postgres",
+        DBInstanceClass=instance_class,
+        MasterUsername="app",
+        MasterUserPassword=PASSWORD,
+        DBName="orders",
+        AllocatedStorage=20,
+        **extra,
+    )["DBInstance"]
 
 
 def describe(rds, identifier: str) -> dict:

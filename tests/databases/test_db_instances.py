@@ -57,8 +57,13 @@ def test_when_a_formula_is_the_parameter_value_then_it_is_evaluated_like_rds():
 
 def test_when_the_class_is_unknown_then_rds_refuses_the_combination(rds):
     with pytest.raises(ClientError) as error:
-        rds.create_db_instance(DBInstanceIdentifier="nope", Engine="postgres", DBInstanceClass="db.x9.huge",
-                               MasterUsername="app", MasterUserPassword=PASSWORD)
+        rds.create_db_instance(
+            DBInstanceIdentifier="nope",
+            Engine="postgres",
+            DBInstanceClass="db.x9.huge",
+            MasterUsername="app",
+            MasterUserPassword=PASSWORD,
+        )
     assert error.value.response["Error"]["Code"] == "InvalidParameterCombination"
     assert "DBInstanceClass=db.x9.huge" in error.value.response["Error"]["Message"]
 
@@ -73,8 +78,10 @@ def test_when_the_parameter_group_sets_max_connections_then_the_server_starts_wi
 def test_when_a_static_parameter_is_applied_immediately_then_rds_refuses(rds):
     group = parameter_group(rds, 30)
     with pytest.raises(ClientError) as error:
-        rds.modify_db_parameter_group(DBParameterGroupName=group, Parameters=[
-            {"ParameterName": "max_connections", "ParameterValue": "25", "ApplyMethod": "immediate"}])
+        rds.modify_db_parameter_group(
+            DBParameterGroupName=group,
+            Parameters=[{"ParameterName": "max_connections", "ParameterValue": "25", "ApplyMethod": "immediate"}],
+        )
     assert error.value.response["Error"]["Code"] == "InvalidParameterCombination"
     assert error.value.response["Error"]["Message"] == "cannot use immediate apply method for static parameter"
 
@@ -93,7 +100,9 @@ def test_when_the_parameter_group_changes_then_max_connections_changes_only_afte
         before.run("SELECT 1")  # a reboot ends every session
     described = describe(rds, identifier)
     assert (described["DBInstanceStatus"], described["DBParameterGroups"][0]["ParameterApplyStatus"]) == (
-        "available", "in-sync")
+        "available",
+        "in-sync",
+    )
     after = connect(endpoint["Address"], endpoint["Port"])
     assert after.run("SHOW max_connections") == [["21"]]
     after.close()
