@@ -186,3 +186,24 @@ def test_when_the_proxy_is_deleted_then_it_stops_listening(rds, box, subnet):
 def test_when_the_password_is_wrong_then_the_proxy_refuses_the_login(rds, box, proxy):
     with pytest.raises(DatabaseError, match="password authentication failed"):
         connect(proxy["host"], box.databases.proxies[_key(box, proxy)].port, password=PASSWORD + "x")
+
+
+def test_when_a_client_prepares_a_statement_then_it_is_pinned_and_the_statement_keeps_working(rds, box, proxy):
+    client, other = through(proxy, box), through(proxy, box)
+    statement = client.prepare("SELECT CAST(:v AS int) * 2")  # a named statement in the extended protocol
+    for value in range(3):
+        other.run("SELECT 1")
+        assert statement.run(v=value) == [[value * 2]]
+    assert box.databases.proxies[_key(box, proxy)].snapshot()["DatabaseConnectionsCurrentlySessionPinned"] == 1
+    for connection in (client, other):
+        connection.close()
+
+
+def test_when_a_client_creates_a_temporary_table_then_later_transactions_still_see_it(rds, box, proxy):
+    client, other = through(proxy, box), through(proxy, box)
+    client.run("CREATE TEMP TABLE scratch (n int)")
+    other.run("SELECT 1")
+    client.run("INSERT INTO scratch VALUES (1)")
+    assert client.run("SELECT count(*) FROM scratch") == [[1]]
+    for connection in (client, other):
+        connection.close()
