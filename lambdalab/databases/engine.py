@@ -170,6 +170,22 @@ class DatabaseEngine:
             return self._cluster
 
 
+def change_master_password(instance: DatabaseInstance, password: str, admin_password: str) -> None:
+    """``ModifyDBInstance`` with ``MasterUserPassword``: the role's password changes at once, as on RDS."""
+    import pg8000.native
+
+    connection = pg8000.native.Connection(
+        ADMIN_USER, host=LOOPBACK, port=instance.server.port, password=admin_password, database="postgres", timeout=30
+    )
+    try:
+        connection.run(
+            f"ALTER ROLE {pg8000.native.identifier(instance.spec.master_username)} "
+            f"PASSWORD {pg8000.native.literal(password)}"
+        )
+    finally:
+        connection.close()
+
+
 def _create_master_user(instance: DatabaseInstance, admin_password: str) -> None:
     """RDS's arrangement: rds_superuser (monitoring, signalling), the master user in it, and its database."""
     import pg8000.native

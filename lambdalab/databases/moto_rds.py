@@ -158,6 +158,13 @@ def _modify_db_instance(backend: Any, db_instance_identifier: str, db_kwargs: di
 
     database = original(RDSBackend, "modify_db_instance")(backend, db_instance_identifier, db_kwargs)
     instance = _served_instance(database)
+    if instance is not None and db_kwargs.get("master_user_password") and instance.server.running:
+        from lambdalab.databases.engine import change_master_password
+
+        change_master_password(instance, str(db_kwargs["master_user_password"]), engine().admin_password)
+        for proxy in engine().proxies.values():
+            if proxy.target == instance.spec.identifier:
+                proxy.verified_logins.clear()
     if instance is not None and db_kwargs.get("db_instance_class") and db_kwargs.get("apply_immediately"):
         _restart(database, instance, starting=False)  # a class change restarts the instance on RDS too
     return database

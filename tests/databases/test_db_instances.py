@@ -159,3 +159,14 @@ def test_when_the_sandbox_resets_then_no_postgres_process_is_left(rds, box):
     assert box.databases.server_pids() == []
     assert [pid for pid in pids if psutil.pid_exists(pid)] == []
     assert rds.describe_db_instances()["DBInstances"] == []
+
+
+def test_when_the_master_password_is_modified_then_only_the_new_one_logs_in(rds):
+    identifier = create_instance(rds)["DBInstanceIdentifier"]
+    endpoint = describe(rds, identifier)["Endpoint"]
+    rds.modify_db_instance(
+        DBInstanceIdentifier=identifier, MasterUserPassword="a-new-password-7", ApplyImmediately=True
+    )
+    with pytest.raises(DatabaseError, match="password authentication failed"):
+        connect(endpoint["Address"], endpoint["Port"])
+    connect(endpoint["Address"], endpoint["Port"], password="a-new-password-7").close()
