@@ -44,10 +44,12 @@ class Endpoint:
 class DatabaseInstance:
     """One DB instance's server and what it was last started with."""
 
-    def __init__(self, spec: InstanceSpec, server: PostgresServer) -> None:
+    def __init__(self, spec: InstanceSpec, server: PostgresServer, admin_password: str) -> None:
         self.spec = spec
         self.server = server
         self.applied_max_connections = spec.max_connections
+        self._admin_password = admin_password
+        self._bootstrapped = False
 
     @property
     def endpoint(self) -> Endpoint:
@@ -58,6 +60,9 @@ class DatabaseInstance:
             self.applied_max_connections = max_connections
         self.server.configure({"max_connections": str(self.applied_max_connections)})
         self.server.start()
+        if not self._bootstrapped:  # the first successful start creates the master user and database
+            _create_master_user(self, self._admin_password)
+            self._bootstrapped = True
 
     def stop(self) -> None:
         self.server.stop()
@@ -91,10 +96,9 @@ class DatabaseEngine:
             used = {instance.server.port for instance in self.instances.values()}
             server = PostgresServer(cluster, data_dir, ports.free_port(LOOPBACK, avoid=used))
             cluster.copy_to(data_dir)
-            instance = DatabaseInstance(spec, server)
+            instance = DatabaseInstance(spec, server, cluster.admin_password)
             self.instances[spec.identifier] = instance
         instance.start()
-        _create_master_user(instance, cluster.admin_password)
         return instance
 
     def instance(self, identifier: str) -> DatabaseInstance | None:

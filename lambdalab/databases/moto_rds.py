@@ -101,7 +101,9 @@ def _create_db_instance(backend: Any, db_kwargs: dict[str, Any]) -> Any:
     try:
         instance = engine().create_instance(spec)
     except ServerFailedToStart:
+        # RDS's answer to parameters the engine cannot start with; fix the group and reboot.
         database.status = "incompatible-parameters"
+        database.port = engine().instance(spec.identifier).endpoint.port
         return database
     database.port = instance.endpoint.port
     _announce(database, "creating", "available")
@@ -187,6 +189,8 @@ def _restart(database: Any, instance: Any, *, starting: bool) -> None:
     except ServerFailedToStart:
         database.status = "incompatible-parameters"
         return
+    for proxy in engine().proxies.values():
+        proxy.target_started(instance.spec.identifier, instance.applied_max_connections)
     _announce(database, "starting" if starting else "rebooting", "available")
 
 

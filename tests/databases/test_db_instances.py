@@ -170,3 +170,20 @@ def test_when_the_master_password_is_modified_then_only_the_new_one_logs_in(rds)
     with pytest.raises(DatabaseError, match="password authentication failed"):
         connect(endpoint["Address"], endpoint["Port"])
     connect(endpoint["Address"], endpoint["Port"], password="a-new-password-7").close()
+
+
+def test_when_max_connections_leaves_no_room_beside_reserved_slots_then_the_instance_has_incompatible_parameters(rds):
+    group = parameter_group(rds, 3)
+    identifier = create_instance(rds, group=group)["DBInstanceIdentifier"]
+    described = describe(rds, identifier)
+    assert described["DBInstanceStatus"] == "incompatible-parameters"
+
+    rds.modify_db_parameter_group(
+        DBParameterGroupName=group,
+        Parameters=[{"ParameterName": "max_connections", "ParameterValue": "10", "ApplyMethod": "pending-reboot"}],
+    )
+    rds.reboot_db_instance(DBInstanceIdentifier=identifier)
+    assert describe(rds, identifier)["DBInstanceStatus"] == "available"
+    connection = connect(described["Endpoint"]["Address"], described["Endpoint"]["Port"])
+    assert connection.run("SHOW max_connections") == [["10"]]
+    connection.close()

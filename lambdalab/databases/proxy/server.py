@@ -93,6 +93,12 @@ class DbProxy:
         if self.target == identifier and self.pool is not None:
             self._loop.run(self.pool.close_all())
 
+    def target_started(self, identifier: str, max_connections: int) -> None:
+        """The target is back (started or rebooted), perhaps with a new ``max_connections``: resize the pool."""
+        if self.target == identifier and self.pool is not None:
+            self._target_max_connections = max_connections
+            self._loop.run(self.pool.resize(self.capacity, self.borrow_timeout_s))
+
     @property
     def capacity(self) -> int:
         """``MaxConnectionsPercent`` of the target's ``max_connections`` (at least one connection)."""
