@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import psutil
+import pytest
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -31,21 +32,32 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def run(mode: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+@pytest.fixture(scope="module")
+def finished() -> dict[str, dict]:
+    """Both cases run side by side (each starts a whole sandbox): what each process reported before it ended."""
+    processes = {
+        mode: subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for mode in ("stop", "exit")
+    }
+    reports = {}
+    for mode, process in processes.items():
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err[-3000:]
+        reports[mode] = json.loads(out.strip().splitlines()[-1])
+    return reports
 
 
-def test_when_the_sandbox_stops_then_no_postgres_process_or_data_is_left():
-    started = run("stop")
+def test_when_the_sandbox_stops_then_no_postgres_process_or_data_is_left(finished):
+    started = finished["stop"]
     assert len(started["pids"]) == 2
     assert [pid for pid in started["pids"] if psutil.pid_exists(pid)] == []
     assert not Path(started["workspace"]).exists()
 
 
-def test_when_the_python_process_ends_without_stopping_then_its_servers_end_too():
-    started = run("exit")
+def test_when_the_python_process_ends_without_stopping_then_its_servers_end_too(finished):
+    started = finished["exit"]
     assert len(started["pids"]) == 2
     assert [pid for pid in started["pids"] if psutil.pid_exists(pid)] == []
     assert not Path(started["workspace"]).exists()
