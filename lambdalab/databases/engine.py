@@ -155,6 +155,9 @@ class DatabaseEngine:
         self.reset()
         with self._lock:
             workspace, self._workspace, self._cluster = self._workspace, None, None
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.close()
         if workspace is not None:
             shutil.rmtree(workspace, ignore_errors=True)
 

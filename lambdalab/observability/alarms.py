@@ -4,7 +4,9 @@ moto stores alarms and lets ``SetAlarmState`` change them, but never evaluates o
 each metric alarm's data from the sandbox's CloudWatch, decides its state with
 :mod:`lambdalab.observability.alarm_rules`, records the change (``describe_alarms``; moto does not answer
 ``describe_alarm_history``) and, when actions are enabled, publishes AWS's notification to the SNS topics
-among the alarm's actions for that state (SNS delivers it to its SQS and Lambda subscribers).
+among the alarm's actions for that state (SNS delivers it to its SQS and Lambda subscribers), or invokes the
+Lambda functions among them asynchronously with the alarm event, when the function's resource policy allows
+``lambda.alarms.cloudwatch.amazonaws.com`` (as AWS requires).
 
 CloudWatch evaluates alarms every minute; here a background thread evaluates at every minute boundary of
 the sandbox clock (:mod:`lambdalab.triggers.clock`), so when a lesson moves that clock forward by an hour,
@@ -26,6 +28,7 @@ from lambdalab.triggers.clock import sandbox_clock
 from lambdalab.triggers.moto_patches import original, replace
 
 EVALUATION_INTERVAL_S = 60
+ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 MAX_CATCH_UP_EVALUATIONS = 24 * 60
 REGION_NAMES = {
     "us-east-1": "US East (N. Virginia)",
@@ -47,6 +50,7 @@ class AlarmEvaluator:
         region: str = "us-east-1",
     ) -> None:
         self._client_factory = client_factory
+        self._lambda_service: Any = None
         self.account_id = account_id
         self.region = region
         self._lock = threading.Lock()
@@ -57,6 +61,7 @@ class AlarmEvaluator:
     # --- plugin life cycle ----------------------------------------------------------------------
     def start(self, box: Any) -> None:
         self._client_factory = box.client
+        self._lambda_service = box.lambda_service
         self.account_id = box.info.account_id
         self.region = box.region
         install()
@@ -150,6 +155,26 @@ class AlarmEvaluator:
                     sns.publish(TopicArn=arn, Subject=subject[:100], Message=json.dumps(message))
                 except Exception:  # noqa: BLE001 - a deleted topic loses the notification, as on AWS
                     pass
+            elif arn.startswith("arn:aws:lambda:") and self._lambda_service is not None:
+                self._invoke(arn, lambda_event(alarm, old, verdict, at, self.account_id, self.region))
+
+    def _invoke(self, arn: str, event: dict[str, Any]) -> None:
+        """Asynchronous invoke, only if the function's policy lets CloudWatch alarms invoke it (as on AWS)."""
+        from lambdalab.service.async_invoke import enqueue
+
+        parts = arn.split(":")
+        name, qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
+        try:
+            wire = json.loads(self._lambda_service.backend.get_policy(name, qualifier) or "{}")
+            policy = json.loads(wire["Policy"]) if isinstance(wire.get("Policy"), str) else wire
+        except Exception:  # noqa: BLE001 - no such function (or no policy): CloudWatch does not invoke
+            return
+        allowed = any(
+            statement.get("Effect") == "Allow" and ALARM_PRINCIPAL in json.dumps(statement.get("Principal", ""))
+            for statement in policy.get("Statement", [])
+        )
+        if allowed:
+            enqueue(self._lambda_service, name, json.dumps(event).encode(), qualifier)
 
 
 def notification(
@@ -185,6 +210,53 @@ def notification(
             "Threshold": float(alarm.threshold),
             "TreatMissingData": alarm.treat_missing_data or "missing",
             "EvaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile or "",
+        },
+    }
+
+
+def lambda_event(
+    alarm: Any, old: str, verdict: Verdict, at: dt.datetime, account_id: str, region: str
+) -> dict[str, Any]:
+    """The event a Lambda alarm action receives (AlarmThatSendsEmail.html#Lambda-action-payload)."""
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": alarm.alarm_arn,
+        "accountId": account_id,
+        "time": _iso(at),
+        "region": region,
+        "alarmData": {
+            "alarmName": alarm.name,
+            "state": {
+                "value": verdict.state,
+                "reason": verdict.reason,
+                "reasonData": alarm.state_reason_data,
+                "timestamp": _iso(at),
+            },
+            "previousState": {
+                "value": old,
+                "reason": alarm.history[-1][1] if alarm.history else "",
+                "reasonData": alarm.history[-1][2] if alarm.history else "{}",
+                "timestamp": _iso(alarm.history[-1][4]) if alarm.history else _iso(at),
+            },
+            "configuration": {
+                "description": alarm.description,
+                "metrics": [
+                    {
+                        "id": f"{alarm.name}-metric",
+                        "metricStat": {
+                            "metric": {
+                                "namespace": alarm.namespace,
+                                "name": alarm.metric_name,
+                                "dimensions": {d.name: d.value for d in alarm.dimensions},
+                            },
+                            "period": int(alarm.period),
+                            "stat": alarm.statistic or alarm.extended_statistic,
+                            **({"unit": alarm.unit} if alarm.unit else {}),
+                        },
+                        "returnData": True,
+                    }
+                ],
+            },
         },
     }
 

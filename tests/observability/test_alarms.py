@@ -105,3 +105,53 @@ def test_when_the_sandbox_clock_advances_then_alarms_are_evaluated_in_the_backgr
     while state(cloudwatch, name)["StateValue"] != "ALARM" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert state(cloudwatch, name)["StateValue"] == "ALARM"
+
+
+REMEDIATION = """
+import json, os
+import boto3
+
+def handler(event, context):
+    boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE"], MessageBody=json.dumps(
+        {"function": context.function_name, "event": event}))
+"""
+
+
+def test_when_an_alarm_action_is_a_function_then_it_is_invoked_only_if_its_policy_allows_cloudwatch(
+    box, cloudwatch, frozen
+):
+    from lambdalab.service.async_invoke import invoker
+
+    sqs, lam = box.client("sqs"), box.client("lambda")
+    queue = sqs.create_queue(QueueName=f"remediation-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    arns = {}
+    for name in ("allowed-remediation", "unauthorised-remediation"):
+        arns[name] = lambdalab.deploy(name, code=REMEDIATION, environment={"QUEUE": queue}, timeout=30).arn
+    lam.add_permission(
+        FunctionName="allowed-remediation",
+        StatementId="AlarmAction",
+        Action="lambda:InvokeFunction",
+        Principal="lambda.alarms.cloudwatch.amazonaws.com",
+    )
+    alarm = put_alarm(cloudwatch, "Latency", AlarmActions=list(arns.values()))
+    cloudwatch.put_metric_data(
+        Namespace="Lesson07",
+        MetricData=[
+            {"MetricName": "Latency", "Value": 900, "Timestamp": START + dt.timedelta(minutes=m, seconds=2)}
+            for m in range(2)
+        ],
+    )
+    assert box.alarms.evaluate(START + dt.timedelta(minutes=2))[alarm] == "ALARM"
+    assert invoker(box.lambda_service).drain(60)
+    bodies = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    ]
+    assert [body["function"] for body in bodies] == ["allowed-remediation"]
+    event = bodies[0]["event"]
+    assert (event["source"], event["alarmData"]["alarmName"]) == ("aws.cloudwatch", alarm)
+    assert (event["alarmData"]["state"]["value"], event["alarmData"]["previousState"]["value"]) == (
+        "ALARM",
+        "INSUFFICIENT_DATA",
+    )
+    assert event["alarmData"]["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Latency"

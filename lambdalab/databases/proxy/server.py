@@ -29,11 +29,16 @@ class EventLoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="lambdalab-rds-proxy", daemon=True)
-        self._thread.start()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="lambdalab-rds-proxy", daemon=True)
+        self.thread.start()
 
     def run(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        """Stop the loop and its thread (every proxy on it must be stopped first)."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
 
 class DbProxy:
@@ -107,6 +112,14 @@ class DbProxy:
     # --- numbers --------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, int]:
         """ClientConnections, DatabaseConnections and DatabaseConnectionsCurrentlySessionPinned, now."""
+        if threading.current_thread() is not self._loop.thread:
+            return self._loop.run(self._snapshot_in_loop())  # the loop owns these sets: read them there
+        return self._snapshot()
+
+    async def _snapshot_in_loop(self) -> dict[str, int]:
+        return self._snapshot()
+
+    def _snapshot(self) -> dict[str, int]:
         pool = self.pool
         return {
             "ClientConnections": len(self.sessions),
@@ -121,7 +134,7 @@ class DbProxy:
 
     def changed(self) -> None:
         if self.metrics is not None:
-            self.metrics.gauges(self.name, self.snapshot())
+            self.metrics.gauges(self.name, self._snapshot())
 
     def client_connected(self, session: ClientSession) -> None:
         self.sessions.add(session)
