@@ -207,3 +207,28 @@ def test_when_a_client_creates_a_temporary_table_then_later_transactions_still_s
     assert client.run("SELECT count(*) FROM scratch") == [[1]]
     for connection in (client, other):
         connection.close()
+
+
+def test_when_a_client_stays_idle_past_idle_client_timeout_then_the_proxy_closes_its_connection(rds, box, subnet):
+    import time
+
+    from pg8000.exceptions import InterfaceError
+
+    instance = create_instance(rds)["DBInstanceIdentifier"]
+    name = unique("proxy")
+    rds.create_db_proxy(
+        DBProxyName=name,
+        EngineFamily="POSTGRESQL",
+        RoleArn="arn:aws:iam::123456789012:role/proxy",
+        Auth=[{"AuthScheme": "SECRETS", "SecretArn": "arn:aws:secretsmanager:us-east-1:1:secret:a"}],
+        VpcSubnetIds=[subnet],
+        IdleClientTimeout=1,
+    )
+    rds.register_db_proxy_targets(DBProxyName=name, DBInstanceIdentifiers=[instance])
+    proxy = {"name": name, "host": rds.describe_db_proxies(DBProxyName=name)["DBProxies"][0]["Endpoint"]}
+    client = through(proxy, box)
+    assert client.run("SELECT 1") == [[1]]
+    time.sleep(3)
+    with pytest.raises(InterfaceError):
+        client.run("SELECT 1")
+    rds.delete_db_proxy(DBProxyName=name)

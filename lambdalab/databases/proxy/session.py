@@ -101,7 +101,10 @@ class ClientSession:
     # --- transactions ---------------------------------------------------------------------------
     async def _relay_client(self) -> None:
         while True:
-            message = await wire.read_message(self.reader)
+            try:  # IdleClientTimeout: a client connection inactive that long is closed by the proxy
+                message = await asyncio.wait_for(wire.read_message(self.reader), self.proxy.idle_client_timeout_s)
+            except TimeoutError:
+                return
             if message.kind == b"X":
                 return
             if self._discarding:
