@@ -92,7 +92,7 @@ class DatabaseEngine:
         with self._lock:
             cluster = self._ensure_cluster()
             self.delete_instance(spec.identifier)
-            data_dir = self._workspace / "instances" / spec.identifier / "data"
+            data_dir = self._workspace / "instances" / spec.identifier.replace("/", "_") / "data"
             used = {instance.server.port for instance in self.instances.values()}
             server = PostgresServer(cluster, data_dir, ports.free_port(LOOPBACK, avoid=used))
             cluster.copy_to(data_dir)
@@ -113,6 +113,11 @@ class DatabaseEngine:
             proxy.forget_target(identifier)
         instance.stop()
         shutil.rmtree(instance.server.data_dir.parent, ignore_errors=True)
+
+    @property
+    def workspace(self) -> Path | None:
+        """The temporary folder holding the template cluster and every instance's data (None until first use)."""
+        return self._workspace
 
     @property
     def admin_password(self) -> str:

