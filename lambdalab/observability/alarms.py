@@ -109,6 +109,8 @@ class AlarmEvaluator:
 
     def _evaluate_all(self, at: dt.datetime) -> dict[str, str]:
         backend = _backend(self.account_id, self.region)
+        if not backend.alarms:
+            return {}
         samples_by_metric: dict[tuple[Any, ...], list[Sample]] = {}
         data = list(backend.metric_data)
         states: dict[str, str] = {}
