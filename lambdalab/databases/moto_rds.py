@@ -23,17 +23,28 @@ from typing import Any
 from lambdalab.databases import parameters
 from lambdalab.databases.engine import LOOPBACK, DatabaseEngine, InstanceSpec
 from lambdalab.databases.instance_classes import UnknownInstanceClass, instance_class
+from lambdalab.databases.on_import import when_imported
 from lambdalab.databases.postgres import ServerFailedToStart
 from lambdalab.triggers.moto_patches import original, replace
 
 _engine: DatabaseEngine | None = None
+_hooked = False
 _SETTLES_TO = "_lambdalab_settles_to"
 
 
 def install(engine: DatabaseEngine) -> None:
-    """Point moto's RDS at ``engine`` (idempotent; the last sandbox's engine wins)."""
-    global _engine
+    """Point moto's RDS at ``engine`` (the last sandbox's engine wins); patch moto when it loads its RDS."""
+    global _engine, _hooked
     _engine = engine
+    from lambdalab.databases.proxy import moto_proxy
+
+    moto_proxy.bind(engine)
+    if not _hooked:
+        _hooked = True
+        when_imported("moto.rds.models", _patch)
+
+
+def _patch() -> None:
     from moto.rds.models import DBInstance, RDSBackend
 
     replace(RDSBackend, "create_db_instance", _create_db_instance)
@@ -48,7 +59,7 @@ def install(engine: DatabaseEngine) -> None:
     replace(DBInstance, "db_parameter_group_status_list", property(_parameter_group_status_list))
     from lambdalab.databases.proxy import moto_proxy
 
-    moto_proxy.install(engine)
+    moto_proxy.patch()
 
 
 def engine() -> DatabaseEngine:

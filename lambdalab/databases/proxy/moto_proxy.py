@@ -17,9 +17,14 @@ from lambdalab.triggers.moto_patches import original, replace
 _engine: DatabaseEngine | None = None
 
 
-def install(engine: DatabaseEngine) -> None:
+def bind(engine: DatabaseEngine) -> None:
+    """Proxies created from now on belong to ``engine`` (the sandbox's)."""
     global _engine
     _engine = engine
+
+
+def patch() -> None:
+    """Install the DB proxy patches in moto's RDS (idempotent; called once moto has loaded it)."""
     from moto.rds.models import RDSBackend
 
     replace(RDSBackend, "create_db_proxy", _create_db_proxy)
