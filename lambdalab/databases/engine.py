@@ -9,19 +9,23 @@ nothing survives the sandbox.
 from __future__ import annotations
 
 import atexit
+import re
 import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambdalab.databases import binaries, ports
+from lambdalab.databases.metrics import RdsMetrics
 from lambdalab.databases.postgres import ADMIN_USER, Cluster, PostgresServer
-from lambdalab.databases.proxy.metrics import ProxyMetrics
 from lambdalab.databases.proxy.server import DbProxy, EventLoopThread
 from lambdalab.databases.server_user import ServerUser, make_workspace, reachable_install, server_user
 
 LOOPBACK = "127.0.0.1"
+INSTANCE_METRICS_PERIOD_S = 60
+_BACKEND_TITLE = re.compile(r"^postgres: \S+ \S+ 127\.0\.0\.1\(\d+\)")
 
 
 @dataclass(frozen=True)
@@ -78,13 +82,14 @@ class DatabaseEngine:
     def __init__(self, client_factory: Callable[[str], object] | None = None) -> None:
         self._client_factory = client_factory
         self._loop: EventLoopThread | None = None
-        self._metrics: ProxyMetrics | None = None
+        self._metrics: RdsMetrics | None = None
         self._lock = threading.RLock()
         self._user: ServerUser | None = None
         self._workspace: Path | None = None
         self._cluster: Cluster | None = None
         self.instances: dict[str, DatabaseInstance] = {}
         self.proxies: dict[str, DbProxy] = {}
+        self._sampler_stop = threading.Event()
         self._atexit = False
 
     # --- DB instances ---------------------------------------------------------------------------
@@ -130,16 +135,42 @@ class DatabaseEngine:
             self.remove_proxy(key)
             if self._loop is None:
                 self._loop = EventLoopThread()
-            if self._metrics is None and self._client_factory is not None:
-                self._metrics = ProxyMetrics(lambda: self._client_factory("cloudwatch"))
-            proxy = DbProxy(name, self._loop, self._metrics, idle_client_timeout_s)
+            proxy = DbProxy(name, self._loop, self._ensure_metrics(), idle_client_timeout_s)
             proxy.start()
             self.proxies[key] = proxy
             return proxy
 
     def flush_metrics(self, timeout: float = 10.0) -> bool:
-        """Wait until the proxies' data points so far are in CloudWatch."""
+        """Wait until the data points written so far (instances' and proxies') are in CloudWatch."""
         return self._metrics.flush(timeout) if self._metrics is not None else True
+
+    def publish_instance_metrics(self) -> dict[str, int]:
+        """Publish each running instance's ``DatabaseConnections`` now (RDS does it every minute)."""
+        metrics = self._ensure_metrics()
+        published: dict[str, int] = {}
+        for instance in list(self.instances.values()):
+            if not instance.server.running:
+                continue
+            try:
+                count = client_connections(instance)
+            except Exception:  # noqa: BLE001 - a server stopping under us has no number this minute
+                continue
+            name = instance.spec.identifier.rsplit("/", 1)[-1]
+            if metrics is not None:
+                metrics.gauges(("DBInstanceIdentifier", name), {"DatabaseConnections": count}, only_changes=False)
+            published[name] = count
+        return published
+
+    def _ensure_metrics(self) -> RdsMetrics | None:
+        with self._lock:
+            if self._metrics is None and self._client_factory is not None:
+                self._metrics = RdsMetrics(lambda: self._client_factory("cloudwatch"))
+            return self._metrics
+
+    def _sample_every_minute(self) -> None:
+        while not self._sampler_stop.wait(INSTANCE_METRICS_PERIOD_S):
+            if self.instances:
+                self.publish_instance_metrics()
 
     def remove_proxy(self, name: str) -> None:
         with self._lock:
@@ -161,6 +192,7 @@ class DatabaseEngine:
         with self._lock:
             workspace, self._workspace, self._cluster = self._workspace, None, None
             loop, self._loop = self._loop, None
+        self._sampler_stop.set()
         if loop is not None:
             loop.close()
         if workspace is not None:
@@ -179,16 +211,58 @@ class DatabaseEngine:
                 if not self._atexit:
                     atexit.register(self.stop)
                     self._atexit = True
+                self._sampler_stop.clear()
+                threading.Thread(
+                    target=self._sample_every_minute, name="lambdalab-rds-instance-metrics", daemon=True
+                ).start()
             return self._cluster
+
+
+def admin_connection(instance: DatabaseInstance, admin_password: str) -> Any:
+    """A connection as ``rdsadmin`` (RDS's own superuser), plain TCP: the sandbox's own housekeeping."""
+    import pg8000.native
+
+    return pg8000.native.Connection(
+        ADMIN_USER,
+        host=LOOPBACK,
+        port=instance.server.port,
+        password=admin_password,
+        database="postgres",
+        timeout=30,
+        ssl_context=False,
+    )
+
+
+def client_connections(instance: DatabaseInstance) -> int:
+    """Client connections to the instance now: its backend processes serving a TCP client.
+
+    Read from the process table (PostgreSQL titles each backend ``postgres: user database host(port) state``)
+    rather than by connecting, so that counting never takes one of the slots being counted.
+    """
+    import psutil
+
+    if instance.server.pid is None:
+        return 0
+    try:
+        children = psutil.Process(instance.server.pid).children()
+    except psutil.NoSuchProcess:
+        return 0
+    count = 0
+    for child in children:
+        try:
+            title = " ".join(child.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if _BACKEND_TITLE.match(title):
+            count += 1
+    return count
 
 
 def change_master_password(instance: DatabaseInstance, password: str, admin_password: str) -> None:
     """``ModifyDBInstance`` with ``MasterUserPassword``: the role's password changes at once, as on RDS."""
     import pg8000.native
 
-    connection = pg8000.native.Connection(
-        ADMIN_USER, host=LOOPBACK, port=instance.server.port, password=admin_password, database="postgres", timeout=30
-    )
+    connection = admin_connection(instance, admin_password)
     try:
         connection.run(
             f"ALTER ROLE {pg8000.native.identifier(instance.spec.master_username)} "
@@ -203,9 +277,7 @@ def _create_master_user(instance: DatabaseInstance, admin_password: str) -> None
     import pg8000.native
 
     spec = instance.spec
-    connection = pg8000.native.Connection(
-        ADMIN_USER, host=LOOPBACK, port=instance.server.port, password=admin_password, database="postgres", timeout=30
-    )
+    connection = admin_connection(instance, admin_password)
     try:
         ident, literal = pg8000.native.identifier, pg8000.native.literal
         connection.run("CREATE ROLE rds_superuser NOLOGIN")

@@ -187,3 +187,28 @@ def test_when_max_connections_leaves_no_room_beside_reserved_slots_then_the_inst
     connection = connect(described["Endpoint"]["Address"], described["Endpoint"]["Port"])
     assert connection.run("SHOW max_connections") == [["10"]]
     connection.close()
+
+
+def test_when_clients_are_connected_then_database_connections_is_published_for_the_instance(rds, box):
+    import datetime as dt
+
+    identifier = create_instance(rds)["DBInstanceIdentifier"]
+    endpoint = describe(rds, identifier)["Endpoint"]
+    clients = [connect(endpoint["Address"], endpoint["Port"]) for _ in range(4)]
+    assert box.databases.publish_instance_metrics()[identifier] == 4
+    for client in clients[:3]:
+        client.close()
+    assert box.databases.publish_instance_metrics()[identifier] == 1
+    assert box.databases.flush_metrics()
+    now = dt.datetime.now(dt.UTC)
+    points = box.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/RDS",
+        MetricName="DatabaseConnections",
+        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": identifier}],
+        StartTime=now - dt.timedelta(minutes=5),
+        EndTime=now + dt.timedelta(minutes=1),
+        Period=300,
+        Statistics=["Maximum", "Minimum"],
+    )["Datapoints"]
+    assert (points[0]["Maximum"], points[0]["Minimum"]) == (4, 1)
+    clients[3].close()

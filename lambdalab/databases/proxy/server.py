@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from lambdalab.databases import ports
-from lambdalab.databases.proxy.metrics import ProxyMetrics
+from lambdalab.databases.metrics import RdsMetrics
 from lambdalab.databases.proxy.pool import Pool
 from lambdalab.databases.proxy.session import ClientSession
 
@@ -45,7 +45,7 @@ class DbProxy:
     """The proxy called ``name``: its listener, pool, client sessions and metrics."""
 
     def __init__(
-        self, name: str, loop: EventLoopThread, metrics: ProxyMetrics | None, idle_client_timeout_s: float = 1800
+        self, name: str, loop: EventLoopThread, metrics: RdsMetrics | None, idle_client_timeout_s: float = 1800
     ) -> None:
         self.name = name
         self._loop = loop
@@ -129,12 +129,12 @@ class DbProxy:
 
     def record_borrow(self, waited_s: float) -> None:
         if self.metrics is not None:
-            self.metrics.borrow_latency(self.name, waited_s * 1_000_000)
+            self.metrics.sample(("ProxyName", self.name), "DatabaseConnectionsBorrowLatency", waited_s * 1_000_000)
         self.changed()
 
     def changed(self) -> None:
         if self.metrics is not None:
-            self.metrics.gauges(self.name, self._snapshot())
+            self.metrics.gauges(("ProxyName", self.name), self._snapshot())
 
     def client_connected(self, session: ClientSession) -> None:
         self.sessions.add(session)
