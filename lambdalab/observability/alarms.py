@@ -10,7 +10,8 @@ Lambda functions among them asynchronously with the alarm event, when the functi
 
 CloudWatch evaluates alarms every minute; here a background thread evaluates at every minute boundary of
 the sandbox clock (:mod:`lambdalab.triggers.clock`), so when a lesson moves that clock forward by an hour,
-sixty evaluations happen in order. :meth:`AlarmEvaluator.evaluate` evaluates at once. A new alarm starts
+sixty evaluations happen in order. :meth:`AlarmEvaluator.evaluate` catches up at once (a lesson that just
+published data need not wait for the thread). A new alarm starts
 in INSUFFICIENT_DATA (moto starts it in OK).
 """
 
@@ -77,35 +78,37 @@ class AlarmEvaluator:
         self._stop.set()
 
     # --- evaluation -----------------------------------------------------------------------------
-    def evaluate(self, at: dt.datetime | None = None) -> dict[str, str]:
-        """Evaluate every metric alarm at ``at`` (default: the sandbox clock's now); their states by name."""
-        when = at or sandbox_clock.now()
+    def evaluate(self) -> dict[str, str]:
+        """Catch up now: evaluate at each minute of the sandbox clock not evaluated yet, in order; the states.
+
+        The minute the clock is in is evaluated again, so an alarm or data added within it counts at once.
+        """
         with self._lock:
-            return self._evaluate_all(when)
+            self._catch_up_locked(again=True)
+            backend = _backend(self.account_id, self.region)
+            return {alarm.name: alarm.state_value for alarm in list(backend.alarms.values())}
 
     def _run(self) -> None:
         while not self._stop.wait(1.0):
             try:
-                self._catch_up()
+                with self._lock:
+                    self._catch_up_locked(again=False)
             except Exception:  # noqa: BLE001 - one bad alarm must not stop evaluation of the others
                 pass
 
-    def _catch_up(self) -> None:
-        now = sandbox_clock.now().timestamp()
-        boundary = math.floor(now / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
-        with self._lock:
-            if self._last_boundary is None or boundary < self._last_boundary:  # first look, or clock set back
-                self._last_boundary = boundary
-                self._evaluate_all(dt.datetime.fromtimestamp(now, dt.UTC))
-                return
-            due = [
-                self._last_boundary + k * EVALUATION_INTERVAL_S
-                for k in range(1, int((boundary - self._last_boundary) // EVALUATION_INTERVAL_S) + 1)
-            ]
-            for instant in due[-MAX_CATCH_UP_EVALUATIONS:]:
-                self._evaluate_all(dt.datetime.fromtimestamp(instant, dt.UTC))
-            if due:
-                self._last_boundary = boundary
+    def _catch_up_locked(self, *, again: bool) -> None:
+        boundary = math.floor(sandbox_clock.now().timestamp() / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
+        if self._last_boundary is None or boundary < self._last_boundary:  # first look, or the clock set back
+            self._last_boundary = boundary
+            self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
+            return
+        steps = int((boundary - self._last_boundary) // EVALUATION_INTERVAL_S)
+        due = [self._last_boundary + k * EVALUATION_INTERVAL_S for k in range(1, steps + 1)]
+        for instant in due[-MAX_CATCH_UP_EVALUATIONS:]:
+            self._evaluate_all(dt.datetime.fromtimestamp(instant, dt.UTC))
+        self._last_boundary = boundary
+        if again and not due:
+            self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
 
     def _evaluate_all(self, at: dt.datetime) -> dict[str, str]:
         backend = _backend(self.account_id, self.region)

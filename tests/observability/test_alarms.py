@@ -74,8 +74,10 @@ def test_when_datapoints_breach_for_two_periods_then_the_alarm_fires_and_sns_del
             ],
         )
 
-    assert box.alarms.evaluate(START + dt.timedelta(minutes=2))[name] == "OK"  # 1, 9: one breach of two
-    assert box.alarms.evaluate(START + dt.timedelta(minutes=3))[name] == "ALARM"
+    frozen.set(START + dt.timedelta(minutes=2))
+    assert box.alarms.evaluate()[name] == "OK"  # 1, 9: one breach of two
+    frozen.set(START + dt.timedelta(minutes=3))
+    assert box.alarms.evaluate()[name] == "ALARM"
     alarm = state(cloudwatch, name)
     assert alarm["StateValue"] == "ALARM"
     assert alarm["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints [9 (05/12/26 09:02:00)")
@@ -87,7 +89,8 @@ def test_when_datapoints_breach_for_two_periods_then_the_alarm_fires_and_sns_del
 def test_when_the_clock_moves_on_without_data_then_missing_data_is_treated_as_configured(box, cloudwatch, frozen):
     quiet = put_alarm(cloudwatch, "Throttled", TreatMissingData="notBreaching")
     strict = put_alarm(cloudwatch, "Heartbeat", TreatMissingData="breaching")
-    states = box.alarms.evaluate(START + dt.timedelta(minutes=10))
+    frozen.set(START + dt.timedelta(minutes=10))
+    states = box.alarms.evaluate()
     assert (states[quiet], states[strict]) == ("OK", "ALARM")
 
 
@@ -141,7 +144,8 @@ def test_when_an_alarm_action_is_a_function_then_it_is_invoked_only_if_its_polic
             for m in range(2)
         ],
     )
-    assert box.alarms.evaluate(START + dt.timedelta(minutes=2))[alarm] == "ALARM"
+    frozen.set(START + dt.timedelta(minutes=2))
+    assert box.alarms.evaluate()[alarm] == "ALARM"
     assert invoker(box.lambda_service).drain(60)
     bodies = [
         json.loads(m["Body"])
