@@ -2,7 +2,7 @@
 """The course's two commands, for a fresh machine with nothing but Python 3.11+.
 
     python3 course.py lab     # open the course in JupyterLab
-    python3 course.py test    # run the whole test suite (unit tests, then every notebook with nbval)
+    python3 course.py test    # run the whole test suite (unit tests and every notebook with nbval, in parallel)
 
 Both first make sure ``.venv`` holds the course's dependencies: created with ``venv``, filled by uv
 (about 15 times faster than pip; pip is the fallback when uv cannot be installed), and re-filled only
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,12 @@ TEST_TARGETS = ("tests", "notebooks", "solutions", "labs")
 SANITIZE = "tests/nbval_sanitize.cfg"
 #: Longest a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT_S = 300
+#: pytest-xdist workers per core. Much of the suite waits (on execution environments starting, on sandbox
+#: HTTP round trips, on handlers that sleep), so one worker more than there are cores keeps the cores busy:
+#: measured on 2 cores, 3 workers beat 2 and 4 (see README, "Running the tests").
+WORKERS_PER_CORE, EXTRA_WORKERS, MAX_WORKERS = 1, 1, 8
+#: Arguments with which the caller chose the parallelism themselves (``-n 0``, ``-p no:xdist``, ``--dist``).
+_PARALLELISM_ARG = re.compile(r"-n|-n\d+|-nauto|-nlogical|--numprocesses(=.*)?|--dist(=.*)?|(-p)?no:xdist")
 MIN_PYTHON = (3, 11)
 #: uv lists every package it installs (" + name==version"): 160 lines nobody reads; its summary stays.
 _UV_PACKAGE_LINE = (" + ", " - ", " ~ ")
@@ -74,8 +81,12 @@ def test(extra: list[str]) -> int:
     (through the sanitize file); labs are generated unexecuted (no outputs, no execution counts), and
     nbval compares no outputs of a cell that was never run, so for labs strict mode checks exactly what
     ``--nbval-lax`` would: that every cell runs without an error.
+
+    In parallel (pytest-xdist) unless the arguments choose otherwise (``-n 0`` or ``-p no:xdist`` to debug
+    in one process): ``--dist loadfile`` keeps each file on one worker, which a notebook needs (its cells
+    share one kernel and run in order) and which keeps a test module's module-scoped sandbox in one place.
     """
-    targets = [] if _names_paths(extra) else [t for t in TEST_TARGETS if (ROOT / t).is_dir()]
+    targets = [] if _named_paths(extra) else [t for t in TEST_TARGETS if (ROOT / t).is_dir()]
     args = [
         str(venv_python()),
         "-m",
@@ -85,9 +96,31 @@ def test(extra: list[str]) -> int:
         "--nbval-current-env",
         f"--nbval-sanitize-with={SANITIZE}",
         f"--nbval-cell-timeout={CELL_TIMEOUT_S}",
+        *_parallelism(extra),
         *extra,
     ]
     return subprocess.call(args, cwd=ROOT)
+
+
+def worker_count(cores: int | None = None) -> int:
+    """How many pytest-xdist workers to start on a machine with ``cores`` cores (default: this one's)."""
+    cores = cores or os.cpu_count() or 1
+    return min(MAX_WORKERS, cores * WORKERS_PER_CORE + EXTRA_WORKERS)
+
+
+def _parallelism(extra: list[str]) -> list[str]:
+    """``-n N --dist loadfile``, unless the caller's own arguments already say how to parallelise.
+
+    Starting a worker costs seconds of imports, and a file runs on one worker: a run of one or two named
+    files gets no more workers than files (and none for one file: it runs in this process, as before).
+    """
+    if any(_PARALLELISM_ARG.fullmatch(a) for a in extra):
+        return []
+    workers = worker_count()
+    named = _named_paths(extra)
+    if named and not any((ROOT / path).is_dir() for path in named):
+        workers = min(workers, len(set(named)))
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
 
 
 def lock(extra: list[str]) -> int:
@@ -180,9 +213,9 @@ def _runs(python: Path) -> bool:
         return False
 
 
-def _names_paths(extra: list[str]) -> bool:
-    """Whether the pytest arguments name tests to run (then only those run, not the whole suite)."""
-    return any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in extra)
+def _named_paths(extra: list[str]) -> list[str]:
+    """The files and folders the pytest arguments name (then only those run, not the whole suite)."""
+    return [path for a in extra if not a.startswith("-") and (ROOT / (path := a.split("::")[0])).exists()]
 
 
 def _replace_process(args: list[str]) -> int:

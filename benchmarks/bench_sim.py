@@ -1,6 +1,6 @@
-"""Benchmark: VALIDATION case 1 through lambdalab's engines, a plain event loop, and SimFaaS; lesson timings.
+"""Benchmark: validation case 1 through lambdalab's engines, a plain event loop, and SimFaaS; lesson timings.
 
-Prints, for SimFaaS's published workload (VALIDATION case 1), simulated requests per second for:
+Prints, for SimFaaS's published workload (validation case 1), simulated requests per second for:
 
 - lambdalab's fast engine (``simulate``: draw, decide, summarise) and its simpy model;
 - the account engine (all of Lambda's limits, callers and the database switched in, none binding here);
@@ -243,7 +243,7 @@ def main() -> None:
         rows.append(lambdalab_row("fast", 1e6, args.seed))
     simfaas = next(r for r in rows if r.name.startswith("simfaas")).per_second
     workload = f"Poisson {RATE}/s, warm Exp({WARM}), cold Exp({COLD}), keep-alive {KEEP_ALIVE:g} s"
-    print(f"VALIDATION case 1: {workload}")
+    print(f"validation case 1: {workload}")
     print("published: cold-start probability 0.0013, mean live 7.70, mean busy 1.79\n")
     header = f"{'engine':<34}{'horizon s':>11}{'requests':>10}{'seconds':>9}{'req/s':>12}{'x simfaas':>10}"
     print(header + f"{'P(cold)':>9}{'live':>7}{'busy':>7}")

@@ -247,6 +247,13 @@ class Sandbox:
         printer.text(repr(self))
 
 
+#: Connections the kernel may hold for the server before it accepts them. werkzeug listens with 128; a
+#: burst of 500 concurrent invokes (lesson 02a, the concurrency tests) overflows that on a busy machine,
+#: and the kernel then drops or resets connections the client believes are open. Linux caps it at
+#: net.core.somaxconn (4096 by default).
+LISTEN_BACKLOG = 1024
+
+
 class _MotoServer:
     """moto's server, as ``ThreadedMotoServer`` runs it, with lambdalab's Lambda gateway in front."""
 
@@ -256,12 +263,16 @@ class _MotoServer:
             MotoRequestHandler,
             create_backend_app,
         )
-        from werkzeug.serving import make_server
+        from werkzeug.serving import ThreadedWSGIServer
 
         from lambdalab.service.gateway import LambdaGateway
 
+        class Server(ThreadedWSGIServer):
+            request_queue_size = LISTEN_BACKLOG
+
         app = LambdaGateway(DomainDispatcherApplication(create_backend_app), service)
-        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        # What werkzeug's make_server(threaded=True) builds, with the longer backlog.
+        self._server = Server(host, port, app, handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="lambdalab-sandbox",
                                         daemon=True)
         self._thread.start()
@@ -313,7 +324,9 @@ def serve_forever(port: int | None = None, host: str = "127.0.0.1") -> None:
     print(f"lambdalab sandbox listening on {box.endpoint_url}  (Ctrl-C to stop)")
     print("\nIn another terminal, point boto3 and the AWS CLI at it:\n")
     print(box.exports())
-    print(flush=True)
+    print()
+    print(f"REST APIs answer at {box.endpoint_url}/restapis/<api-id>/<stage>/_user_request_/<path>; HTTP APIs and "
+          "function URLs at the ApiEndpoint / FunctionUrl that boto3 and the AWS CLI return.", flush=True)
     try:
         while True:
             time.sleep(3600)

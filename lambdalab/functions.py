@@ -223,5 +223,12 @@ def list_functions() -> list[Function]:
 
 
 def flush_logs(timeout: float = 10.0) -> bool:
-    """Wait until every log line and metric so far has reached the sandbox's CloudWatch."""
-    return sandbox().lambda_service.flush(timeout)
+    """Wait until every log line and metric so far (Lambda's, and the triggers' own such as API Gateway's)
+    has reached the sandbox's CloudWatch."""
+    box = sandbox()
+    flushed = box.lambda_service.flush(timeout)
+    for trigger in box.triggers:
+        flush = getattr(trigger, "flush", None)
+        if flush is not None:
+            flushed = flush(timeout) and flushed
+    return flushed

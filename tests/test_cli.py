@@ -161,6 +161,47 @@ def test_course_test_given_paths_runs_only_those(course, tmp_path):
     assert course.calls[-1][-3:] == ["tests/test_x.py::test_one", "-k", "cold"]
 
 
+def _parallel_args(args: list[str]) -> list[str] | None:
+    """The ``-n N --dist loadfile`` course.py added, or None."""
+    return args[args.index("-n") : args.index("-n") + 4] if "--dist" in args else None
+
+
+def test_course_test_runs_the_whole_suite_on_one_more_worker_than_cores_in_whole_files(course, tmp_path):
+    (tmp_path / "tests").mkdir()
+
+    course.test([])
+
+    assert course.worker_count(2) == 3 and course.worker_count(1) == 2 and course.worker_count(64) == 8
+    assert _parallel_args(course.calls[-1]) == ["-n", str(course.worker_count()), "--dist", "loadfile"]
+
+
+@pytest.mark.parametrize(
+    "choice", [["-n", "0"], ["-n0"], ["-p", "no:xdist"], ["-n", "4"], ["--dist=load"], ["--numprocesses", "2"]]
+)
+def test_course_test_leaves_the_parallelism_to_a_caller_who_chose_it(course, tmp_path, choice):
+    (tmp_path / "tests").mkdir()
+
+    course.test(choice)
+
+    assert course.calls[-1].count("--dist") + course.calls[-1].count("-n") == choice.count("-n")
+    assert course.calls[-1][-len(choice) :] == choice
+
+
+def test_course_test_runs_one_named_file_in_one_process_and_a_named_folder_in_parallel(course, tmp_path):
+    (tmp_path / "tests/sub").mkdir(parents=True)
+    (tmp_path / "tests/test_x.py").write_text("")
+    (tmp_path / "tests/test_y.py").write_text("")
+
+    course.test(["tests/test_x.py::test_one", "tests/test_x.py::test_two", "-x"])
+    course.test(["tests/test_x.py", "tests/test_y.py"])
+    course.test(["tests/sub", "-k", "cold"])
+
+    one_file, two_files, folder = course.calls[-3:]
+    assert _parallel_args(one_file) is None and "-n" not in one_file
+    assert _parallel_args(two_files) == ["-n", str(min(2, course.worker_count())), "--dist", "loadfile"]
+    assert _parallel_args(folder) == ["-n", str(course.worker_count()), "--dist", "loadfile"]
+
+
 def test_course_lab_opens_the_start_page_and_allows_root_only_as_root(course, tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / course.START_NOTEBOOK).write_text("{}")

@@ -3,7 +3,7 @@ break-even traffic for provisioned concurrency, and a connection budget for rese
 
 Every check runs the learner's function in a real execution environment (a probe calls it there), on
 inputs drawn fresh each time, and compares with lambdalab's own models: Little's law and the
-requests-per-second cap, ``sim.scaling.scale_out`` (the model VALIDATION case 6 holds to AWS's published
+requests-per-second cap, ``sim.scaling.scale_out`` (the model validation case 6 holds to AWS's published
 numbers), the pricing arithmetic of ``sim.cost``, and RDS's ``max_connections`` formula in ``sim.database``.
 Feedback names the input that went wrong and what was expected for it, never the formula.
 """
@@ -115,16 +115,36 @@ def reference_available(model: str, seconds: int, demand: int, account_limit: in
     return int(available[-1])
 
 
+#: The regional burst each group of Regions had before Nov 2023 (one of each is always among the inputs).
+BURST_GROUPS = (("us-east-1", "eu-west-1", "us-west-2"), ("eu-central-1", "ap-northeast-1", "us-east-2"),
+                ("sa-east-1", "ap-south-1", "ca-central-1"))
+
+
 def _scaling_inputs(rng: random.Random) -> list[dict]:
-    calls = []
-    for k in range(12):
-        calls.append({
-            "model": "per-function" if k % 2 == 0 else "regional",
-            "seconds": rng.choice([0, rng.randrange(1, 60), rng.randrange(60, 400), rng.randrange(400, 900)]),
-            "demand": rng.randrange(500, 40_000),
-            "account_limit": rng.choice([1000, 3000, 10_000, rng.randrange(2000, 50_000)]),
-            "region": rng.choice(REGIONS),
-        })
+    """Twelve jumps in demand: random values, but always one case for every rule the check teaches — each
+    burst size of the regional model after a minute or more, per-function growth within the first minute,
+    an account limit that binds, a demand that binds — so that an answer missing one rule cannot pass."""
+
+    def call(model: str, seconds: int, demand: int, account_limit: int, region: str) -> dict:
+        return {"model": model, "seconds": seconds, "demand": demand, "account_limit": account_limit,
+                "region": region}
+
+    calls = [call("regional", rng.randrange(60, 400), rng.randrange(20_000, 40_000), 50_000, rng.choice(group))
+             for group in BURST_GROUPS]
+    calls.append(call("per-function", rng.randrange(1, 60), rng.randrange(20_000, 40_000), 50_000,
+                      rng.choice(REGIONS)))
+    calls.append(call("per-function", rng.randrange(60, 400), rng.randrange(20_000, 40_000),
+                      rng.randrange(1_000, 3_000), rng.choice(REGIONS)))
+    calls.append(call("per-function", rng.randrange(0, 60), rng.randrange(500, 900), 10_000, rng.choice(REGIONS)))
+    while len(calls) < 12:
+        calls.append(call(
+            "per-function" if len(calls) % 2 == 0 else "regional",
+            rng.choice([0, rng.randrange(1, 60), rng.randrange(60, 400), rng.randrange(400, 900)]),
+            rng.randrange(500, 40_000),
+            rng.choice([1000, 3000, 10_000, rng.randrange(2000, 50_000)]),
+            rng.choice(REGIONS),
+        ))
+    rng.shuffle(calls)
     return calls
 
 
@@ -215,17 +235,38 @@ def reference_max_reserved(memory_gib: float, engine: str, connections_per_envir
 
 
 def _connection_inputs(rng: random.Random) -> list[dict]:
-    calls = []
-    for k in range(12):
+    """Twelve databases: random values, but always one case for every rule the check teaches — PostgreSQL's
+    5,000 cap, MySQL's and MariaDB's formula, rounding down with several connections per environment, and
+    other clients holding more than the database has (the answer is 0) — so that no rule can be skipped."""
+
+    def call(memory: float, engine: str, per_environment: int, others: int) -> dict:
+        return {"memory_gib": memory, "engine": engine, "connections_per_environment": per_environment,
+                "other_connections": others}
+
+    calls = [
+        call(rng.choice([64, 128, 256]), "postgres", rng.choice([1, 2, 3]), rng.randrange(0, 50)),
+        call(rng.choice([1, 2, 4, 8, 16, 32]), rng.choice(["mysql", "mariadb"]), rng.choice([1, 2]),
+             rng.randrange(0, 50)),
+        _rounding_case(rng, call),
+        call(0.5, rng.choice(["postgres", "mysql"]), 1, rng.randrange(60, 400)),
+    ]
+    while len(calls) < 12:
         memory = rng.choice([0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256])
-        engine = "postgres" if k % 3 else rng.choice(["mysql", "mariadb"])
-        calls.append({
-            "memory_gib": memory,
-            "engine": engine,
-            "connections_per_environment": rng.choice([1, 1, 2, 3, 5]),
-            "other_connections": rng.choice([0, rng.randrange(1, 50), rng.randrange(50, 400)]),
-        })
+        engine = "postgres" if len(calls) % 3 else rng.choice(["mysql", "mariadb"])
+        calls.append(call(memory, engine, rng.choice([1, 1, 2, 3, 5]),
+                          rng.choice([0, rng.randrange(1, 50), rng.randrange(50, 400)])))
+    rng.shuffle(calls)
     return calls
+
+
+def _rounding_case(rng: random.Random, call) -> dict:
+    """PostgreSQL with several connections per environment and a spare count that does not divide evenly."""
+    from lambdalab.sim.database import rds_max_connections
+
+    memory, per_environment, others = rng.choice([1, 2, 4, 8, 16]), rng.choice([2, 3, 5]), rng.randrange(1, 50)
+    while (rds_max_connections(memory * GIB, "postgres") - others) % per_environment == 0:
+        others += 1
+    return call(memory, "postgres", per_environment, others)
 
 
 @exercise(lab="02b", number=4, title="A connection budget for reserved concurrency", files=[CONNECTIONS_FILE])

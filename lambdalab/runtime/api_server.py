@@ -7,7 +7,7 @@ and posts a response, an error, or an init error. This module only moves bytes a
 that client and the :class:`~lambdalab.runtime.environment.ExecutionEnvironment` that owns it; it knows
 nothing of timeouts, memory or logs.
 
-Two traps (FACTS.md): awslambdaric hangs if ``/next`` has no ``Content-Type``, and a server on
+Two traps (docs/facts.md): awslambdaric hangs if ``/next`` has no ``Content-Type``, and a server on
 ``http.server`` must speak HTTP/1.1 with Nagle's algorithm off or every invoke costs ~40 ms.
 """
 

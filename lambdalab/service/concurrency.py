@@ -1,6 +1,6 @@
 """Lambda's concurrency rules: who may start another execution, and why not when not.
 
-Three limits stand between a request and an execution environment (FACTS.md, "Scaling"/"Throttling"):
+Three limits stand between a request and an execution environment (docs/facts.md, "Scaling"/"Throttling"):
 
 - the **account's** concurrency (1,000 by default), shared by every function without a reservation —
   AWS always keeps at least 100 of it unreserved (scaled here with the account limit, so a lesson can set
@@ -139,11 +139,15 @@ class ConcurrencyGovernor:
                     f"Requested Provisioned Concurrency ({provisioned}) should not be greater than the "
                     f"reservedConcurrentExecution for function ({state.reserved})")
             if state.reserved is None:
+                if provisioned > self._unreserved_pool_locked():
+                    raise ReservationError(
+                        "Specified ConcurrentExecutions for function is greater than account's unreserved "
+                        f"concurrency [{self._unreserved_pool_locked()}].")
                 others = sum(s.provisioned for n, s in self._functions.items() if n != function and s.reserved is None)
                 if self._unreserved_pool_locked() - others - provisioned < self.settings.unreserved_minimum:
                     raise ReservationError(
-                        "Specified ConcurrentExecutions for function is greater than account's unreserved "
-                        f"concurrency [{self._unreserved_pool_locked() - others - self.settings.unreserved_minimum}].")
+                        "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+                        f"below its minimum value of [{self.settings.unreserved_minimum}].")
             state.provisioned = provisioned
 
     def _unreserved_pool_locked(self) -> int:

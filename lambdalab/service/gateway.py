@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lambdalab.controlplane import wsgi as controlplane_wsgi
 from lambdalab.runtime.config import (
     MAX_MEMORY_MB,
     MAX_TIMEOUT_S,
@@ -36,7 +37,6 @@ _FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
-_HTTP_APIS = re.compile(r"^/v2/apis/?$")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -49,14 +49,19 @@ class LambdaGateway:
         self.service = service
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if ("/apigateway/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
-                and _HTTP_APIS.match(environ.get("PATH_INFO", "")) and environ.get("REQUEST_METHOD") == "POST"):
-            from lambdalab.triggers.apigateway import answer_create_api  # quick create, which moto skips
+        if environ.get("PATH_INFO", "").startswith(("/v2/apis", "/restapis/")):
+            from lambdalab.triggers import apigateway_control  # local ApiEndpoint, UpdateStage, _user_request_
 
-            return answer_create_api(self.app, environ, start_response, self.service.account_id,
-                                     self.service.region)
+            answered = apigateway_control.answer(self.app, environ, start_response, self.service.account_id,
+                                                 self.service.region)
+            if answered is not None:
+                return answered
         if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
             return self.app(environ, start_response)
+        # Checked against Lambda's model and rules first; anything moto fails on becomes a JSON error.
+        return controlplane_wsgi.serve(environ, start_response, self._lambda, self.service)
+
+    def _lambda(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
         method = environ.get("REQUEST_METHOD", "GET")
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -203,8 +208,12 @@ def call_app(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tu
 
 def read_body(environ: dict[str, Any]) -> bytes:
     """The request body, left readable for whoever handles the request next."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
+    if environ.get("wsgi.input_terminated") and not environ.get("CONTENT_LENGTH"):  # chunked: read to the end
+        body = environ["wsgi.input"].read()
+        environ["CONTENT_LENGTH"] = str(len(body))
+    else:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
 

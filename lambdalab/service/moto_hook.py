@@ -1,6 +1,6 @@
 """Where moto hands an invocation to lambdalab.
 
-moto runs no handler without Docker (FACTS.md). Every way moto invokes a function — the ``Invoke`` API,
+moto runs no handler without Docker (docs/facts.md). Every way moto invokes a function — the ``Invoke`` API,
 ``InvokeAsync``, its S3 notifications and SQS mappings — calls ``LambdaFunction.invoke(body, request
 headers, response headers)``, so replacing that one method routes them all to the
 :class:`~lambdalab.service.lambda_service.LambdaService`. It is a private API of moto: the project pins

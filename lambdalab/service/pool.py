@@ -6,7 +6,7 @@ SimFaaS assumes, so the simulator and the live sandbox share one policy — and 
 environment (a cold start). An environment that has been idle for longer than the keep-alive is shut
 down, so the next request after a quiet spell is cold again.
 
-AWS does not document its keep-alive and has changed it over the years (FACTS.md), so here it is a
+AWS does not document its keep-alive and has changed it over the years (docs/facts.md), so here it is a
 parameter, settable per function, defaulting to a value in the range observed since 2021.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from lambdalab.runtime.environment import EnvironmentState, ExecutionEnvironment
 
-DEFAULT_KEEP_ALIVE_S = 360.0  # 6 minutes: within the 5–7 min observed in 2021 (FACTS.md)
+DEFAULT_KEEP_ALIVE_S = 360.0  # 6 minutes: within the 5–7 min observed in 2021 (docs/facts.md)
 ROUTING_POLICIES = ("newest", "oldest")
 
 

@@ -1,6 +1,6 @@
 """lambdalab's simulator: what one laptop cannot show, as arithmetic on time.
 
-Seeded and validated against published numbers (``/work/shared/VALIDATION.md``). Two engines make the same
+Seeded and validated against published numbers (``docs/validation.md``). Two engines make the same
 decisions on the same random inputs: a readable simpy model (``simpy_model``) and a fast event loop
 (``fast``, the default) for long horizons and sweeps.
 

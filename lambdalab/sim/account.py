@@ -31,7 +31,7 @@ from lambdalab.sim.scenario import DEFAULT_ACCOUNT_CONCURRENCY, ROUTING_POLICIES
 Architecture = Literal["x86_64", "arm64"]
 Scaling = PerFunctionScaling | RegionalBurstScaling
 
-#: Requests per second Lambda accepts per unit of concurrency (FACTS.md, "Scaling": 10 x concurrency).
+#: Requests per second Lambda accepts per unit of concurrency (docs/facts.md, "Scaling": 10 x concurrency).
 REQUESTS_PER_CONCURRENCY = 10.0
 #: Lambda's timeout ceiling; no Duration is longer.
 MAX_TIMEOUT = 900.0

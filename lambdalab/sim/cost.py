@@ -43,8 +43,8 @@ US_EAST_1 = Pricing(
     free_requests=1_000_000,
     free_gb_seconds=400_000.0,
     init_billed=True,
-    source="https://aws.amazon.com/lambda/pricing/ (us-east-1), as recorded in lambdalab FACTS.md",
-    date="2025-08",
+    source="https://aws.amazon.com/lambda/pricing/ (us-east-1)",
+    date="checked 2026-12",
 )
 
 SECONDS_PER_MONTH = 730 * 3600  # AWS's pricing examples use 730 hours a month

@@ -1,7 +1,7 @@
 """A relational database behind the functions: a fixed number of connections, and who holds them.
 
 Lambda scales out to hundreds of environments in seconds; a database does not scale its connection limit
-at all. RDS sets ``max_connections`` from the instance's memory (FACTS.md, "Databases"):
+at all. RDS sets ``max_connections`` from the instance's memory (docs/facts.md, "Databases"):
 
 - PostgreSQL: LEAST(DBInstanceClassMemory / 9,531,392, 5,000)
 - MySQL / MariaDB: DBInstanceClassMemory / 12,582,880

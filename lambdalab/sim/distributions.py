@@ -34,7 +34,7 @@ def _check_non_negative(name: str, value: float) -> None:
 class Exponential:
     """Exponential durations with the given mean (seconds): the memoryless case queueing theory loves.
 
-    SimFaaS's published run (VALIDATION case 1) uses exponential warm and cold durations.
+    SimFaaS's published run (validation case 1) uses exponential warm and cold durations.
     """
 
     mean: float

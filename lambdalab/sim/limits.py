@@ -1,7 +1,7 @@
 """Lambda's admission rules for one account: which limit stops a request, and the reason its 429 carries.
 
 Both account engines ask this bookkeeping the same questions at the same instants, so they throttle
-exactly the same requests. The rules (FACTS.md, "Scaling" and "Throttling"; the live sandbox's
+exactly the same requests. The rules (docs/facts.md, "Scaling" and "Throttling"; the live sandbox's
 ``service/concurrency.py`` applies the same ones to real environments):
 
 - **concurrency**: a function with reserved concurrency R and provisioned P may run R - P on-demand

@@ -3,7 +3,7 @@
 AWS documents neither the keep-alive of idle execution environments nor cold-start durations; both come
 from outside measurements and both have changed. Each preset therefore carries its source and date, so a
 lesson can say "in 2019, Shilkov measured..." instead of presenting a number as a constant of nature.
-Values are in seconds. See /work/shared/FACTS.md ("AWS Lambda today").
+Values are in seconds. See docs/facts.md.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ KEEP_ALIVE_2021 = KeepAlivePreset(
     name="2021: 5-7 min",
     low=5 * 60,
     high=7 * 60,
-    source="lambdalab FACTS.md, 'Keep-alive of idle environments' (2021 measurements)",
+    source="Mikhail Shilkov, 'Cold Starts in AWS Lambda', https://mikhail.io/serverless/coldstarts/aws/",
     date="2021",
 )
 KEEP_ALIVE_PRESETS: tuple[KeepAlivePreset, ...] = (KEEP_ALIVE_2017, KEEP_ALIVE_2019, KEEP_ALIVE_2021)
@@ -99,5 +99,5 @@ COLD_START_PRESETS: dict[str, ColdStartPreset] = {
     )
 }
 
-#: AWS caps the init phase at 10 s (FACTS.md, "Cold starts measured").
+#: AWS caps the init phase at 10 s (docs/facts.md, "Cold starts measured").
 MAX_INIT_DURATION = 10.0

@@ -1,6 +1,6 @@
 """How fast Lambda lets a function add execution environments when demand jumps.
 
-Two regimes, both from AWS's documentation (FACTS.md, "Scaling"):
+Two regimes, both from AWS's documentation (docs/facts.md, "Scaling"):
 
 - since 26 Nov 2023, each function scales by 1,000 environments every 10 seconds: a bucket of 1,000 new
   environments, refilled continuously at 100 a second, never holding more than 1,000 (quiet time does

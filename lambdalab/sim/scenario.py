@@ -24,7 +24,7 @@ from lambdalab.sim.distributions import Distribution
 Routing = Literal["newest", "oldest"]
 ROUTING_POLICIES: tuple[Routing, ...] = ("newest", "oldest")
 
-#: Lambda's default concurrency quota per account and Region (FACTS.md, "Scaling").
+#: Lambda's default concurrency quota per account and Region (docs/facts.md, "Scaling").
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 #: Reserved concurrency may take at most the account's limit minus this unreserved minimum.
 UNRESERVED_MINIMUM = 100

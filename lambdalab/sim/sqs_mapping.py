@@ -1,7 +1,7 @@
 """An SQS queue drained by a Lambda event source mapping: pollers, batches, visibility, retries, the DLQ.
 
 The moving parts (AWS Lambda Developer Guide, "Using Lambda with Amazon SQS" and "Configuring scaling
-behavior for SQS event source mappings", checked 2026; FACTS.md, "SQS event source"):
+behavior for SQS event source mappings", checked 2026; docs/facts.md, "SQS event source"):
 
 - **pollers**: when messages are available the mapping processes 5 batches at a time, then adds up to 300
   concurrent batches a minute while messages keep waiting, up to 1,000 -- or ``MaximumConcurrency``
@@ -134,7 +134,7 @@ class SqsResult:
 
     @property
     def delivered_twice_fraction(self) -> float:
-        """Fraction of messages received two or more times (what VALIDATION case 7 measures)."""
+        """Fraction of messages received two or more times (what validation case 7 measures)."""
         return float(np.mean(self.deliveries >= 2)) if self.sent else float("nan")
 
     @property

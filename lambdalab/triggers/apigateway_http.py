@@ -18,7 +18,7 @@ from typing import Any
 
 from lambdalab.aws_sandbox import ensure_loopback
 from lambdalab.events.apigateway import HttpRequest
-from lambdalab.triggers.apigateway_responses import HttpResponse
+from lambdalab.triggers.apigateway_responses import HttpResponse, check_header
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota (10 MB)
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"}
@@ -64,12 +64,15 @@ class Reply:
             pass
 
     def _start(self, status: int, headers: tuple[tuple[str, str], ...], length: int | None) -> None:
+        """Status line and headers. Every header is checked first (a CR/LF in a value raises
+        ``MalformedResponse`` before a byte is written), and values travel as UTF-8 bytes, so a header
+        outside Latin-1 cannot make http.server drop the connection."""
+        safe = [check_header(name, value) for name, value in headers if name.lower() not in _HOP_BY_HOP]
         handler = self._handler
         self.started = True
         handler.send_response(status)
-        for name, value in headers:
-            if name.lower() not in _HOP_BY_HOP:
-                handler.send_header(name, value)
+        for name, value in safe:
+            handler.send_header(name, value.encode("utf-8").decode("latin-1"))  # http.server re-encodes Latin-1
         if length is None:
             handler.send_header("Transfer-Encoding", "chunked")
         else:
@@ -105,8 +108,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors http.server raises itself (a request line it cannot parse, …) as API Gateway-style JSON."""
-        words = {400: "Bad Request", 413: "Request Too Long", 414: "Request-URI Too Long",
-                 431: "Request Header Fields Too Large", 501: "Not Implemented"}
+        words = {
+            400: "Bad Request",
+            413: "Request Too Long",
+            414: "Request-URI Too Long",
+            431: "Request Header Fields Too Large",
+            501: "Not Implemented",
+        }
         self.close_connection = True
         body = json.dumps({"message": words.get(code, "Bad Request")}, separators=(",", ":")).encode()
         try:
@@ -169,9 +177,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith("/"):  # absolute-form or garbage request targets
             self.send_error(400)
             return
-        request = HttpRequest(method=self.command, path=path, query=query, headers=tuple(self.headers.items()),
-                              body=body, source_ip=self.client_address[0], protocol=self.request_version,
-                              received_at=time.time())
+        request = HttpRequest(
+            method=self.command,
+            path=path,
+            query=query,
+            headers=tuple(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+            received_at=time.time(),
+        )
         reply = Reply(self)
         try:
             self.server.app(request, reply)
@@ -196,8 +211,12 @@ class Listener:
         ensure_loopback(host, "an HTTP front door")
         self._httpd = _Server((host, 0), _Handler)
         self._httpd.app = app
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="lambdalab-http-front-door", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="lambdalab-http-front-door",
+            daemon=True,
+        )
         self._thread.start()
 
     @property

@@ -4,6 +4,10 @@ Payload 1.0 (REST APIs) is strict: the result must be a JSON object with an inte
 anything else is a "Malformed Lambda proxy response" and the client gets API Gateway's error. Payload 2.0
 (HTTP APIs, and function URLs, which use the same format) infers a response when the result is not such
 an object: status 200, ``content-type: application/json``, and the result itself as the body.
+
+Header names and values are checked before anything reaches the wire: a name that is not an HTTP token, or a
+value holding CR, LF or another control character, makes the whole result malformed — the client gets the
+front door's integration error, never a header line the function wrote itself (no response splitting).
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 
 Headers = tuple[tuple[str, str], ...]
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 field-name
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # anything but HTAB below 0x20, and DEL
 
 
 class MalformedResponse(ValueError):
@@ -81,6 +88,15 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
+def check_header(name: object, value: str) -> tuple[str, str]:
+    """A header that is safe to write: a token for a name, no CR/LF/control characters in the value."""
+    if not isinstance(name, str) or not _TOKEN.match(name):
+        raise MalformedResponse(f"header name {name!r} is not a valid HTTP header name")
+    if _CONTROL.search(value):
+        raise MalformedResponse(f"the value of header {name!r} contains CR, LF or another control character")
+    return name, value
+
+
 def from_v1(payload: object) -> HttpResponse:
     """Map a payload 1.0 result: ``statusCode``, ``headers``, ``multiValueHeaders``, ``body``,
     ``isBase64Encoded``. Raises :class:`MalformedResponse` for anything API Gateway refuses."""
@@ -97,11 +113,11 @@ def from_v1(payload: object) -> HttpResponse:
     for name, values in multi.items():
         if not isinstance(values, list):
             raise MalformedResponse("multiValueHeaders values must be lists")
-        headers += [(name, _scalar(v)) for v in values]
+        headers += [check_header(name, _scalar(v)) for v in values]
     taken = {name.lower() for name in multi}
     for name, value in _header_map(payload.get("headers"), "headers").items():
         if name.lower() not in taken:  # a name in both: multiValueHeaders wins, as on AWS
-            headers.append((name, _scalar(value)))
+            headers.append(check_header(name, _scalar(value)))
     return HttpResponse(status, tuple(headers), _body(payload))
 
 
@@ -114,11 +130,13 @@ def from_v2(payload: object, raw: bytes) -> HttpResponse:
         body = payload.encode("utf-8") if isinstance(payload, str) else raw
         return HttpResponse(200, (("content-type", "application/json"),), body)
     status = _status(payload["statusCode"])
-    headers = [(name, _scalar(value)) for name, value in _header_map(payload.get("headers"), "headers").items()]
+    headers = [
+        check_header(name, _scalar(value)) for name, value in _header_map(payload.get("headers"), "headers").items()
+    ]
     cookies = payload.get("cookies") or []
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise MalformedResponse("cookies must be a list of strings")
-    headers += [("set-cookie", cookie) for cookie in cookies]
+    headers += [check_header("set-cookie", cookie) for cookie in cookies]
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("content-type", "application/json"))
     return HttpResponse(status, tuple(headers), _body(payload))

@@ -5,7 +5,9 @@ moto stores a URL config (AuthType, Cors, InvokeMode) and invents an ``https://<
 port, and ``create/get/update_function_url_config`` answer with that address (``http://127.0.0.1:PORT/``),
 so the URL boto3 returns is the URL you call. A request goes through what Lambda does in front of a
 function, in order: CORS preflight (answered from the config), ``AWS_IAM`` signature check
-(:mod:`function_url_auth`), the payload 2.0 event (:mod:`lambdalab.events.function_url`), a synchronous
+(:mod:`function_url_auth`), the function's resource-based policy (:mod:`function_url_policy`: with
+``AuthType NONE`` nothing passes until the policy grants ``lambda:InvokeFunctionUrl`` and
+``lambda:InvokeFunction`` to ``*``), the payload 2.0 event (:mod:`lambdalab.events.function_url`), a synchronous
 invocation, and the response — ``BUFFERED``: the result mapped as an HTTP API maps payload 2.0;
 ``RESPONSE_STREAM``: bytes relayed to the client as the function writes them (a streaming runtime's
 prelude gives the status and headers).
@@ -20,9 +22,10 @@ from typing import Any
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.events.function_url import function_url_event
 from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
-from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, from_v2
+from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, check_header, from_v2
 from lambdalab.triggers.function_url_auth import Forbidden, SandboxCredentials, verify
 from lambdalab.triggers.function_url_cors import Cors, decorate, is_preflight, preflight
+from lambdalab.triggers.function_url_policy import UrlPolicies, UrlRequestContext
 
 HTTP_INTEGRATION_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 PRELUDE_DELIMITER = b"\x00" * 8
@@ -55,6 +58,10 @@ class _StreamRelay:
             self._reply.write(chunk)
             return
         if content_type.split(";")[0].strip() != HTTP_INTEGRATION_CONTENT_TYPE:
+            try:
+                check_header("content-type", content_type)
+            except MalformedResponse:  # never a raw CR/LF on the wire
+                content_type = "application/octet-stream"
             self._begin(200, (("content-type", content_type),), chunk)
             return
         self._pending += chunk
@@ -86,6 +93,14 @@ class _StreamRelay:
 class FunctionUrls(ListeningTrigger):
     """The sandbox trigger serving every function URL config moto holds."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.policies = UrlPolicies()
+
+    def reset(self) -> None:
+        super().reset()
+        self.policies.clear()
+
     # --- addresses -----------------------------------------------------------------------------------
     def local_url(self, moto_url: str) -> str:
         """The local address serving the URL moto invented (``http://127.0.0.1:PORT/``)."""
@@ -98,19 +113,24 @@ class FunctionUrls(ListeningTrigger):
                 listener = self._listeners[url_id] = Listener(lambda r, w: self._serve(url_id, r, w))
         return listener.base_url + "/"
 
-    def _config(self, url_id: str) -> tuple[str, dict[str, Any]] | None:
-        """(function name, config) of the URL with this id, read afresh from moto on every request."""
+    def _config(self, url_id: str) -> tuple[Any, dict[str, Any]] | None:
+        """(moto's function, config) of the URL with this id, read afresh from moto on every request."""
         for fn in self._box.lambda_service.backend.list_functions():
             config = getattr(fn, "url_config", None)
             if config is not None and _url_id(config.url) == url_id:
-                return fn.function_name, config.config
+                return fn, config.config
         return None
 
     @property
     def _credentials(self) -> SandboxCredentials:
         env = self._box.environment
-        return SandboxCredentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
-                                  env.get("AWS_SESSION_TOKEN"), self._box.region, self._box.info.account_id)
+        return SandboxCredentials(
+            env["AWS_ACCESS_KEY_ID"],
+            env["AWS_SECRET_ACCESS_KEY"],
+            env.get("AWS_SESSION_TOKEN"),
+            self._box.region,
+            self._box.info.account_id,
+        )
 
     # --- one request -----------------------------------------------------------------------------------
     def _serve(self, url_id: str, request: HttpRequest, reply: Reply) -> None:
@@ -118,18 +138,29 @@ class FunctionUrls(ListeningTrigger):
         if found is None:  # deleted since: AWS answers an unknown URL with 403 too
             reply.send(_FORBIDDEN)
             return
-        name, config = found
+        fn, config = found
+        name = fn.function_name
         cors = Cors.from_config(config.get("Cors"))
         if cors is not None and is_preflight(request):
             reply.send(preflight(cors, request))
             return
         caller = None
-        if config.get("AuthType") == "AWS_IAM":
+        auth_type = config.get("AuthType") or "NONE"
+        if auth_type == "AWS_IAM":
             try:
                 caller = verify(request, self._credentials)
             except Forbidden:
                 reply.send(_FORBIDDEN)
                 return
+        context = UrlRequestContext(
+            function_arn=fn.function_arn,
+            auth_type=auth_type,
+            account_id=self._box.info.account_id,
+            public=auth_type != "AWS_IAM",
+        )
+        if not self.policies.allows(self._box.lambda_service.backend, fn, context):
+            reply.send(_FORBIDDEN)
+            return
         event = function_url_event(request, url_id=url_id, region=self._box.region, caller=caller)
         payload = json.dumps(event).encode()
 

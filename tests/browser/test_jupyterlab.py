@@ -39,7 +39,7 @@ def _free_port() -> int:
 def jupyterlab(tmp_path):
     """A JupyterLab server on a copy of the lessons (autosave must not touch the repository)."""
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
-                    ignore=shutil.ignore_patterns("lab[0-9]*", ".ipynb_checkpoints"))
+                    ignore=shutil.ignore_patterns("lab[0-9]*", "build", ".ipynb_checkpoints"))
     port = _free_port()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
                "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",

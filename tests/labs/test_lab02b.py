@@ -14,6 +14,7 @@ import lambdalab
 from lambdalab.grading import Status
 from lambdalab.grading.lab02b import (
     BREAK_EVEN_FILE,
+    BURST_GROUPS,
     CONNECTIONS_FILE,
     SCALING_FILE,
     SIZING_FILE,
@@ -23,6 +24,8 @@ from lambdalab.grading.lab02b import (
     reference_concurrency,
     reference_max_reserved,
 )
+from lambdalab.grading.lab02b import _connection_inputs as connection_inputs
+from lambdalab.grading.lab02b import _scaling_inputs as scaling_inputs
 from lambdalab.sim import US_EAST_1, provisioned_break_even_utilisation
 
 SIZING = """
@@ -133,7 +136,7 @@ def test_when_the_answer_crashes_then_the_check_reports_the_error(tmp_path) -> N
 
 
 def test_when_the_references_are_compared_with_the_published_rules_then_they_agree() -> None:
-    """The checks' references: per-function 1,000 + 100/s, regional burst + 500 a minute (VALIDATION case 6's
+    """The checks' references: per-function 1,000 + 100/s, regional burst + 500 a minute (validation case 6's
     model), Little's law, AWS's 60 % provisioned break-even, RDS's formulas."""
     rng = random.Random(0)
     for seconds in list(range(0, 181)) + [rng.randrange(181, 900) for _ in range(20)]:
@@ -152,3 +155,33 @@ def test_when_the_references_are_compared_with_the_published_rules_then_they_agr
     assert reference_max_reserved(16, "mysql", 1, 65) == 1300
     assert reference_max_reserved(0.5, "postgres", 1, 500) == 0
     assert math.isfinite(rate)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_every_draw_of_unseen_scaling_inputs_exercises_every_rule_the_check_teaches(seed: int) -> None:
+    """Random values, never a lucky draw: an answer that forgets one rule always meets an input where it shows."""
+    calls = scaling_inputs(random.Random(seed))
+    available = [reference_available(**call) for call in calls]
+    regional = [c for c in calls if c["model"] == "regional" and c["seconds"] >= 60]
+
+    assert all(any(c["region"] in group for c in regional) for group in BURST_GROUPS)
+    pairs = list(zip(calls, available, strict=True))
+
+    assert any(c["model"] == "per-function" and 0 < c["seconds"] < 60 and a > 1000 for c, a in pairs)
+    assert any(a == c["account_limit"] < c["demand"] for c, a in pairs)
+    assert any(a == c["demand"] < c["account_limit"] for c, a in pairs)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_draw_of_unseen_databases_exercises_every_rule_the_check_teaches(seed: int) -> None:
+    from lambdalab.sim.database import rds_max_connections
+
+    calls = connection_inputs(random.Random(seed))
+    spare = [rds_max_connections(c["memory_gib"] * 2**30, c["engine"]) - c["other_connections"] for c in calls]
+
+    assert any(c["engine"] == "postgres" and rds_max_connections(c["memory_gib"] * 2**30, "postgres") == 5000
+               for c in calls)
+    assert any(c["engine"] in ("mysql", "mariadb") for c in calls)
+    assert any(c["connections_per_environment"] > 1 and s > 0 and s % c["connections_per_environment"]
+               for c, s in zip(calls, spare, strict=True))
+    assert any(reference_max_reserved(**c) == 0 for c in calls)

@@ -10,7 +10,7 @@ import pytest
 
 import lambdalab
 from lambdalab.grading import Status
-from lambdalab.grading.lab05 import CORS_FILE, ORDERS_FILE, SIGN_FILE, check
+from lambdalab.grading.lab05 import CORS_FILE, GRANT_FILE, ORDERS_FILE, SIGN_FILE, check
 
 SOLUTIONS = Path(__file__).parents[2] / "solutions" / "05-function-urls.ipynb"
 
@@ -37,7 +37,7 @@ def box():
     sandbox.reset()
 
 
-@pytest.mark.parametrize("number, relative", [(1, ORDERS_FILE), (2, CORS_FILE), (3, SIGN_FILE)])
+@pytest.mark.parametrize("number, relative", [(1, ORDERS_FILE), (2, CORS_FILE), (3, SIGN_FILE), (4, GRANT_FILE)])
 def test_the_solutions_pass(tmp_path, number, relative):
     write(tmp_path, relative, solution(relative))
     result = check(number, tmp_path)
@@ -45,30 +45,41 @@ def test_the_solutions_pass(tmp_path, number, relative):
 
 
 def test_a_handler_that_lets_bad_json_raise_is_told_it_answered_500(tmp_path):
-    write(tmp_path, ORDERS_FILE, """
+    write(
+        tmp_path,
+        ORDERS_FILE,
+        """
         import json
         def handler(event, context):
             order = json.loads(event["body"])
             return {"statusCode": 201, "body": json.dumps({"item": order["item"], "quantity": order["quantity"]})}
-    """)
+    """,
+    )
     result = check(1, tmp_path)
     assert result.status is Status.FAILED
     assert "HTTP 500" in result.got or "base64" in result.hint
 
 
 def test_cors_with_a_wildcard_origin_fails(tmp_path):
-    write(tmp_path, CORS_FILE, """
+    write(
+        tmp_path,
+        CORS_FILE,
+        """
         def handler(event, context):
             headers = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
                        "Access-Control-Allow-Headers": "content-type", "Vary": "Origin"}
             return {"statusCode": 204 if event["httpMethod"] == "OPTIONS" else 200, "headers": headers, "body": ""}
-    """)
+    """,
+    )
     result = check(2, tmp_path)
     assert result.status is Status.FAILED and "'*'" in result.got and "Origin" in result.hint
 
 
 def test_an_unsigned_client_is_told_it_got_403(tmp_path):
-    write(tmp_path, SIGN_FILE, """
+    write(
+        tmp_path,
+        SIGN_FILE,
+        """
         import urllib.error, urllib.request
         def call(url, body):
             try:
@@ -76,7 +87,8 @@ def test_an_unsigned_client_is_told_it_got_403(tmp_path):
                     return r.status, r.read().decode()
             except urllib.error.HTTPError as error:
                 return error.code, error.read().decode()
-    """)
+    """,
+    )
     result = check(3, tmp_path)
     assert result.status is Status.FAILED and "403" in result.got and "lambda" in result.hint
 
@@ -84,3 +96,35 @@ def test_an_unsigned_client_is_told_it_got_403(tmp_path):
 def test_the_placeholder_is_not_yet_solved(tmp_path):
     write(tmp_path, SIGN_FILE, "def call(url, body):\n    # YOUR CODE HERE\n    raise NotImplementedError\n")
     assert check(3, tmp_path).status is Status.NOT_YET_SOLVED
+
+
+def test_granting_only_invoke_function_url_is_told_the_url_still_answers_403(tmp_path):
+    write(
+        tmp_path,
+        GRANT_FILE,
+        """
+        import boto3
+        def open_to_public(function_name):
+            boto3.client("lambda").add_permission(FunctionName=function_name, StatementId="url",
+                                                  Action="lambda:InvokeFunctionUrl", Principal="*",
+                                                  FunctionUrlAuthType="NONE")
+    """,
+    )
+    result = check(4, tmp_path)
+    assert result.status is Status.FAILED and "403" in result.got and "lambda:InvokeFunctionUrl" in result.got
+    assert "lambda:InvokeFunction," in result.hint
+
+
+def test_a_grant_that_raises_is_told_what_went_wrong(tmp_path):
+    write(
+        tmp_path,
+        GRANT_FILE,
+        """
+        import boto3
+        def open_to_public(function_name):
+            boto3.client("lambda").add_permission(FunctionName=function_name + "-nope", StatementId="x",
+                                                  Action="lambda:InvokeFunction", Principal="*")
+    """,
+    )
+    result = check(4, tmp_path)
+    assert result.status is Status.FAILED and "ResourceNotFoundException" in result.got

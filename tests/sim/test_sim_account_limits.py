@@ -1,4 +1,4 @@
-"""An account under load: conservation, every limit respected, AWS's reasons, scaling (VALIDATION case 6
+"""An account under load: conservation, every limit respected, AWS's reasons, scaling (validation case 6
 through the account engine), Little's law (case 2), and provisioned spillover as Erlang's overflow."""
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _first_time_busy_reaches(result, level: int) -> float:
 
 
 def test_when_demand_jumps_since_nov_2023_then_a_function_gains_1000_environments_every_10_seconds() -> None:
-    """VALIDATION case 6 in the account engine: 1,000 at once, then 100 a second, 10,000 by t = 90 s."""
+    """Validation case 6 in the account engine: 1,000 at once, then 100 a second, 10,000 by t = 90 s."""
     fn = FunctionSpec("surge", ConstantRateArrivals(1000.0), Constant(10_000.0), init_duration=Constant(0.0))
     result = simulate_account(Account((fn,), horizon=100.0, concurrency_limit=30_000), seed=0)
     assert _first_time_busy_reaches(result, 1000) <= 1.01
@@ -149,7 +149,7 @@ def test_when_functions_are_very_short_then_requests_per_second_are_capped_at_te
     ],
 )
 def test_when_an_account_runs_then_mean_busy_obeys_littles_law_within_one_percent(name, arrivals, warm, cold, limit):
-    """VALIDATION case 2 for the account engine (no retries, so each request has one attempt)."""
+    """Validation case 2 for the account engine (no retries, so each request has one attempt)."""
     keep_alive = 0.0 if name == "no-keep-alive" else 30.0
     fn = FunctionSpec("f", arrivals, warm, init_duration=Constant(cold), reserved_concurrency=limit,
                       keep_alive=keep_alive)

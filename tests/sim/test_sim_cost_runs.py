@@ -30,7 +30,7 @@ from lambdalab.sim.cost import SECONDS_PER_MONTH
 
 
 def test_when_a_simulated_month_of_aws_pricing_example_is_priced_then_it_costs_18_73() -> None:
-    """VALIDATION case 8 from a run: 3M one-second invocations a month at 512 MB (free tier applied)."""
+    """Validation case 8 from a run: 3M one-second invocations a month at 512 MB (free tier applied)."""
     rate = 3_000_000 / SECONDS_PER_MONTH
     scenario = Scenario(ConstantRateArrivals(rate), Constant(1.0), Constant(1.0), horizon=SECONDS_PER_MONTH / 500)
     result = simulate(scenario)

@@ -1,4 +1,4 @@
-"""VALIDATION cases 5-8: reserved concurrency, scaling since Nov 2023, SQS duplicates, and cost."""
+"""Validation cases (docs/validation.md) 5-8: reserved concurrency, scaling since Nov 2023, SQS duplicates, and cost."""
 
 from __future__ import annotations
 

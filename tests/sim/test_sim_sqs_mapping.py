@@ -25,7 +25,7 @@ def _states_add_up(result) -> None:
 
 
 def test_when_processing_averages_10s_under_a_30s_visibility_timeout_then_e_minus_3_are_delivered_twice():
-    """VALIDATION case 7 through the event source mapping: pollers, batches of one, no failures."""
+    """Validation case 7 through the event source mapping: pollers, batches of one, no failures."""
     scenario = SqsScenario(PoissonArrivals(0.1), Exponential(10.0), 3e5,
                            SqsEventSource(batch_size=1, max_receive_count=None))
     result = simulate_sqs(scenario, seed=7)

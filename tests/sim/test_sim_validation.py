@@ -1,4 +1,4 @@
-"""VALIDATION.md cases 1-4: the simulator reproduces published and proven numbers.
+"""Validation cases 1-4 (docs/validation.md): the simulator reproduces published and proven numbers.
 
 Seeds are fixed for reproducibility, but the horizons make the tolerances honest: the spread between seeds
 is several times smaller than each tolerance (checked across seeds when the tests were written).

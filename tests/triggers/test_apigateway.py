@@ -12,7 +12,7 @@ import requests
 import lambdalab
 from tests.triggers.conftest import raw_http
 
-ECHO = '''
+ECHO = """
 import base64, json, time
 def handler(event, context):
     path = event.get("rawPath") or event.get("path") or ""
@@ -31,7 +31,7 @@ def handler(event, context):
                 "cookies": ["k=v", "k2=v2"], "body": base64.b64encode(b"\\x00\\x01").decode(),
                 "isBase64Encoded": True}
     return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,15 @@ def rest_api(clients, echo):
     def method(resource_id: str, verb: str, timeout_ms: int | None = None) -> None:
         rest.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=verb, authorizationType="NONE")
         extra = {"timeoutInMillis": timeout_ms} if timeout_ms else {}
-        rest.put_integration(restApiId=api_id, resourceId=resource_id, httpMethod=verb, type="AWS_PROXY",
-                             integrationHttpMethod="POST", uri=uri, **extra)
+        rest.put_integration(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod=verb,
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=uri,
+            **extra,
+        )
 
     items = rest.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
     item = rest.create_resource(restApiId=api_id, parentId=items, pathPart="{id}")["id"]
@@ -108,8 +115,9 @@ def test_http_api_function_error_and_malformed_result_are_500(http_api):
 def test_http_api_routes_by_specificity_and_404s_the_rest(clients, echo):
     v2 = clients["apigatewayv2"]
     api_id = v2.create_api(Name="routes", ProtocolType="HTTP")["ApiId"]
-    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=echo.arn,
-                                        PayloadFormatVersion="1.0")["IntegrationId"]
+    integration = v2.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=echo.arn, PayloadFormatVersion="1.0"
+    )["IntegrationId"]
     for key in ("GET /items/{id}", "GET /items/special", "ANY /files/{path+}"):
         v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
     v2.create_stage(ApiId=api_id, StageName="dev")
@@ -127,8 +135,13 @@ def test_http_api_routes_by_specificity_and_404s_the_rest(clients, echo):
 def test_http_api_integration_timeout_is_settable(clients, echo):
     v2 = clients["apigatewayv2"]
     api_id = v2.create_api(Name="slow", ProtocolType="HTTP")["ApiId"]
-    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=echo.arn,
-                                        PayloadFormatVersion="2.0", TimeoutInMillis=500)["IntegrationId"]
+    integration = v2.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=echo.arn,
+        PayloadFormatVersion="2.0",
+        TimeoutInMillis=500,
+    )["IntegrationId"]
     v2.create_route(ApiId=api_id, RouteKey="$default", Target=f"integrations/{integration}")
     v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
     started = time.perf_counter()
@@ -153,8 +166,11 @@ def test_rest_api_greedy_proxy_and_any(rest_api):
 
 
 def test_rest_api_answers_unknown_routes_and_stages_with_missing_authentication_token(rest_api):
-    for url in (f"{rest_api}/items/42/more/..", rest_api.removesuffix("/prod") + "/beta/items/1",
-                rest_api.removesuffix("/prod") + "/"):
+    for url in (
+        f"{rest_api}/items/42/more/..",
+        rest_api.removesuffix("/prod") + "/beta/items/1",
+        rest_api.removesuffix("/prod") + "/",
+    ):
         response = requests.post(url) if "beta" not in url else requests.get(url)
         if response.status_code != 200:
             assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
@@ -177,25 +193,37 @@ def test_rest_api_times_out_with_504(rest_api):
     assert time.perf_counter() - started < 1.8
 
 
-def test_throttled_function_is_429(clients, rest_api, echo):
+def test_when_lambda_throttles_the_function_then_rest_api_answers_500_not_429(clients, rest_api, echo):
     clients["lambda"].put_function_concurrency(FunctionName=echo.name, ReservedConcurrentExecutions=0)
     try:
         response = requests.get(f"{rest_api}/items/1")
-        assert (response.status_code, response.json()) == (429, {"message": "Too Many Requests"})
+        assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
     finally:
         clients["lambda"].delete_function_concurrency(FunctionName=echo.name)
     assert requests.get(f"{rest_api}/items/1").status_code == 200
 
 
+def test_when_lambda_throttles_the_function_then_http_api_answers_500(clients, http_api, echo):
+    clients["lambda"].put_function_concurrency(FunctionName=echo.name, ReservedConcurrentExecutions=0)
+    try:
+        response = requests.get(f"{http_api}/anything")
+        assert (response.status_code, response.json()) == (500, {"message": "Internal Server Error"})
+    finally:
+        clients["lambda"].delete_function_concurrency(FunctionName=echo.name)
+
+
 # --- malformed requests -----------------------------------------------------------------------------
-@pytest.mark.parametrize("data, status", [
-    (b"GARBAGE\r\n\r\n", 400),
-    (b"GET /prod/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
-    (b"POST /prod/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),
-    (b"POST /prod/items/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-    (b"GET http://elsewhere/prod/items/1 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-    (b"BREW /prod/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 403),
-])
+@pytest.mark.parametrize(
+    "data, status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET /prod/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"POST /prod/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),
+        (b"POST /prod/items/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"GET http://elsewhere/prod/items/1 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"BREW /prod/items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 403),
+    ],
+)
 def test_malformed_requests_get_an_api_gateway_status_and_the_server_lives_on(rest_api, data, status):
     answer = raw_http(rest_api, data)
     assert answer.split(b" ")[1] == str(status).encode()

@@ -15,15 +15,15 @@ from botocore.credentials import Credentials
 
 import lambdalab
 
-ECHO = '''
+ECHO = """
 import json
 def handler(event, context):
     if event["rawPath"] == "/raise":
         raise ValueError("boom")
     return {"statusCode": 200, "headers": {"access-control-allow-origin": "https://evil.example"},
             "cookies": ["session=1"], "body": json.dumps(event)}
-'''
-STREAM = '''
+"""
+STREAM = """
 import time
 def handler(event, response_stream, context):
     response_stream.start_http_response(200, {"content-type": "text/event-stream"})
@@ -33,18 +33,36 @@ def handler(event, response_stream, context):
     if event["rawPath"] == "/fail":
         raise RuntimeError("mid-stream")
     print("handler finished at", time.time())
-'''
-SEED_GENERATOR = '''
+"""
+SEED_GENERATOR = """
 def handler(event, context):
     def generate():
         yield "data: a\\n\\n"
     return {"statusCode": 200, "headers": {"Content-Type": "text/event-stream"}, "body": generate()}
-'''
-BUFFERED_PYTHON = '''
+"""
+BUFFERED_PYTHON = """
 def handler(event, context):
     return {"statusCode": 201, "body": "hello"}
-'''
+"""
 FORBIDDEN = (403, {"Message": "Forbidden"})
+
+
+def make_public(lam, name: str) -> None:
+    """The two statements AuthType NONE needs since October 2025, as ``aws lambda add-permission`` adds them."""
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="FunctionURLAllowPublicAccess",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="FunctionURLInvokeAllowPublicAccess",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,24 +73,42 @@ def urls(box, clients):
     lambdalab.deploy("url-stream", code=STREAM, runtime_client="streaming", timeout=10)
     lambdalab.deploy("url-generator", code=SEED_GENERATOR)
     lambdalab.deploy("url-buffered", code=BUFFERED_PYTHON)
-    cors = {"AllowOrigins": ["https://app.example"], "AllowMethods": ["GET", "POST"],
-            "AllowHeaders": ["content-type", "x-custom"], "ExposeHeaders": ["x-request"], "MaxAge": 300,
-            "AllowCredentials": True}
+    cors = {
+        "AllowOrigins": ["https://app.example"],
+        "AllowMethods": ["GET", "POST"],
+        "AllowHeaders": ["content-type", "x-custom"],
+        "ExposeHeaders": ["x-request"],
+        "MaxAge": 300,
+        "AllowCredentials": True,
+    }
     made = {
         "none": lam.create_function_url_config(FunctionName="url-echo", AuthType="NONE", Cors=cors),
         "iam": lam.create_function_url_config(FunctionName="url-iam", AuthType="AWS_IAM"),
-        "stream": lam.create_function_url_config(FunctionName="url-stream", AuthType="NONE",
-                                                 InvokeMode="RESPONSE_STREAM"),
-        "generator": lam.create_function_url_config(FunctionName="url-generator", AuthType="NONE",
-                                                    InvokeMode="RESPONSE_STREAM"),
-        "buffered": lam.create_function_url_config(FunctionName="url-buffered", AuthType="NONE",
-                                                   InvokeMode="RESPONSE_STREAM"),
+        "stream": lam.create_function_url_config(
+            FunctionName="url-stream", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+        ),
+        "generator": lam.create_function_url_config(
+            FunctionName="url-generator", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+        ),
+        "buffered": lam.create_function_url_config(
+            FunctionName="url-buffered", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+        ),
     }
+    for name in ("url-echo", "url-stream", "url-generator", "url-buffered"):
+        make_public(lam, name)
     return {key: config["FunctionUrl"] for key, config in made.items()}
 
 
-def signed(method: str, url: str, body: bytes = b"", *, service: str = "lambda", region: str = "us-east-1",
-           secret: str = "testing", headers: dict[str, str] | None = None) -> AWSRequest:
+def signed(
+    method: str,
+    url: str,
+    body: bytes = b"",
+    *,
+    service: str = "lambda",
+    region: str = "us-east-1",
+    secret: str = "testing",
+    headers: dict[str, str] | None = None,
+) -> AWSRequest:
     request = AWSRequest(method=method, url=url, data=body, headers=headers or {})
     SigV4Auth(Credentials("testing", secret, "testing"), service, region).add_auth(request)
     return request
@@ -80,8 +116,12 @@ def signed(method: str, url: str, body: bytes = b"", *, service: str = "lambda",
 
 def send(request: AWSRequest, **changes: object) -> requests.Response:
     prepared = request.prepare()
-    return requests.request(prepared.method, changes.get("url", prepared.url), data=changes.get("body", prepared.body),
-                            headers=changes.get("headers", dict(prepared.headers)))
+    return requests.request(
+        prepared.method,
+        changes.get("url", prepared.url),
+        data=changes.get("body", prepared.body),
+        headers=changes.get("headers", dict(prepared.headers)),
+    )
 
 
 def status(response: requests.Response) -> tuple[int, object]:
@@ -102,6 +142,7 @@ def test_update_changes_the_invoke_mode_and_a_deleted_url_is_forbidden(clients, 
     lam = clients["lambda"]
     lambdalab.deploy("url-temp", code=BUFFERED_PYTHON)
     url = lam.create_function_url_config(FunctionName="url-temp", AuthType="NONE")["FunctionUrl"]
+    make_public(lam, "url-temp")
     updated = lam.update_function_url_config(FunctionName="url-temp", InvokeMode="RESPONSE_STREAM")
     assert updated["InvokeMode"] == "RESPONSE_STREAM" and updated["FunctionUrl"] == url
     lam.delete_function_url_config(FunctionName="url-temp")
@@ -121,8 +162,9 @@ def test_function_error_is_502(urls):
 
 # --- AWS_IAM ---------------------------------------------------------------------------------------
 def test_signed_request_passes_and_the_function_sees_the_caller(urls):
-    response = send(signed("POST", urls["iam"] + "orders?id=7", b'{"n": 1}',
-                           headers={"content-type": "application/json"}))
+    response = send(
+        signed("POST", urls["iam"] + "orders?id=7", b'{"n": 1}', headers={"content-type": "application/json"})
+    )
     event = response.json()
     assert response.status_code == 200
     assert event["requestContext"]["authorizer"]["iam"]["accessKey"] == "testing"
@@ -180,8 +222,7 @@ def test_expired_or_future_request_is_forbidden(urls, monkeypatch, skew):
 def test_a_replayed_signature_within_five_minutes_still_passes(urls, monkeypatch):
     import botocore.auth
 
-    monkeypatch.setattr(botocore.auth, "get_current_datetime",
-                        lambda: dt.datetime.utcnow() - dt.timedelta(minutes=4))
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: dt.datetime.utcnow() - dt.timedelta(minutes=4))
     request = signed("GET", urls["iam"])
     monkeypatch.undo()
     assert send(request).status_code == 200
@@ -189,9 +230,14 @@ def test_a_replayed_signature_within_five_minutes_still_passes(urls, monkeypatch
 
 # --- CORS -----------------------------------------------------------------------------------------
 def test_preflight_is_answered_from_the_config_without_the_function(urls):
-    response = requests.options(urls["none"], headers={
-        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Content-Type, X-Custom"})
+    response = requests.options(
+        urls["none"],
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type, X-Custom",
+        },
+    )
     assert response.status_code == 200 and response.text == ""
     assert response.headers["access-control-allow-origin"] == "https://app.example"
     assert response.headers["access-control-allow-methods"] == "GET,POST"
@@ -200,12 +246,19 @@ def test_preflight_is_answered_from_the_config_without_the_function(urls):
     assert response.headers["access-control-allow-credentials"] == "true"
 
 
-@pytest.mark.parametrize("origin, method, headers", [
-    ("https://evil.example", "GET", ""), ("https://app.example", "DELETE", ""),
-    ("https://app.example", "GET", "x-not-allowed")])
+@pytest.mark.parametrize(
+    "origin, method, headers",
+    [
+        ("https://evil.example", "GET", ""),
+        ("https://app.example", "DELETE", ""),
+        ("https://app.example", "GET", "x-not-allowed"),
+    ],
+)
 def test_preflight_for_what_the_config_does_not_allow_has_no_allow_origin(urls, origin, method, headers):
-    response = requests.options(urls["none"], headers={
-        "Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers})
+    response = requests.options(
+        urls["none"],
+        headers={"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers},
+    )
     assert "access-control-allow-origin" not in response.headers
 
 
@@ -246,3 +299,29 @@ def test_the_seeds_generator_does_not_stream_on_pythons_managed_runtime(urls):
 def test_a_buffered_runtime_under_response_stream_sends_its_bytes_as_they_are(urls):
     response = requests.get(urls["buffered"])
     assert response.status_code == 200 and json.loads(response.text) == {"statusCode": 201, "body": "hello"}
+
+
+INJECT = """
+def handler(event, context):
+    if event["rawPath"] == "/cookie":
+        return {"statusCode": 200, "cookies": ["a=1\\r\\n\\r\\nHTTP/1.1 200 OK"], "body": "first"}
+    if event["rawPath"] == "/unicode":
+        return {"statusCode": 200, "headers": {"x-name": "名前"}, "body": "ok"}
+    smuggled = "1\\r\\nContent-Length: 0\\r\\n\\r\\nHTTP/1.1 200 OK"
+    return {"statusCode": 200, "headers": {"x-a": smuggled}, "body": "first"}
+"""
+
+
+@pytest.mark.parametrize("path", ["/header", "/cookie"])
+def test_a_result_with_crlf_in_a_header_or_cookie_is_a_502_and_nothing_is_smuggled(clients, path):
+    from tests.triggers.conftest import raw_http
+
+    if "url-inject" not in {f.name for f in lambdalab.list_functions()}:
+        lambdalab.deploy("url-inject", code=INJECT)
+        clients["lambda"].create_function_url_config(FunctionName="url-inject", AuthType="NONE")
+        make_public(clients["lambda"], "url-inject")
+    url = lambdalab.function_url("url-inject")
+    answer = raw_http(url, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 502 ") and answer.count(b"HTTP/1.1") == 1 and b"first" not in answer
+    unicode = raw_http(url, b"GET /unicode HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert unicode.startswith(b"HTTP/1.1 200 ") and "x-name: 名前".encode() in unicode

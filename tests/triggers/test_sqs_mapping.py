@@ -96,7 +96,8 @@ def test_mappings_are_created_listed_read_updated_and_deleted_through_the_lambda
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"BatchSize": 50}, "Maximum batch window in seconds must be greater than 0"),
-    ({"BatchSize": 10_001, "MaximumBatchingWindowInSeconds": 1}, "BatchSize 10001 exceeds the max of 10000"),
+    ({"BatchSize": 10_001, "MaximumBatchingWindowInSeconds": 1},
+     "Value '10001' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000"),
     ({"MaximumBatchingWindowInSeconds": 301}, "maximumBatchingWindowInSeconds"),
     ({"ScalingConfig": {"MaximumConcurrency": 1}}, "greater than or equal to 2"),
     ({"FunctionResponseTypes": ["Everything"]}, "ReportBatchItemFailures"),

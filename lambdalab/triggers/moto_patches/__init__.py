@@ -1,7 +1,7 @@
 """Narrow patches of moto where its event integrations differ from AWS, installed by the triggers.
 
 moto holds the state of SQS, S3 and EventBridge faithfully enough for boto3 and the AWS CLI, but its
-integrations with Lambda are not AWS's (FACTS.md): its SQS mapping invokes inside ``SendMessage``, its S3
+integrations with Lambda are not AWS's (docs/facts.md): its SQS mapping invokes inside ``SendMessage``, its S3
 notifications invoke synchronously and swallow every error, EventBridge cannot target Lambda at all, and
 its SQS queues are not safe under concurrent consumers. Each module here replaces the smallest method that
 makes the difference, keeps the original reachable, and is installed (idempotently) by the trigger that

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-#: AWS's ceiling for the pollers of one SQS mapping, and where they start (FACTS.md, "SQS event source").
+#: AWS's ceiling for the pollers of one SQS mapping, and where they start (docs/facts.md, "SQS event source").
 MAX_CONCURRENT_BATCHES = 1000
 INITIAL_CONCURRENT_BATCHES = 5
 

@@ -1,6 +1,6 @@
 """How many batches an SQS mapping keeps in flight, and how that number moves.
 
-AWS (FACTS.md, "SQS event source"; "Understanding Lambda scaling with Amazon SQS"): the pollers start at
+AWS (docs/facts.md, "SQS event source"; "Understanding Lambda scaling with Amazon SQS"): the pollers start at
 five concurrent batches, and while messages keep coming Lambda adds up to 300 a minute, up to 1,000 or the
 mapping's ``ScalingConfig.MaximumConcurrency``. When the function is throttled — or fails, unless the
 mapping reports batch item failures — Lambda backs off, reducing the concurrency it gives the mapping.
