@@ -127,6 +127,13 @@ class Sandbox:
         from lambdalab.triggers import start_all
 
         self.triggers = start_all(self)
+        from lambdalab.databases import attach
+
+        self.databases = attach(self)  # a real PostgreSQL per RDS DB instance, started on first use
+        from lambdalab.observability import AlarmEvaluator
+
+        self.alarms = AlarmEvaluator()  # CloudWatch alarms evaluated every minute of the sandbox clock
+        self.alarms.start(self)
 
     def configure_lambda(self, *, concurrent_executions: int | None = None, scaling_rate: int | None = None,
                          scaling_period_s: float | None = None) -> None:
@@ -215,6 +222,8 @@ class Sandbox:
         invoker(self.lambda_service).clear()
         for trigger in self.triggers:
             trigger.reset()
+        self.databases.reset()
+        self.alarms.reset()
         self.lambda_service.reset()
         self.lambda_service.configure(AccountSettings())
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
@@ -226,6 +235,8 @@ class Sandbox:
             hook()
         for trigger in self.triggers:
             trigger.stop()
+        self.databases.stop()
+        self.alarms.stop()
         self.lambda_service.reset(force=True)
         self._server.stop()
 

@@ -1,0 +1,1 @@
+"""RDS Proxy for PostgreSQL: a transaction pooler with RDS Proxy's pinning, limits, errors and metrics."""

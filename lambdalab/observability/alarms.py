@@ -1,0 +1,333 @@
+"""CloudWatch metric alarms, evaluated: the sandbox's alarms change state and notify, as on AWS.
+
+moto stores alarms and lets ``SetAlarmState`` change them, but never evaluates one. The evaluator reads
+each metric alarm's data from the sandbox's CloudWatch, decides its state with
+:mod:`lambdalab.observability.alarm_rules`, records the change (``describe_alarms``; moto does not answer
+``describe_alarm_history``) and, when actions are enabled, publishes AWS's notification to the SNS topics
+among the alarm's actions for that state (SNS delivers it to its SQS and Lambda subscribers), or invokes the
+Lambda functions among them asynchronously with the alarm event, when the function's resource policy allows
+``lambda.alarms.cloudwatch.amazonaws.com`` (as AWS requires).
+
+CloudWatch evaluates alarms every minute; here a background thread evaluates at every minute boundary of
+the sandbox clock (:mod:`lambdalab.triggers.clock`), so when a lesson moves that clock forward by an hour,
+sixty evaluations happen in order. :meth:`AlarmEvaluator.evaluate` catches up at once (a lesson that just
+published data need not wait for the thread). A new alarm starts
+in INSUFFICIENT_DATA (moto starts it in OK).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from lambdalab.observability.alarm_rules import AlarmSettings, Sample, Verdict, evaluate
+from lambdalab.triggers.clock import sandbox_clock
+from lambdalab.triggers.moto_patches import original, replace
+
+EVALUATION_INTERVAL_S = 60
+ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
+MAX_CATCH_UP_EVALUATIONS = 24 * 60
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-east-2": "US East (Ohio)",
+    "us-west-2": "US West (Oregon)",
+    "eu-west-1": "Europe (Ireland)",
+    "eu-central-1": "Europe (Frankfurt)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)",
+}
+
+
+class AlarmEvaluator:
+    """Evaluates every metric alarm of the sandbox on its clock; a sandbox plugin (start, reset, stop)."""
+
+    def __init__(
+        self,
+        client_factory: Callable[[str], Any] | None = None,
+        account_id: str = "123456789012",
+        region: str = "us-east-1",
+    ) -> None:
+        self._client_factory = client_factory
+        self._lambda_service: Any = None
+        self.account_id = account_id
+        self.region = region
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._last_boundary: float | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- plugin life cycle ----------------------------------------------------------------------
+    def start(self, box: Any) -> None:
+        self._client_factory = box.client
+        self._lambda_service = box.lambda_service
+        self.account_id = box.info.account_id
+        self.region = box.region
+        install()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="lambdalab-alarms", daemon=True)
+        self._thread.start()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._last_boundary = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # --- evaluation -----------------------------------------------------------------------------
+    def evaluate(self) -> dict[str, str]:
+        """Catch up now: evaluate at each minute of the sandbox clock not evaluated yet, in order; the states.
+
+        The minute the clock is in is evaluated again, so an alarm or data added within it counts at once.
+        """
+        with self._lock:
+            self._catch_up_locked(again=True)
+            backend = _backend(self.account_id, self.region)
+            return {alarm.name: alarm.state_value for alarm in list(backend.alarms.values())}
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                with self._lock:
+                    self._catch_up_locked(again=False)
+            except Exception:  # noqa: BLE001 - one bad alarm must not stop evaluation of the others
+                pass
+
+    def _catch_up_locked(self, *, again: bool) -> None:
+        boundary = math.floor(sandbox_clock.now().timestamp() / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
+        if self._last_boundary is None or boundary < self._last_boundary:  # first look, or the clock set back
+            self._last_boundary = boundary
+            self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
+            return
+        steps = int((boundary - self._last_boundary) // EVALUATION_INTERVAL_S)
+        due = [self._last_boundary + k * EVALUATION_INTERVAL_S for k in range(1, steps + 1)]
+        for instant in due[-MAX_CATCH_UP_EVALUATIONS:]:
+            self._evaluate_all(dt.datetime.fromtimestamp(instant, dt.UTC))
+        self._last_boundary = boundary
+        if again and not due:
+            self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
+
+    def _evaluate_all(self, at: dt.datetime) -> dict[str, str]:
+        backend = _backend(self.account_id, self.region)
+        if not backend.alarms:
+            return {}
+        samples_by_metric: dict[tuple[Any, ...], list[Sample]] = {}
+        data = list(backend.metric_data)
+        states: dict[str, str] = {}
+        for alarm in list(backend.alarms.values()):
+            if alarm.metric_data_queries or not alarm.metric_name or alarm.rule:
+                continue  # metric-math and composite alarms are not evaluated here
+            key = (alarm.namespace, alarm.metric_name, _dimension_key(alarm.dimensions), alarm.unit)
+            if key not in samples_by_metric:
+                samples_by_metric[key] = [_sample(d) for d in data if _matches(d, alarm)]
+            verdict = evaluate(samples_by_metric[key], _settings(alarm), at, alarm.state_value)
+            if verdict.state != alarm.state_value:
+                self._change(alarm, verdict, at)
+            states[alarm.name] = alarm.state_value
+        return states
+
+    def _change(self, alarm: Any, verdict: Verdict, at: dt.datetime) -> None:
+        old = alarm.state_value
+        reason_data = {
+            "version": "1.0",
+            "queryDate": _iso(at),
+            "statistic": alarm.statistic or alarm.extended_statistic,
+            "period": int(alarm.period),
+            "recentDatapoints": [p.value for p in verdict.datapoints],
+            "threshold": float(alarm.threshold),
+            "evaluatedDatapoints": [{"timestamp": _iso(p.start), "value": p.value} for p in verdict.datapoints],
+        }
+        alarm.update_state(verdict.reason, json.dumps(reason_data), verdict.state)
+        alarm.state_updated_timestamp = at
+        actions = {
+            "ALARM": alarm.alarm_actions,
+            "OK": alarm.ok_actions,
+            "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+        }[verdict.state]
+        if alarm.actions_enabled and actions:
+            self._notify(alarm, old, verdict, at, actions)
+
+    def _notify(self, alarm: Any, old: str, verdict: Verdict, at: dt.datetime, actions: list[str]) -> None:
+        message = notification(alarm, old, verdict, at, self.account_id, self.region)
+        subject = f'{verdict.state}: "{alarm.name}" in {REGION_NAMES.get(self.region, self.region)}'
+        sns = self._client_factory("sns") if self._client_factory else None
+        for arn in actions:
+            if arn.startswith("arn:aws:sns:") and sns is not None:
+                try:
+                    sns.publish(TopicArn=arn, Subject=subject[:100], Message=json.dumps(message))
+                except Exception:  # noqa: BLE001 - a deleted topic loses the notification, as on AWS
+                    pass
+            elif arn.startswith("arn:aws:lambda:") and self._lambda_service is not None:
+                self._invoke(arn, lambda_event(alarm, old, verdict, at, self.account_id, self.region))
+
+    def _invoke(self, arn: str, event: dict[str, Any]) -> None:
+        """Asynchronous invoke, only if the function's policy lets CloudWatch alarms invoke it (as on AWS)."""
+        from lambdalab.service.async_invoke import enqueue
+
+        parts = arn.split(":")
+        name, qualifier = parts[6], (parts[7] if len(parts) > 7 else None)
+        try:
+            wire = json.loads(self._lambda_service.backend.get_policy(name, qualifier) or "{}")
+            policy = json.loads(wire["Policy"]) if isinstance(wire.get("Policy"), str) else wire
+        except Exception:  # noqa: BLE001 - no such function (or no policy): CloudWatch does not invoke
+            return
+        allowed = any(
+            statement.get("Effect") == "Allow" and ALARM_PRINCIPAL in json.dumps(statement.get("Principal", ""))
+            for statement in policy.get("Statement", [])
+        )
+        if allowed:
+            enqueue(self._lambda_service, name, json.dumps(event).encode(), qualifier)
+
+
+def notification(
+    alarm: Any, old: str, verdict: Verdict, at: dt.datetime, account_id: str, region: str
+) -> dict[str, Any]:
+    """The JSON CloudWatch publishes to an SNS topic when an alarm changes state."""
+    return {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description,
+        "AWSAccountId": account_id,
+        "AlarmConfigurationUpdatedTimestamp": _iso(alarm.configuration_updated_timestamp),
+        "NewStateValue": verdict.state,
+        "NewStateReason": verdict.reason,
+        "StateChangeTime": _iso(at),
+        "Region": REGION_NAMES.get(region, region),
+        "AlarmArn": alarm.alarm_arn,
+        "OldStateValue": old,
+        "OKActions": alarm.ok_actions,
+        "AlarmActions": alarm.alarm_actions,
+        "InsufficientDataActions": alarm.insufficient_data_actions,
+        "Trigger": {
+            "MetricName": alarm.metric_name,
+            "Namespace": alarm.namespace,
+            "StatisticType": "ExtendedStatistic" if alarm.extended_statistic else "Statistic",
+            "Statistic": alarm.statistic.upper() if alarm.statistic else None,
+            "ExtendedStatistic": alarm.extended_statistic,
+            "Unit": alarm.unit,
+            "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
+            "Period": int(alarm.period),
+            "EvaluationPeriods": int(alarm.evaluation_periods),
+            "DatapointsToAlarm": int(alarm.datapoints_to_alarm or alarm.evaluation_periods),
+            "ComparisonOperator": alarm.comparison_operator,
+            "Threshold": float(alarm.threshold),
+            "TreatMissingData": alarm.treat_missing_data or "missing",
+            "EvaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile or "",
+        },
+    }
+
+
+def lambda_event(
+    alarm: Any, old: str, verdict: Verdict, at: dt.datetime, account_id: str, region: str
+) -> dict[str, Any]:
+    """The event a Lambda alarm action receives (AlarmThatSendsEmail.html#Lambda-action-payload)."""
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": alarm.alarm_arn,
+        "accountId": account_id,
+        "time": _iso(at),
+        "region": region,
+        "alarmData": {
+            "alarmName": alarm.name,
+            "state": {
+                "value": verdict.state,
+                "reason": verdict.reason,
+                "reasonData": alarm.state_reason_data,
+                "timestamp": _iso(at),
+            },
+            "previousState": {
+                "value": old,
+                "reason": alarm.history[-1][1] if alarm.history else "",
+                "reasonData": alarm.history[-1][2] if alarm.history else "{}",
+                "timestamp": _iso(alarm.history[-1][4]) if alarm.history else _iso(at),
+            },
+            "configuration": {
+                "description": alarm.description,
+                "metrics": [
+                    {
+                        "id": f"{alarm.name}-metric",
+                        "metricStat": {
+                            "metric": {
+                                "namespace": alarm.namespace,
+                                "name": alarm.metric_name,
+                                "dimensions": {d.name: d.value for d in alarm.dimensions},
+                            },
+                            "period": int(alarm.period),
+                            "stat": alarm.statistic or alarm.extended_statistic,
+                            **({"unit": alarm.unit} if alarm.unit else {}),
+                        },
+                        "returnData": True,
+                    }
+                ],
+            },
+        },
+    }
+
+
+def install() -> None:
+    """New alarms start in INSUFFICIENT_DATA, as on AWS (idempotent)."""
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    replace(CloudWatchBackend, "put_metric_alarm", _put_metric_alarm)
+
+
+def _put_metric_alarm(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    is_new = name not in backend.alarms
+    alarm = original(CloudWatchBackend, "put_metric_alarm")(backend, name, *args, **kwargs)
+    if is_new:
+        alarm.state_value = "INSUFFICIENT_DATA"
+    return alarm
+
+
+def _backend(account_id: str, region: str) -> Any:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    return cloudwatch_backends[account_id][region]
+
+
+def _settings(alarm: Any) -> AlarmSettings:
+    periods = int(alarm.evaluation_periods)
+    return AlarmSettings(
+        period_s=int(alarm.period),
+        evaluation_periods=periods,
+        datapoints_to_alarm=int(alarm.datapoints_to_alarm or periods),
+        threshold=float(alarm.threshold),
+        comparison_operator=alarm.comparison_operator,
+        statistic=alarm.extended_statistic or alarm.statistic,
+        treat_missing_data=alarm.treat_missing_data or "missing",
+    )
+
+
+def _dimension_key(dimensions: list[Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((d.name, d.value) for d in dimensions))
+
+
+def _matches(datum: Any, alarm: Any) -> bool:
+    return (
+        datum.namespace == alarm.namespace
+        and datum.name == alarm.metric_name
+        and _dimension_key(datum.dimensions) == _dimension_key(alarm.dimensions)
+        and (not alarm.unit or datum.unit == alarm.unit)
+    )
+
+
+def _sample(datum: Any) -> Sample:
+    timestamp = datum.timestamp if datum.timestamp.tzinfo else datum.timestamp.replace(tzinfo=dt.UTC)
+    if hasattr(datum, "value"):
+        return Sample(timestamp, value=float(datum.value))
+    return Sample(
+        timestamp,
+        sample_count=float(datum.sample_count),
+        total=float(datum.sum),
+        minimum=float(datum.min),
+        maximum=float(datum.max),
+    )
+
+
+def _iso(when: dt.datetime) -> str:
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
