@@ -34,6 +34,7 @@ _CONCURRENCY = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?
 _CREATE = re.compile(r"^/2015-03-31/functions/?$")
 _FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+_CODE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/code/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
 _HTTP_APIS = re.compile(r"^/v2/apis/?$")
@@ -86,12 +87,19 @@ class LambdaGateway:
             if (_CREATE.match(path) and method == "POST") or (_CONFIGURATION.match(path) and method == "PUT"):
                 match = _CONFIGURATION.match(path)
                 self._check_function(json.loads(body or b"{}"), match["name"] if match else None)
+            if (match := _CODE.match(path)) and method == "PUT":
+                # UpdateFunctionCode: the new code must still fit beside the function's layers.
+                zipped = json.loads(body or b"{}").get("ZipFile")
+                if zipped:
+                    self._check_function({"Code": {"ZipFile": zipped}}, match["name"])
         except InvalidParameterValueException as exc:
             return _error(start_response, 400, "InvalidParameterValueException", str(exc))
         except ReservationError as exc:
             return _error(start_response, 400, "InvalidParameterValueException", str(exc))
         except ResourceNotFound as exc:
             return _error(start_response, 404, "ResourceNotFoundException", str(exc))
+        except (ValueError, TypeError, AttributeError):
+            pass  # a body that is not the JSON expected: moto answers it with AWS's own validation error
         return self.app(environ, start_response)
 
     # --- provisioned concurrency ---------------------------------------------------------------
