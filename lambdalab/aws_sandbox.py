@@ -247,9 +247,10 @@ class _MotoServer:
         )
         from werkzeug.serving import make_server
 
+        from lambdalab.service.browser_guard import BrowserGuard
         from lambdalab.service.gateway import LambdaGateway
 
-        app = LambdaGateway(DomainDispatcherApplication(create_backend_app), service)
+        app = BrowserGuard(LambdaGateway(DomainDispatcherApplication(create_backend_app), service))
         self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="lambdalab-sandbox",
                                         daemon=True)
