@@ -15,6 +15,7 @@ import atexit
 import ipaddress
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -94,6 +95,18 @@ class SandboxInfo:
         return f"http://{host}:{self.port}"
 
 
+LOOPBACK_NO_PROXY = ("127.0.0.1", "localhost", "::1")
+
+
+def _no_proxy(*current: str) -> str:
+    """The loopback names first, then whatever was already listed, each once: applying the sandbox's
+    environment any number of times gives the same value (it used to grow on every ``sandbox()``)."""
+    names = dict.fromkeys(LOOPBACK_NO_PROXY)
+    for value in current:
+        names.update(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    return ",".join(names)
+
+
 class Sandbox:
     """A running moto server and the environment that points SDKs at it."""
 
@@ -105,6 +118,7 @@ class Sandbox:
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._config_dir = Path(tempfile.mkdtemp(prefix="lambdalab-aws-"))
+        atexit.register(shutil.rmtree, self._config_dir, ignore_errors=True)
         self._reset_hooks: list[object] = []
         self.lambda_service = LambdaService(environment=lambda: self.environment, client_factory=self.client,
                                             account_id=DEFAULT_ACCOUNT_ID, region=region)
@@ -149,7 +163,7 @@ class Sandbox:
     @property
     def environment(self) -> dict[str, str]:
         """The variables that point an SDK or the AWS CLI at the sandbox (also given to every function)."""
-        no_proxy = ",".join(filter(None, ["127.0.0.1", "localhost", "::1", os.environ.get("NO_PROXY", "")]))
+        no_proxy = _no_proxy(os.environ.get("NO_PROXY", ""), os.environ.get("no_proxy", ""))
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
@@ -236,6 +250,12 @@ class Sandbox:
         printer.text(repr(self))
 
 
+#: Seconds a connection may stall while the sandbox reads a request (or wait idle between requests).
+READ_TIMEOUT_S = 60.0
+#: Connections the kernel queues before the server accepts them (a room's burst, not Python's default 5).
+LISTEN_BACKLOG = 1024
+
+
 class _MotoServer:
     """moto's server, as ``ThreadedMotoServer`` runs it, with lambdalab's Lambda gateway in front."""
 
@@ -251,7 +271,13 @@ class _MotoServer:
         from lambdalab.service.gateway import LambdaGateway
 
         app = BrowserGuard(LambdaGateway(DomainDispatcherApplication(create_backend_app), service))
-        self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        # A connection that stalls mid-request (or idles between keep-alive requests) is closed after
+        # READ_TIMEOUT_S, so stalled sockets cannot pin one thread each forever.
+        handler = type("SandboxRequestHandler", (MotoRequestHandler,), {"timeout": READ_TIMEOUT_S})
+        self._server = make_server(host, port, app, threaded=True, request_handler=handler)
+        # A room of learners (or one burst of invokes) connects at once: a backlog of 5, the default,
+        # makes the kernel refuse or delay most of them.
+        self._server.socket.listen(LISTEN_BACKLOG)
         self._thread = threading.Thread(target=self._server.serve_forever, name="lambdalab-sandbox",
                                         daemon=True)
         self._thread.start()

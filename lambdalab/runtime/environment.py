@@ -18,6 +18,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,6 +132,8 @@ class ExecutionEnvironment:
         self._log_reader: object = None
         self._log_dir = Path(tempfile.mkdtemp(prefix="lambdalab-env-"))
         self._log_path = self._log_dir / "output.log"
+        self._tmp_dir = self._log_dir / "tmp"
+        self._tmp_dir.mkdir()
         self._log_offset = 0
         self._dropped_log_bytes = 0
         self._lock = threading.Lock()
@@ -161,6 +164,9 @@ class ExecutionEnvironment:
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "HOME": str(self._log_dir),
+            # Each environment has its own /tmp on AWS; here a folder removed with the environment, so
+            # nothing a handler writes there outlives it.
+            "TMPDIR": str(self._tmp_dir),
             "PYTHONPATH": os.pathsep.join(python_path),
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(cfg.code_dir),
@@ -301,11 +307,8 @@ class ExecutionEnvironment:
             self._log_reader = None
         if self._peak_reader is not None:
             self._peak_reader.close()
-        try:
-            self._log_path.unlink(missing_ok=True)
-            self._log_dir.rmdir()
-        except OSError:
-            pass
+        # The whole folder: the handler's HOME and TMPDIR live in it, and may hold anything it wrote.
+        shutil.rmtree(self._log_dir, ignore_errors=True)
 
     # --- waiting, with every way an environment can end ------------------------------------------
     def _wait_for(self, condition: object, seconds: float, phase: str,

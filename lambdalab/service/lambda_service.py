@@ -22,7 +22,7 @@ from lambdalab.runtime.api_server import StreamListener
 from lambdalab.runtime.config import FunctionConfig
 from lambdalab.runtime.environment import ExecutionEnvironment, RuntimeClient
 from lambdalab.runtime.results import Invocation
-from lambdalab.service import packages
+from lambdalab.service import packages, retention
 from lambdalab.service.concurrency import AccountSettings, ConcurrencyGovernor, TooManyRequests
 from lambdalab.service.logs import CloudWatchLogsShipper
 from lambdalab.service.metrics import MetricsShipper
@@ -87,8 +87,11 @@ class LambdaService:
         self._pools: dict[tuple[str, str], _VersionPool] = {}
         self._provisioned: dict[tuple[str, str], ProvisionedConcurrencyConfig] = {}
         self._lock = threading.RLock()
-        self.logs = CloudWatchLogsShipper(lambda: client_factory("logs"))
-        self.metrics = MetricsShipper(lambda: client_factory("cloudwatch"))
+        self.logs = CloudWatchLogsShipper(
+            lambda: client_factory("logs"),
+            trim=lambda group, stream: retention.trim_log_stream(account_id, region, group, stream))
+        self.metrics = MetricsShipper(lambda: client_factory("cloudwatch"),
+                                      trim=lambda: retention.trim_metrics(account_id, region))
         self._client_factory = client_factory
         self._listeners: list[Callable[[str, Invocation], None]] = []
 

@@ -8,6 +8,7 @@ layer never disturbs an environment still running the old one.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import os
@@ -35,6 +36,8 @@ def _cache_root() -> Path:
     global _root
     if _root is None:
         _root = Path(tempfile.mkdtemp(prefix="lambdalab-packages-"))
+        # Unpacked code (a learner's, when grading) must not outlive the process that unpacked it.
+        atexit.register(shutil.rmtree, _root, ignore_errors=True)
     return _root
 
 
