@@ -13,6 +13,7 @@ import pytest
 from nbformat import v4
 
 from lambdalab.cli import main
+from tests.conftest import FAKE_CHECKS
 
 GOOD = {
     "lab98/ex1/app.py": "def handler(event, context):\n    return 'hello'",
@@ -79,7 +80,7 @@ def test_when_hostile_submissions_sit_in_a_batch_then_each_is_a_row_and_the_good
     paths = hostile_notebooks(tmp_path / "subs")
     out_json = tmp_path / "scores.json"
 
-    code = main(["grade", str(tmp_path / "subs"), "--json", str(out_json)])
+    code = main(["grade", "--checks", str(FAKE_CHECKS), str(tmp_path / "subs"), "--json", str(out_json)])
 
     assert code == 0
     table = capsys.readouterr().out
@@ -115,7 +116,7 @@ def test_when_one_cell_is_malformed_then_only_that_cell_is_refused_with_a_reason
     paths = hostile_notebooks(tmp_path / "subs")
     out_json = tmp_path / "scores.json"
 
-    main(["grade", str(paths[case]), "--json", str(out_json)])
+    main(["grade", "--checks", str(FAKE_CHECKS), str(paths[case]), "--json", str(out_json)])
 
     (row,) = json.loads(out_json.read_text())["notebooks"]
     if points is None:
@@ -131,7 +132,17 @@ def test_when_the_notebook_is_not_json_then_its_row_says_it_cannot_be_read(fake_
     paths = hostile_notebooks(tmp_path / "subs")
     out_json = tmp_path / "scores.json"
 
-    main(["grade", str(paths["unreadable-json"]), str(paths["binary-garbage"]), "--json", str(out_json)])
+    main(
+        [
+            "grade",
+            "--checks",
+            str(FAKE_CHECKS),
+            str(paths["unreadable-json"]),
+            str(paths["binary-garbage"]),
+            "--json",
+            str(out_json),
+        ]
+    )
 
     rows = json.loads(out_json.read_text())["notebooks"]
     assert [row["problem"].split(" (")[0] for row in rows] == ["cannot read the notebook"] * 2
@@ -142,7 +153,7 @@ def test_when_the_lab_given_is_not_a_lab_id_then_each_row_says_so(tmp_path, caps
     paths = hostile_notebooks(tmp_path / "subs")
     out_json = tmp_path / "scores.json"
 
-    main(["grade", str(paths["good-first"]), "--lab", "../x", "--json", str(out_json)])
+    main(["grade", "--checks", str(FAKE_CHECKS), str(paths["good-first"]), "--lab", "../x", "--json", str(out_json)])
 
     (row,) = json.loads(out_json.read_text())["notebooks"]
     assert "is not a lab id" in row["problem"]

@@ -9,7 +9,13 @@ instructor always see the same verdict.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +65,160 @@ class NotebookScore:
             "refused_reasons": list(self.refused_reasons),
             "exercises": [r.to_json() for r in self.results],
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NotebookScore:
+        results = tuple(CheckResult(**{**r, "status": Status(r["status"])}) for r in data.get("exercises", []))
+        return cls(
+            notebook=data["notebook"],
+            lab=data.get("lab"),
+            results=results,
+            max_points=float(data.get("max_points", 0.0)),
+            problem=data.get("problem"),
+            refused_paths=tuple(data.get("refused_paths", ())),
+            refused_reasons=tuple(data.get("refused_reasons", ())),
+        )
+
+
+#: How long one submission may take to grade before its worker is ended (and it scores 0).
+DEFAULT_SUBMISSION_TIMEOUT_S = 900.0
+
+
+def unshare_prefix() -> list[str]:
+    """Fresh user, network, PID and mount namespaces for a worker, where Linux lets us make them.
+
+    The network namespace holds only its own loopback (the worker's sandbox listens there); when the
+    worker — PID 1 of its namespace — ends, the kernel ends every process left in it.
+    """
+    unshare = shutil.which("unshare")
+    if not sys.platform.startswith("linux") or unshare is None:
+        return []
+    prefix = [unshare, "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=30)
+    return prefix if probe.returncode == 0 else []
+
+
+def grade_in_worker(
+    path: Path,
+    lab: str | None = None,
+    checks: Sequence[str] = (),
+    timeout: float = DEFAULT_SUBMISSION_TIMEOUT_S,
+    prefix: Sequence[str] | None = None,
+) -> NotebookScore:
+    """Grade one submission in a worker process of its own (see :mod:`lambdalab.grading.worker`).
+
+    The verdicts are what the worker writes to a pipe; a worker that dies, stops or overruns leaves
+    none, and the submission's row says so with 0 points. Everything the worker wrote to disk lives in a
+    temporary folder of its own, removed afterwards whatever happened.
+    """
+    prefix = unshare_prefix() if prefix is None else list(prefix)
+    scratch = Path(tempfile.mkdtemp(prefix="lambdalab-grade-"))
+    read_end, write_end = os.pipe()
+    command = [
+        *prefix,
+        sys.executable,
+        "-m",
+        "lambdalab.grading.worker",
+        str(path.resolve()),
+        "--result-fd",
+        str(write_end),
+    ]
+    command += ["--lab", lab] if lab else []
+    for spec in checks:
+        command += ["--checks", spec]
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
+    earlier = _descendants()
+    stderr_path = scratch / "worker.log"
+    try:
+        with open(stderr_path, "wb") as stderr:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                pass_fds=(write_end,),
+                env=env,
+                start_new_session=True,
+            )
+        os.close(write_end)
+        write_end = -1
+        output, why = _read_result(read_end, process, timeout)
+        if output:
+            try:
+                return NotebookScore.from_json(json.loads(output))
+            except (ValueError, KeyError, TypeError):
+                why = "its worker wrote an unreadable result"
+        return NotebookScore(str(path), lab, problem=f"could not be graded: {why}; it scores 0")
+    finally:
+        if write_end >= 0:
+            os.close(write_end)
+        os.close(read_end)
+        _end_new_descendants(earlier)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _descendants() -> set[int]:
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def _end_new_descendants(earlier: set[int]) -> None:
+    """Where no PID namespace ends them, kill what the worker left behind (``lambdalab grade`` makes
+    itself their subreaper, so a double-forked daemon is still found here)."""
+    import psutil
+
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in earlier]
+    for process in left:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(left, timeout=5)
+
+
+def _read_result(read_end: int, process: subprocess.Popen, timeout: float) -> tuple[bytes, str]:
+    """Everything the worker writes to the pipe, and why there is nothing if there is nothing."""
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(read_end, 65536), b"")), daemon=True)
+    reader.start()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        why = f"it was still running after {timeout:g} s (stopped, hung or too slow) and was ended"
+    else:
+        why = _ended(process.returncode)
+    _end_group(process)
+    reader.join(timeout=5)
+    return b"".join(chunks), why
+
+
+def _end_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _ended(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        return f"its worker was killed by {signal.Signals(-returncode).name}"
+    return f"its worker ended (exit status {returncode}) without verdicts"
+
+
+def grade_paths_isolated(
+    paths: Sequence[Path],
+    lab: str | None = None,
+    checks: Sequence[str] = (),
+    timeout: float = DEFAULT_SUBMISSION_TIMEOUT_S,
+) -> list[NotebookScore]:
+    """``lambdalab grade``: every submission graded in a worker of its own, one after the other."""
+    prefix = unshare_prefix()
+    return [grade_in_worker(nb, lab, checks, timeout, prefix) for nb in find_notebooks(paths)]
 
 
 def find_notebooks(paths: Iterable[Path]) -> list[Path]:

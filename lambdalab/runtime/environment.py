@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
@@ -49,6 +50,12 @@ _SIGNAL_WORDS = {
     signal.SIGFPE: "floating point exception (core dumped)",
     signal.SIGILL: "illegal instruction (core dumped)",
 }
+
+
+#: Set only by an instructor's grader (``lambdalab.grading.isolation``): given an environment and its
+#: command, returns the command that starts it confined. ``None`` in notebooks, where the code is the
+#: learner's own.
+launch_wrapper: Callable[[ExecutionEnvironment, list[str]], list[str]] | None = None
 
 
 class RuntimeClient(StrEnum):
@@ -214,8 +221,9 @@ class ExecutionEnvironment:
         log_file = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         started = time.perf_counter()
         try:
+            command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
             self._process = subprocess.Popen(
-                self._command(), cwd=self.config.code_dir, env=self._child_environment(self._api.address),
+                command, cwd=self.config.code_dir, env=self._child_environment(self._api.address),
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
                 start_new_session=(os.name != "nt"),
             )

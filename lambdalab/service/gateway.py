@@ -13,8 +13,11 @@ import base64
 import io
 import json
 import re
+import threading
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from lambdalab.runtime.config import (
@@ -42,6 +45,44 @@ _HTTP_APIS = re.compile(r"^/v2/apis/?$")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+@dataclass(frozen=True)
+class ObservedRequest:
+    """A request as the sandbox saw it arrive: which TCP connection carried it, and what it asked."""
+
+    remote_port: int
+    method: str
+    path: str
+
+
+_observers: list[tuple[Callable[[str, str], bool], list[ObservedRequest]]] = []
+_observers_lock = threading.Lock()
+
+
+@contextmanager
+def observe_requests(matches: Callable[[str, str], bool]) -> Iterator[list[ObservedRequest]]:
+    """Record the requests (method, path) that ``matches`` picks while the block runs.
+
+    What a grader can trust about a learner's code is what reaches the sandbox from outside it: a
+    handler can rewrite anything in its own process, but not which connections its requests came on.
+    """
+    seen: list[ObservedRequest] = []
+    entry = (matches, seen)
+    with _observers_lock:
+        _observers.append(entry)
+    try:
+        yield seen
+    finally:
+        with _observers_lock:
+            _observers.remove(entry)
+
+
+def _observe(environ: dict[str, Any]) -> None:
+    method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+    for matches, seen in list(_observers):
+        if matches(method, path):
+            seen.append(ObservedRequest(int(environ.get("REMOTE_PORT") or 0), method, path))
+
+
 class LambdaGateway:
     """Wraps moto's WSGI application with the Lambda control-plane calls lambdalab owns."""
 
@@ -50,6 +91,8 @@ class LambdaGateway:
         self.service = service
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if _observers:
+            _observe(environ)
         if ("/apigateway/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
                 and _HTTP_APIS.match(environ.get("PATH_INFO", "")) and environ.get("REQUEST_METHOD") == "POST"):
             from lambdalab.triggers.apigateway import answer_create_api  # quick create, which moto skips
