@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import fcntl
 import importlib
 import importlib.util
 import json
@@ -29,12 +28,14 @@ _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 def loopback_up() -> None:
     """A fresh network namespace has only ``lo``, and it is down; the sandbox needs it up."""
     try:
+        import fcntl  # POSIX only; the worker runs on Linux and macOS
+
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             request = struct.pack("16sh14x", b"lo", 0)
             flags = struct.unpack("16sh14x", fcntl.ioctl(sock, _SIOCGIFFLAGS, request))[1]
             if not flags & _IFF_UP:
                 fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sh14x", b"lo", flags | _IFF_UP))
-    except OSError:
+    except (OSError, ImportError):
         pass  # not in a namespace of our own, or not allowed: loopback is whatever the host has
 
 
