@@ -28,8 +28,8 @@ from lambdalab.runtime.config import (
     validation_error,
 )
 from lambdalab.service import moto_hook, packages
-from lambdalab.service.concurrency import ReservationError
-from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
+from lambdalab.service.concurrency import ReservationError, TooManyRequests
+from lambdalab.service.lambda_service import LambdaService, ResourceNotFound, admitted_on_arrival
 
 _PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
 _ACCOUNT = re.compile(r"^/2016-08-19/account-settings/?$")
@@ -105,6 +105,34 @@ class LambdaGateway:
         method = environ.get("REQUEST_METHOD", "GET")
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
         body = read_body(environ)
+        if (match := _INVOKE.match(path)) and method == "POST" and environ.get(
+            "HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse"
+        ) == "RequestResponse":
+            return self._invoke_admitted(match["name"], query, environ, start_response)
+        return self._route(path, method, query, body, environ, start_response)
+
+    def _invoke_admitted(self, name: str, query: dict[str, list[str]], environ: dict[str, Any],
+                         start_response: StartResponse) -> Iterable[bytes]:
+        """A synchronous Invoke: its concurrency is decided now, as it arrives (see admitted_on_arrival)."""
+        qualifier = (query.get("Qualifier") or query.get("qualifier") or [None])[0]
+        try:
+            function_name = self.service.resolve(name, qualifier).function_name
+        except ResourceNotFound:
+            return self._route(urllib.parse.unquote(environ.get("PATH_INFO", "")), "POST", query, b"", environ,
+                               start_response)  # moto answers with AWS's ResourceNotFoundException
+        try:
+            with admitted_on_arrival(self.service, function_name):
+                return list(self._route(urllib.parse.unquote(environ.get("PATH_INFO", "")), "POST", query, b"",
+                                        environ, start_response))
+        except TooManyRequests as throttled:
+            body = json.dumps({"Reason": throttled.reason, "Type": "User", "message": "Rate Exceeded."}).encode()
+            start_response("429 Too Many Requests", [("Content-Type", "application/json"),
+                                                     ("x-amzn-ErrorType", "TooManyRequestsException"),
+                                                     ("Content-Length", str(len(body)))])
+            return [body]
+
+    def _route(self, path: str, method: str, query: dict[str, list[str]], body: bytes, environ: dict[str, Any],
+               start_response: StartResponse) -> Iterable[bytes]:
         if _INVOKE.match(path) and "Qualifier" in query:
             # moto reads the qualifier as "qualifier" and would silently invoke $LATEST instead.
             environ["QUERY_STRING"] += "&" + urllib.parse.urlencode({"qualifier": query["Qualifier"][0]})
