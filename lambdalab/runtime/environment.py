@@ -41,6 +41,9 @@ CLIENT_SCRIPT = Path(__file__).with_name("client.py")
 STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
 MAX_LOG_BYTES_PER_INVOCATION = 256 * 1024  # what we keep for the notebook; CloudWatch caps events too
 _POLL_S = 0.01
+#: A long-running invoke is checked less and less often, up to this interval: forty handlers sleeping in
+#: parallel must not cost a core of polling (the answer itself still wakes the wait at once).
+_MAX_POLL_S = 0.1
 _SIGNAL_WORDS = {
     signal.SIGSEGV: "segmentation fault (core dumped)",
     signal.SIGKILL: "killed",
@@ -232,7 +235,7 @@ class ExecutionEnvironment:
         self._ps = psutil.Process(self._process.pid)
         self._peak_reader = memory.PeakReader(self._ps)
         try:
-            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init")
+            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init", done=self._api.ready)
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
         except _Ended as ended:
             failure = ended
@@ -331,10 +334,11 @@ class ExecutionEnvironment:
         limit = self.config.memory_size * memory.MIB
         polls = 0
         while not condition():
+            interval = min(_POLL_S * (1 + polls // 10), _MAX_POLL_S, max(deadline - time.perf_counter(), 0.001))
             if done is not None:
-                done.wait(_POLL_S)
+                done.wait(interval)
             else:
-                time.sleep(_POLL_S / 4)
+                time.sleep(interval / 4)
             if condition():
                 return
             polls += 1
