@@ -15,6 +15,7 @@ import atexit
 import ipaddress
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -98,6 +99,18 @@ class SandboxInfo:
         return f"http://{host}:{self.port}"
 
 
+LOOPBACK_NO_PROXY = ("127.0.0.1", "localhost", "::1")
+
+
+def _no_proxy(*current: str) -> str:
+    """The loopback names first, then whatever was already listed, each once: applying the sandbox's
+    environment any number of times gives the same value (it used to grow on every ``sandbox()``)."""
+    names = dict.fromkeys(LOOPBACK_NO_PROXY)
+    for value in current:
+        names.update(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    return ",".join(names)
+
+
 class Sandbox:
     """A running moto server and the environment that points SDKs at it."""
 
@@ -109,6 +122,7 @@ class Sandbox:
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._config_dir = Path(tempfile.mkdtemp(prefix="lambdalab-aws-"))
+        atexit.register(shutil.rmtree, self._config_dir, ignore_errors=True)
         self._reset_hooks: list[object] = []
         self.lambda_service = LambdaService(environment=lambda: self.environment, client_factory=self.client,
                                             account_id=DEFAULT_ACCOUNT_ID, region=region)
@@ -162,7 +176,7 @@ class Sandbox:
     @property
     def environment(self) -> dict[str, str]:
         """The variables that point an SDK or the AWS CLI at the sandbox (also given to every function)."""
-        no_proxy = ",".join(filter(None, ["127.0.0.1", "localhost", "::1", os.environ.get("NO_PROXY", "")]))
+        no_proxy = _no_proxy(os.environ.get("NO_PROXY", ""), os.environ.get("no_proxy", ""))
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
@@ -254,10 +268,10 @@ class Sandbox:
         printer.text(repr(self))
 
 
+#: Seconds a connection may stall while the sandbox reads a request (or wait idle between requests).
+READ_TIMEOUT_S = 60.0
 #: Connections the kernel may hold for the server before it accepts them. werkzeug listens with 128; a
-#: burst of 500 concurrent invokes (lesson 02a, the concurrency tests) overflows that on a busy machine,
-#: and the kernel then drops or resets connections the client believes are open. Linux caps it at
-#: net.core.somaxconn (4096 by default).
+#: burst of 500 concurrent invokes overflows that on a busy machine (Linux caps it at net.core.somaxconn).
 LISTEN_BACKLOG = 1024
 
 
@@ -272,14 +286,18 @@ class _MotoServer:
         )
         from werkzeug.serving import ThreadedWSGIServer
 
+        from lambdalab.service.browser_guard import BrowserGuard
         from lambdalab.service.gateway import LambdaGateway
 
         class Server(ThreadedWSGIServer):
             request_queue_size = LISTEN_BACKLOG
 
-        app = LambdaGateway(DomainDispatcherApplication(create_backend_app), service)
+        app = BrowserGuard(LambdaGateway(DomainDispatcherApplication(create_backend_app), service))
+        # A connection that stalls mid-request (or idles between keep-alive requests) is closed after
+        # READ_TIMEOUT_S, so stalled sockets cannot pin one thread each forever.
+        handler = type("SandboxRequestHandler", (MotoRequestHandler,), {"timeout": READ_TIMEOUT_S})
         # What werkzeug's make_server(threaded=True) builds, with the longer backlog.
-        self._server = Server(host, port, app, handler=MotoRequestHandler)
+        self._server = Server(host, port, app, handler=handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="lambdalab-sandbox",
                                         daemon=True)
         self._thread.start()

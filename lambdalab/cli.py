@@ -59,14 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     grade = commands.add_parser(
         "grade",
         help="score lab notebooks (files or folders of them): a table, and JSON",
-        description="Score lab notebooks. Only their %%writefile cells are read; nothing in them is run "
-        "and no stored output is trusted.",
+        description="Score lab notebooks. Only their %%writefile cells are read and no stored output is "
+        "trusted; each submission is graded in a confined process of its own (docs/grading-isolation.md).",
     )
     grade.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="a lab notebook or a folder of them"
     )
     grade.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the scores as JSON")
     grade.add_argument("--lab", default=None, help="lab id (e.g. 01) when the notebooks do not say")
+    grade.add_argument(
+        "--checks",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also load checks from MODULE (a module name or a .py file): an instructor's own labs",
+    )
+    grade.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds one submission may take (default: 900)"
+    )
     grade.set_defaults(run=_grade)
 
     sim = commands.add_parser(
@@ -124,14 +134,16 @@ def _labs_check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from lambdalab.grading.score import find_notebooks, format_table, grade_paths, to_json
+    from lambdalab.grading.score import find_notebooks, format_table, grade_paths_isolated, to_json
+    from lambdalab.grading.worker import become_subreaper
 
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         return _fail(f"no such file or folder: {', '.join(map(str, missing))}")
     if not find_notebooks(args.paths):
         return _fail("no notebooks found")
-    scores = grade_paths(args.paths, lab=args.lab)
+    become_subreaper()  # what a submission leaves running is re-parented here, and ended
+    scores = grade_paths_isolated(args.paths, lab=args.lab, checks=args.checks, timeout=args.timeout)
     print(format_table(scores))
     if args.json is not None:
         args.json.write_text(to_json(scores), encoding="utf-8")

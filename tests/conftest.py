@@ -1,12 +1,11 @@
 """Shared by the grading and CLI tests: a fake lab with plain-Python checks, and notebooks built in code.
 
-The fake lab's checks run the answer file in-process, which real checks never do (they use execution
-environments); that keeps these tests about the grading machinery, with no runtime or sandbox needed.
+The fake lab (``fake_lab_checks.py``) runs the answer file in-process, which real checks never do (they use
+execution environments); that keeps these tests about the grading machinery, with no runtime or sandbox.
 """
 
 from __future__ import annotations
 
-import runpy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,29 +13,20 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from lambdalab.grading import REGISTRY, CheckResult, exercise, failed, passed
+from lambdalab.grading import REGISTRY
+from lambdalab.grading.worker import load_checks
 
 FAKE_LAB = "98"
+
+
+#: The fake lab's checks as a file, for ``lambdalab grade --checks`` (its workers load it themselves).
+FAKE_CHECKS = Path(__file__).with_name("fake_lab_checks.py")
 
 
 @pytest.fixture
 def fake_lab() -> Iterator[str]:
     """Lab 98: exercise 1 (2 points) wants ``handler`` to return "hello"; exercise 2 wants n squared."""
-
-    @exercise(lab=FAKE_LAB, number=1, title="Say hello", files=["lab98/ex1/app.py"], points=2)
-    def says_hello(answer: Path) -> CheckResult:
-        got = runpy.run_path(str(answer / "lab98/ex1/app.py"))["handler"]({}, None)
-        if got == "hello":
-            return passed()
-        return failed(expected="'hello'", got=repr(got), hint="return a string")
-
-    @exercise(lab=FAKE_LAB, number=2, title="Square it", files=["lab98/ex2/app.py"])
-    def squares(answer: Path) -> CheckResult:
-        got = runpy.run_path(str(answer / "lab98/ex2/app.py"))["handler"]({"n": 7}, None)
-        if got == 49:
-            return passed()
-        return failed(expected="the square of event['n']", got=f"{got!r} for n = 7", hint="n * n")
-
+    load_checks(str(FAKE_CHECKS))
     yield FAKE_LAB
     REGISTRY.remove_lab(FAKE_LAB)
 

@@ -13,11 +13,11 @@ import pytest
 from nbformat import v4
 
 from lambdalab.cli import main
+from tests.conftest import FAKE_CHECKS
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (
-    "%%writefile lab01/ex1/app.py\n"
-    "def handler(event, context):\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION"
+    "%%writefile lab01/ex1/app.py\ndef handler(event, context):\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION"
 )
 
 
@@ -74,9 +74,7 @@ def test_labs_check_fails_naming_the_stale_lab(tmp_path, capsys):
 def test_labs_build_reports_marker_errors_without_a_traceback(tmp_path, capsys):
     write_solution(tmp_path / "solutions", source="# BEGIN SOLUTION\nx = 1")
 
-    code = main(
-        ["labs", "build", "--solutions", str(tmp_path / "solutions"), "--labs", str(tmp_path / "labs")]
-    )
+    code = main(["labs", "build", "--solutions", str(tmp_path / "solutions"), "--labs", str(tmp_path / "labs")])
 
     assert code == 2
     err = capsys.readouterr().err
@@ -92,12 +90,10 @@ def test_labs_build_outside_the_course_says_where_to_run_it(tmp_path, capsys, mo
 
 
 def test_grade_prints_a_table_and_writes_json(fake_lab, tmp_path, capsys):
-    cells = [
-        v4.new_code_cell("%%writefile lab98/ex1/app.py\ndef handler(event, context):\n    return 'hello'")
-    ]
+    cells = [v4.new_code_cell("%%writefile lab98/ex1/app.py\ndef handler(event, context):\n    return 'hello'")]
     nbformat.write(v4.new_notebook(cells=cells), tmp_path / "98-hello.ipynb")
 
-    code = main(["grade", str(tmp_path), "--json", str(tmp_path / "scores.json")])
+    code = main(["grade", str(tmp_path), "--json", str(tmp_path / "scores.json"), "--checks", str(FAKE_CHECKS)])
 
     assert code == 0
     table = capsys.readouterr().out.splitlines()

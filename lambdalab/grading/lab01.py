@@ -96,31 +96,77 @@ def client_outside_handler(answer: Path) -> CheckResult:
     objects = {f"data/{uuid.uuid4().hex[:6]} {i}.bin": rng.randrange(0, 50_000) for i in range(4)}
     for key, size in objects.items():
         s3.put_object(Bucket=bucket, Key=key, Body=bytes(size))
+    from lambdalab.service.gateway import observe_requests
+
+    source = (answer / CLIENT_FILE).read_text(encoding="utf-8", errors="replace")
     fn = deploy_with_probe(answer, CLIENT_FILE, CLIENT_COUNTING_PROBE, function="handler")
-    try:
-        outcomes = [(key, size, fn.invoke({"bucket": bucket, "key": key})) for key, size in objects.items()]
-    finally:
-        fn.delete()
-    for key, size, result in outcomes:
+    # Requests are counted where they arrive (the sandbox), outside the learner's process.
+    with observe_requests(lambda method, path: method == "HEAD" and path.startswith(f"/{bucket}/")) as seen:
+        try:
+            outcomes = []
+            for key, size in objects.items():
+                count = len(seen)
+                outcomes.append((key, size, fn.invoke({"bucket": bucket, "key": key}), len(seen) - count))
+        finally:
+            fn.delete()
+    for key, size, result, _ in outcomes:
         if not result.ok:
             return failed(expected=f"the size of s3://{bucket}/{key}", got=describe_failure(result),
                           hint="head_object(Bucket=..., Key=...) returns the object's ContentLength")
-        if result.payload["result"] != size:
-            return failed(expected=f"{size} for an object of {size} bytes", got=repr(result.payload["result"]),
+        payload = result.payload if isinstance(result.payload, dict) else {}
+        if payload.get("result") != size:
+            return failed(expected=f"{size} for an object of {size} bytes", got=repr(payload.get("result")),
                           hint="return the ContentLength of the object named by event['bucket'] and "
                                "event['key'], as an int")
-    created = [r.payload["clients_in_call"] for _, _, r in outcomes]
-    if any(created):
+    if any(asked == 0 for *_, asked in outcomes):
+        return failed(expected="a HeadObject request to S3 on every invocation",
+                      got="an invocation returned a size without asking S3",
+                      hint="call s3.head_object on every invocation")
+    # Where the client is made is judged on the source the grader holds, which the answer cannot rewrite;
+    # the probe's counters (inside the learner's process, so open to tampering) can only make it fail.
+    at_module, in_functions = client_calls(source)
+    created = [r.payload.get("clients_in_call") for _, _, r, _ in outcomes]
+    if in_functions or any(c != 0 for c in created):
+        count = sum(c for c in created if isinstance(c, int) and c > 0) or len(outcomes)
         return failed(expected="no new SDK client during warm invocations (one client, made at init)",
-                      got=f"the handler created {sum(created)} client(s) over {len(created)} invocations "
+                      got=f"the handler created {count} client(s) over {len(created)} invocations "
                           f"of one warm environment",
                       hint="move the client to module level, outside the handler: init runs once per "
                            "environment, the handler on every request")
-    if outcomes[0][2].payload["clients_at_init"] < 1:
-        return failed(expected="an SDK client created during init", got="no client created at init",
+    if not at_module:
+        return failed(expected="an SDK client created during init", got="no client created at module level",
                       hint="create the client at module level")
     return passed(got=f"correct sizes for {len(objects)} unseen objects, one client for "
                       f"{len(objects)} invocations")
+
+
+_CLIENT_FACTORIES = frozenset({"client", "resource", "Session", "create_client"})
+
+
+def client_calls(source: str) -> tuple[int, int]:
+    """How many SDK client factories (``boto3.client``, ``resource``, ``Session``) the source calls at
+    module level, and how many inside functions — read from the text, so nothing the code does at run
+    time can change the answer."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return 0, 0
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            inside.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Call))
+    module = functions = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in _CLIENT_FACTORIES:
+                if id(node) in inside:
+                    functions += 1
+                else:
+                    module += 1
+    return module, functions
 
 
 def _reference_cold_starts(arrivals: list[float], durations: list[float], keep_alive: float) -> list[bool]:

@@ -83,6 +83,8 @@ class Registry:
 
     def exercises(self, lab: str) -> list[Exercise]:
         """A lab's exercises in number order, importing ``lambdalab.grading.labNN`` on first use."""
+        if not isinstance(lab, str) or not LAB_ID_RE.match(lab):
+            raise UnknownLab(f"{str(lab)[:40]!r} is not a lab id (they look like '01' or '02a')")
         if lab not in self._labs:
             module = f"{CHECKS_PACKAGE}.lab{lab}"
             try:

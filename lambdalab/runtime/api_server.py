@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from lambdalab.runtime.config import MAX_TIMEOUT_S
+
 API_PREFIX = "/2018-06-01/runtime"
 # awslambdaric sends an error's X-Ray cause as a header, which for a deep RecursionError outgrows the
 # 64 KiB header line http.server accepts; Lambda's own Runtime API takes it, so ours must too.
@@ -171,6 +173,8 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    #: A runtime's connection idles while its handler runs (up to 900 s); longer than that it is stalled.
+    timeout = MAX_TIMEOUT_S + 60
 
     def setup(self) -> None:
         super().setup()

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
@@ -40,6 +42,9 @@ CLIENT_SCRIPT = Path(__file__).with_name("client.py")
 STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
 MAX_LOG_BYTES_PER_INVOCATION = 256 * 1024  # what we keep for the notebook; CloudWatch caps events too
 _POLL_S = 0.01
+#: A long-running invoke is checked less and less often, up to this interval: forty handlers sleeping in
+#: parallel must not cost a core of polling (the answer itself still wakes the wait at once).
+_MAX_POLL_S = 0.1
 _SIGNAL_WORDS = {
     signal.SIGSEGV: "segmentation fault (core dumped)",
     signal.SIGKILL: "killed",
@@ -49,6 +54,12 @@ _SIGNAL_WORDS = {
     signal.SIGFPE: "floating point exception (core dumped)",
     signal.SIGILL: "illegal instruction (core dumped)",
 }
+
+
+#: Set only by an instructor's grader (``lambdalab.grading.isolation``): given an environment and its
+#: command, returns the command that starts it confined. ``None`` in notebooks, where the code is the
+#: learner's own.
+launch_wrapper: Callable[[ExecutionEnvironment, list[str]], list[str]] | None = None
 
 
 class RuntimeClient(StrEnum):
@@ -132,6 +143,8 @@ class ExecutionEnvironment:
         self._log_reader: object = None
         self._log_dir = Path(tempfile.mkdtemp(prefix="lambdalab-env-"))
         self._log_path = self._log_dir / "output.log"
+        self._tmp_dir = self._log_dir / "tmp"
+        self._tmp_dir.mkdir()
         self._log_offset = 0
         self._dropped_log_bytes = 0
         self._lock = threading.Lock()
@@ -156,6 +169,9 @@ class ExecutionEnvironment:
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "HOME": str(self._log_dir),
+            # Each environment has its own /tmp on AWS; here a folder removed with the environment, so
+            # nothing a handler writes there outlives it.
+            "TMPDIR": str(self._tmp_dir),
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(cfg.code_dir),
             "LAMBDA_RUNTIME_DIR": str(CLIENT_SCRIPT.parent),
@@ -214,8 +230,9 @@ class ExecutionEnvironment:
         log_file = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         started = time.perf_counter()
         try:
+            command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
             self._process = subprocess.Popen(
-                self._command(), cwd=self.config.code_dir, env=self._child_environment(self._api.address),
+                command, cwd=self.config.code_dir, env=self._child_environment(self._api.address),
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
                 start_new_session=(os.name != "nt"),
             )
@@ -224,7 +241,7 @@ class ExecutionEnvironment:
         self._ps = psutil.Process(self._process.pid)
         self._peak_reader = memory.PeakReader(self._ps)
         try:
-            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init")
+            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init", done=self._api.ready)
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
         except _Ended as ended:
             failure = ended
@@ -307,11 +324,8 @@ class ExecutionEnvironment:
             self._log_reader = None
         if self._peak_reader is not None:
             self._peak_reader.close()
-        try:
-            self._log_path.unlink(missing_ok=True)
-            self._log_dir.rmdir()
-        except OSError:
-            pass
+        # The whole folder: the handler's HOME and TMPDIR live in it, and may hold anything it wrote.
+        shutil.rmtree(self._log_dir, ignore_errors=True)
 
     # --- waiting, with every way an environment can end ------------------------------------------
     def _wait_for(self, condition: object, seconds: float, phase: str,
@@ -326,10 +340,11 @@ class ExecutionEnvironment:
         limit = self.config.memory_size * memory.MIB
         polls = 0
         while not condition():
+            interval = min(_POLL_S * (1 + polls // 10), _MAX_POLL_S, max(deadline - time.perf_counter(), 0.001))
             if done is not None:
-                done.wait(_POLL_S)
+                done.wait(interval)
             else:
-                time.sleep(_POLL_S / 4)
+                time.sleep(interval / 4)
             if condition():
                 return
             polls += 1

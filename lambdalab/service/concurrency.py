@@ -177,19 +177,33 @@ class ConcurrencyGovernor:
                 if unreserved_busy >= self._unreserved_pool_locked():
                     raise TooManyRequests(ACCOUNT_LIMIT)
             if new_environment:
-                now = self.clock()
-                if state.bucket is None:
-                    rate = float(self.settings.scaling_rate)
-                    state.bucket = _ScalingBucket(rate, self.settings.scaling_period_s, rate, now)
-                if not state.bucket.take(now):
-                    raise TooManyRequests(SCALING_LIMIT)
+                self._take_scaling_locked(state)
             state.in_flight += 1
             state.peak = max(state.peak, state.in_flight)
+
+    def take_scaling(self, function: str) -> None:
+        """Spend one new environment of the function's scaling allowance, or raise TooManyRequests (for a
+        request whose concurrency slot was already taken on arrival)."""
+        with self._lock:
+            self._take_scaling_locked(self._state(function))
+
+    def _take_scaling_locked(self, state: _FunctionState) -> None:
+        now = self.clock()
+        if state.bucket is None:
+            rate = float(self.settings.scaling_rate)
+            state.bucket = _ScalingBucket(rate, self.settings.scaling_period_s, rate, now)
+        if not state.bucket.take(now):
+            raise TooManyRequests(SCALING_LIMIT)
 
     def release(self, function: str) -> None:
         with self._lock:
             state = self._state(function)
             state.in_flight = max(0, state.in_flight - 1)
+
+    def provisioned(self, function: str) -> int:
+        """Provisioned concurrency allocated to ``function`` (all its versions and aliases)."""
+        with self._lock:
+            return self._state(function).provisioned
 
     def in_flight(self, function: str | None = None) -> int:
         """Executions running now, for one function or the whole account."""

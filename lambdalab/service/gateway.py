@@ -15,7 +15,9 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from lambdalab.controlplane import wsgi as controlplane_wsgi
@@ -27,8 +29,8 @@ from lambdalab.runtime.config import (
     validation_error,
 )
 from lambdalab.service import moto_hook, packages, public_layers
-from lambdalab.service.concurrency import ReservationError
-from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
+from lambdalab.service.concurrency import ReservationError, TooManyRequests
+from lambdalab.service.lambda_service import LambdaService, ResourceNotFound, admitted_on_arrival
 
 _PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
 _ACCOUNT = re.compile(r"^/2016-08-19/account-settings/?$")
@@ -36,6 +38,7 @@ _CONCURRENCY = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?
 _CREATE = re.compile(r"^/2015-03-31/functions/?$")
 _FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+_CODE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/code/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
 _LAYERS = re.compile(r"^/2018-10-31/layers/?$")
@@ -66,6 +69,44 @@ def _run_first_request_hooks(authorization: str) -> None:
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+@dataclass(frozen=True)
+class ObservedRequest:
+    """A request as the sandbox saw it arrive: which TCP connection carried it, and what it asked."""
+
+    remote_port: int
+    method: str
+    path: str
+
+
+_observers: list[tuple[Callable[[str, str], bool], list[ObservedRequest]]] = []
+_observers_lock = threading.Lock()
+
+
+@contextmanager
+def observe_requests(matches: Callable[[str, str], bool]) -> Iterator[list[ObservedRequest]]:
+    """Record the requests (method, path) that ``matches`` picks while the block runs.
+
+    What a grader can trust about a learner's code is what reaches the sandbox from outside it: a
+    handler can rewrite anything in its own process, but not which connections its requests came on.
+    """
+    seen: list[ObservedRequest] = []
+    entry = (matches, seen)
+    with _observers_lock:
+        _observers.append(entry)
+    try:
+        yield seen
+    finally:
+        with _observers_lock:
+            _observers.remove(entry)
+
+
+def _observe(environ: dict[str, Any]) -> None:
+    method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+    for matches, seen in list(_observers):
+        if matches(method, path):
+            seen.append(ObservedRequest(int(environ.get("REMOTE_PORT") or 0), method, path))
+
+
 class LambdaGateway:
     """Wraps moto's WSGI application with the Lambda control-plane calls lambdalab owns."""
 
@@ -76,6 +117,8 @@ class LambdaGateway:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if _FIRST_REQUEST:
             _run_first_request_hooks(environ.get("HTTP_AUTHORIZATION", ""))
+        if _observers:
+            _observe(environ)
         if environ.get("PATH_INFO", "").startswith(("/v2/apis", "/restapis/")):
             from lambdalab.triggers import apigateway_control  # local ApiEndpoint, UpdateStage, _user_request_
 
@@ -93,6 +136,34 @@ class LambdaGateway:
         method = environ.get("REQUEST_METHOD", "GET")
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
         body = read_body(environ)
+        if (match := _INVOKE.match(path)) and method == "POST" and environ.get(
+            "HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse"
+        ) == "RequestResponse":
+            return self._invoke_admitted(match["name"], query, environ, start_response)
+        return self._route(path, method, query, body, environ, start_response)
+
+    def _invoke_admitted(self, name: str, query: dict[str, list[str]], environ: dict[str, Any],
+                         start_response: StartResponse) -> Iterable[bytes]:
+        """A synchronous Invoke: its concurrency is decided now, as it arrives (see admitted_on_arrival)."""
+        qualifier = (query.get("Qualifier") or query.get("qualifier") or [None])[0]
+        try:
+            function_name = self.service.resolve(name, qualifier).function_name
+        except ResourceNotFound:
+            return self._route(urllib.parse.unquote(environ.get("PATH_INFO", "")), "POST", query, b"", environ,
+                               start_response)  # moto answers with AWS's ResourceNotFoundException
+        try:
+            with admitted_on_arrival(self.service, function_name):
+                return list(self._route(urllib.parse.unquote(environ.get("PATH_INFO", "")), "POST", query, b"",
+                                        environ, start_response))
+        except TooManyRequests as throttled:
+            body = json.dumps({"Reason": throttled.reason, "Type": "User", "message": "Rate Exceeded."}).encode()
+            start_response("429 Too Many Requests", [("Content-Type", "application/json"),
+                                                     ("x-amzn-ErrorType", "TooManyRequestsException"),
+                                                     ("Content-Length", str(len(body)))])
+            return [body]
+
+    def _route(self, path: str, method: str, query: dict[str, list[str]], body: bytes, environ: dict[str, Any],
+               start_response: StartResponse) -> Iterable[bytes]:
         if _INVOKE.match(path) and "Qualifier" in query:
             # moto reads the qualifier as "qualifier" and would silently invoke $LATEST instead.
             environ["QUERY_STRING"] += "&" + urllib.parse.urlencode({"qualifier": query["Qualifier"][0]})
@@ -120,12 +191,19 @@ class LambdaGateway:
             if (_CREATE.match(path) and method == "POST") or (_CONFIGURATION.match(path) and method == "PUT"):
                 match = _CONFIGURATION.match(path)
                 self._check_function(json.loads(body or b"{}"), match["name"] if match else None)
+            if (match := _CODE.match(path)) and method == "PUT":
+                # UpdateFunctionCode: the new code must still fit beside the function's layers.
+                zipped = json.loads(body or b"{}").get("ZipFile")
+                if zipped:
+                    self._check_function({"Code": {"ZipFile": zipped}}, match["name"])
         except InvalidParameterValueException as exc:
             return _error(start_response, 400, "InvalidParameterValueException", str(exc))
         except ReservationError as exc:
             return _error(start_response, 400, "InvalidParameterValueException", str(exc))
         except ResourceNotFound as exc:
             return _error(start_response, 404, "ResourceNotFoundException", str(exc))
+        except (ValueError, TypeError, AttributeError):
+            pass  # a body that is not the JSON expected: moto answers it with AWS's own validation error
         return self.app(environ, start_response)
 
     # --- layer versions by ARN (moto has no GetLayerVersionByArn; public layers are not in moto) ---------

@@ -10,20 +10,21 @@ moto's own S3 and SQS integrations, lambdalab's triggers — ends in :meth:`Lamb
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lambdalab.runtime.api_server import StreamListener
 from lambdalab.runtime.config import FunctionConfig
 from lambdalab.runtime.environment import ExecutionEnvironment, RuntimeClient
 from lambdalab.runtime.results import Invocation
-from lambdalab.service import packages
+from lambdalab.service import packages, retention
 from lambdalab.service.concurrency import AccountSettings, ConcurrencyGovernor, TooManyRequests
 from lambdalab.service.logs import CloudWatchLogsShipper
 from lambdalab.service.metrics import MetricsShipper
@@ -31,6 +32,32 @@ from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentPool
 
 LATEST = "$LATEST"
 DEFAULT_ASYNC_RETRY_DELAYS = (1.0, 2.0)  # seconds; AWS waits about 1 and then 2 minutes
+
+
+#: The function whose concurrency slot the current request already took when it arrived (set by the HTTP
+#: gateway for synchronous Invoke calls, consumed by :meth:`LambdaService.invoke`).
+_arrival = threading.local()
+
+
+@contextlib.contextmanager
+def admitted_on_arrival(service: LambdaService, function_name: str) -> Iterator[None]:
+    """Take the function's concurrency slot now, as the request arrives, or raise TooManyRequests.
+
+    On AWS 300 simultaneous requests reach the admission check together; in the sandbox each one is parsed
+    by moto first, which spreads a burst over seconds, so the concurrency decision must be made before
+    that. The slot is handed to the invocation this thread runs next, or given back if none runs.
+    """
+    if service.governor.provisioned(function_name):
+        yield  # provisioned environments take requests outside the on-demand count: the pool decides
+        return
+    service.admit_burst(function_name)
+    _arrival.function = function_name
+    try:
+        yield
+    finally:
+        if getattr(_arrival, "function", None) is not None:  # never reached an invocation
+            _arrival.function = None
+            service.governor.release(function_name)
 
 
 class ResourceNotFound(LookupError):
@@ -88,8 +115,11 @@ class LambdaService:
         self._pools: dict[tuple[str, str], _VersionPool] = {}
         self._provisioned: dict[tuple[str, str], ProvisionedConcurrencyConfig] = {}
         self._lock = threading.RLock()
-        self.logs = CloudWatchLogsShipper(lambda: client_factory("logs"))
-        self.metrics = MetricsShipper(lambda: client_factory("cloudwatch"))
+        self.logs = CloudWatchLogsShipper(
+            lambda: client_factory("logs"),
+            trim=lambda group, stream: retention.trim_log_stream(account_id, region, group, stream))
+        self.metrics = MetricsShipper(lambda: client_factory("cloudwatch"),
+                                      trim=lambda: retention.trim_metrics(account_id, region))
         self._client_factory = client_factory
         self._listeners: list[Callable[[str, Invocation], None]] = []
 
@@ -185,16 +215,30 @@ class LambdaService:
         versioned = self._version_pool(fn)
         admitted = False
 
+        pre_admitted = getattr(_arrival, "function", None) == name
+        if pre_admitted:  # the slot was taken when the request arrived; this invocation now owns it
+            _arrival.function = None
+            admitted = True
+
         def admit(new_environment: bool) -> None:
             nonlocal admitted
             try:
+                if pre_admitted:  # the slot is ours; a new environment still spends the scaling allowance
+                    if new_environment:
+                        self.governor.take_scaling(name)
+                    return
                 self.governor.admit(name, new_environment=new_environment)
             except TooManyRequests:
                 self.metrics.put("Throttles", 1, "Count", name, resource)
                 raise
             admitted = True
 
-        env, provisioned = versioned.pool.acquire(admit)
+        try:
+            env, provisioned = versioned.pool.acquire(admit)
+        except BaseException:
+            if admitted:
+                self.governor.release(name)
+            raise
         try:
             self._publish_concurrency(name, resource, versioned, provisioned)
             invocation = env.invoke(payload, request_id=str(uuid.uuid4()), client_context=client_context,
@@ -248,6 +292,14 @@ class LambdaService:
     def on_invocation(self, listener: Callable[[str, Invocation], None]) -> None:
         """Call ``listener(function_name, invocation)`` after every invocation (the notebook API's logs)."""
         self._listeners.append(listener)
+
+    def admit_burst(self, function_name: str) -> None:
+        """The arrival-time admission of :func:`admitted_on_arrival` (counts a Throttles data point)."""
+        try:
+            self.governor.admit(function_name, new_environment=False)
+        except TooManyRequests:
+            self.metrics.put("Throttles", 1, "Count", function_name)
+            raise
 
     # --- concurrency configuration ---------------------------------------------------------------
     def configure(self, settings: AccountSettings) -> None:

@@ -7,6 +7,7 @@ A background writer batches log events per stream and writes them with ``PutLogE
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambdalab.runtime.results import Invocation
@@ -24,9 +25,10 @@ class LogBatch:
 class CloudWatchLogsShipper(BackgroundWriter[LogBatch]):
     """Writes invocations' log lines to CloudWatch Logs through a boto3 client made by ``client_factory``."""
 
-    def __init__(self, client_factory: object) -> None:
+    def __init__(self, client_factory: object, trim: Callable[[str, str], object] | None = None) -> None:
         super().__init__(client_factory, name="lambdalab-logs")
         self._known: set[tuple[str, str]] = set()
+        self._trim = trim  # keeps what CloudWatch holds bounded (see lambdalab.service.retention)
 
     def ship(self, group: str, invocation: Invocation) -> None:
         lines = tuple(line for line in invocation.logs.splitlines() if line)
@@ -42,6 +44,9 @@ class CloudWatchLogsShipper(BackgroundWriter[LogBatch]):
                 self._write(client, batch)
             except Exception:  # noqa: BLE001 - a group deleted under us is created again next time
                 self._known.discard((batch.group, batch.stream))
+        if self._trim is not None:
+            for group, stream in {(b.group, b.stream) for b in items}:
+                self._trim(group, stream)
 
     def _write(self, client: object, batch: LogBatch) -> None:
         key = (batch.group, batch.stream)

@@ -30,14 +30,18 @@ class Datum:
 class MetricsShipper(BackgroundWriter[Datum]):
     """Queues data points and writes them with ``PutMetricData`` in batches."""
 
-    def __init__(self, client_factory: Callable[[], object]) -> None:
+    def __init__(self, client_factory: Callable[[], object], trim: Callable[[], object] | None = None) -> None:
         super().__init__(client_factory, name="lambdalab-metrics")
+        self._trim = trim  # keeps what CloudWatch holds bounded (see lambdalab.service.retention)
 
     def put(self, name: str, value: float, unit: str, function_name: str, resource: str | None = None) -> None:
         self._enqueue(Datum(name, float(value), unit, function_name, resource, dt.datetime.now(dt.UTC)))
 
     def write(self, client: object, items: list[Datum]) -> None:
-        client.put_metric_data(Namespace=NAMESPACE, MetricData=[_datum(d) for d in items])
+        for start in range(0, len(items), 1000):  # PutMetricData takes at most 1,000 data points
+            client.put_metric_data(Namespace=NAMESPACE, MetricData=[_datum(d) for d in items[start : start + 1000]])
+        if self._trim is not None:
+            self._trim()
 
 
 def _datum(d: Datum) -> dict[str, object]:

@@ -19,7 +19,8 @@ from typing import Any
 from moto.awslambda.exceptions import LambdaClientError
 from moto.core.exceptions import JsonRESTError
 
-from lambdalab.runtime.config import MAX_REQUEST_BYTES
+from lambdalab.runtime.config import MAX_REQUEST_BYTES, InvalidParameterValueException
+from lambdalab.service import packages
 from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
 
@@ -80,6 +81,33 @@ def install(service: LambdaService) -> None:
     if _original_invoke is None:
         _original_invoke = LambdaFunction.invoke
         LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
+    _install_package_checks()
+
+
+def _install_package_checks() -> None:
+    """Check every zip moto accepts — CreateFunction, UpdateFunctionCode, code from S3, layers — where moto
+    reads it (its ``_zipfile_content`` and ``_s3_content``), so no path can skip AWS's unzipped limit or
+    bring in an entry that would leave its folder."""
+    from moto.awslambda import models
+
+    for name in ("_zipfile_content", "_s3_content"):
+        original = getattr(models, name)
+        if getattr(original, "_lambdalab_checked", False):
+            continue
+
+        def checked(content: Any, _original: Any = original) -> tuple[bytes, int, str, str]:
+            result = _original(content)
+            if result[0]:
+                try:
+                    packages.inspect(result[0])
+                except InvalidParameterValueException as exc:
+                    from moto.awslambda.exceptions import InvalidParameterValueException as MotoInvalid
+
+                    raise MotoInvalid(str(exc)) from None
+            return result
+
+        checked._lambdalab_checked = True  # type: ignore[attr-defined]
+        setattr(models, name, checked)
 
 
 def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str, str]) -> bytes:

@@ -23,21 +23,22 @@ class BackgroundWriter(Generic[Item]):
         self._client_factory = client_factory
         self._batch = batch
         self._queue: queue.Queue[Item] = queue.Queue()
-        self._idle = threading.Event()
-        self._idle.set()
+        # Items queued and not yet written: flush() waits for zero, so it cannot return while the last
+        # batch is still being written (an Event set by the writer could race a new enqueue).
+        self._pending = 0
+        self._written = threading.Condition()
         threading.Thread(target=self._run, name=name, daemon=True).start()
 
     def _enqueue(self, item: Item) -> None:
-        self._idle.clear()
+        with self._written:
+            self._pending += 1
         self._queue.put(item)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far has been written (or ``timeout`` passes)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.empty() and self._idle.wait(0.05):
-                return True
-        return False
+        with self._written:
+            return self._written.wait_for(lambda: self._pending == 0, max(0.0, deadline - time.monotonic()))
 
     def write(self, client: object, items: list[Item]) -> None:
         raise NotImplementedError
@@ -57,5 +58,7 @@ class BackgroundWriter(Generic[Item]):
             except Exception:  # noqa: BLE001 - a lost log line or data point must never break an invocation
                 client = None
             finally:
-                if self._queue.empty():
-                    self._idle.set()
+                with self._written:
+                    self._pending -= len(items)
+                    self._written.notify_all()
+                items = []  # drop the batch now: it must not stay alive while the queue is empty

@@ -98,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     error_content_type = "application/json"
     error_message_format = '{"message":"%(message)s"}'
+    #: Seconds a client may stall mid-request or idle on a keep-alive connection before it is closed.
+    timeout = 60.0
 
     def setup(self) -> None:
         super().setup()

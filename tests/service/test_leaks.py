@@ -1,0 +1,153 @@
+"""Nothing grows without bound: NO_PROXY, temp folders, kept logs and metrics, stalled connections.
+
+A workshop runs the sandbox for hours: every repeated call must leave the process as it found it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from nbformat import v4
+
+import lambdalab
+from lambdalab import aws_sandbox
+from lambdalab.service import retention
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_when_sandbox_is_called_50_times_then_no_proxy_stays_the_same(box, monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "corp.example,localhost")
+    monkeypatch.delenv("no_proxy", raising=False)
+    lambdalab.sandbox()
+    first = os.environ["NO_PROXY"]
+
+    for _ in range(50):
+        lambdalab.sandbox()
+
+    assert os.environ["NO_PROXY"] == os.environ["no_proxy"] == first
+    assert first.split(",") == ["127.0.0.1", "localhost", "::1", "corp.example"]
+    assert box.environment["NO_PROXY"] == first
+
+
+def test_when_lambdalab_grade_exits_then_no_learner_code_is_left_in_temp_folders(tmp_path):
+    handler = (
+        "import tempfile, pathlib\n"
+        "pathlib.Path(tempfile.gettempdir(), 'scratch.txt').write_text('handler scratch')\n"
+        "def handler(event, context):\n"
+        "    return {'message': f\"Hello, {event.get('name', 'world')}!\"}\n"
+    )
+    notebook = v4.new_notebook(cells=[v4.new_code_cell(f"%%writefile lab00/ex1/app.py\n{handler}")])
+    path = tmp_path / "00-first.ipynb"
+    path.write_text(json.dumps(notebook))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "lambdalab.cli", "grade", str(path), "--json", str(tmp_path / "s.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=ROOT,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["notebooks"][0]["points"] == 1
+    assert sorted(p.relative_to(temp).as_posix() for p in temp.rglob("*")) == []
+
+
+def test_what_cloudwatch_keeps_is_bounded_per_stream_and_per_region(box):
+    fn = lambdalab.deploy("bounded-logs", code="def handler(event, context):\n    return 1\n")
+    keep_events, keep_points = 30, 60
+    original = retention.MAX_LOG_EVENTS_PER_STREAM, retention.MAX_METRIC_DATA_POINTS
+    retention.MAX_LOG_EVENTS_PER_STREAM, retention.MAX_METRIC_DATA_POINTS = keep_events, keep_points
+    try:
+        invocations = [fn.invoke({}) for _ in range(40)]
+        assert lambdalab.flush_logs()
+    finally:
+        retention.MAX_LOG_EVENTS_PER_STREAM, retention.MAX_METRIC_DATA_POINTS = original
+    logs = box.client("logs")
+    events = logs.get_log_events(
+        logGroupName="/aws/lambda/bounded-logs", logStreamName=invocations[-1].log_stream_name
+    )["events"]
+    points = box.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Dimensions=[{"Name": "FunctionName", "Value": "bounded-logs"}],
+        StartTime=time.time() - 3600,
+        EndTime=time.time() + 60,
+        Period=3600,
+        Statistics=["SampleCount"],
+    )
+
+    assert len(events) <= keep_events
+    assert events[-1]["message"].startswith(f"REPORT RequestId: {invocations[-1].request_id}")  # the newest kept
+    assert points["Datapoints"][0]["SampleCount"] <= keep_points
+
+
+SOAK_INVOKES = 10_000
+SOAK_MEASURED = 3_000  # the last ones, once every bound has filled (10,000 log events ≈ 3,333 invokes,
+#                        20,000 data points ≈ 6,667 invokes)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    return data
+
+
+@pytest.mark.timeout(1800)
+def test_when_a_warm_function_is_invoked_10000_times_then_memory_stays_flat(box):
+    """A leak of 1 KB per invoke would add 3 MB over the measured invokes; the bound is 1.5 MB."""
+    fn = lambdalab.deploy("soak", code="def handler(event, context):\n    return 1\n")
+    tracemalloc.start(1)
+    try:
+        for _ in range(SOAK_INVOKES - SOAK_MEASURED):
+            fn.invoke({})
+        assert lambdalab.flush_logs(300)
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(SOAK_MEASURED):
+            fn.invoke({})
+        assert lambdalab.flush_logs(300)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    assert after - before < 1_500_000, f"{(after - before) / SOAK_MEASURED:.0f} bytes per warm invoke"
+
+
+def test_when_a_client_stalls_mid_request_then_its_connection_is_closed_and_the_thread_ends(box, monkeypatch):
+    handler = box._server._server.RequestHandlerClass
+    monkeypatch.setattr(handler, "timeout", 1.0)  # the production value is READ_TIMEOUT_S
+    threads_before = threading.active_count()
+    stalled = [socket.create_connection((box.info.host, box.info.port)) for _ in range(5)]
+    for sock in stalled:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never finished
+        sock.settimeout(30)  # the bounded wait: far longer than the server's timeout
+
+    # recv raises socket.timeout (failing the test) if the server keeps the stalled connection open.
+    answers = [read_until_closed(sock) for sock in stalled]
+    for sock in stalled:
+        sock.close()
+    deadline = time.monotonic() + 30
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    assert all(answer == b"" or answer.startswith(b"HTTP/1.1 408") for answer in answers)
+    assert threading.active_count() <= threads_before
+    assert aws_sandbox.READ_TIMEOUT_S <= 120
