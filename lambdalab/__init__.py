@@ -30,8 +30,8 @@ _EXPORTS = {
     "ReplayedRequest": "lambdalab.service.replay",
     "replay": "lambdalab.service.replay",
     "TooManyRequests": "lambdalab.service.concurrency",
-    "api_url": "lambdalab.triggers.apigateway",
-    "function_url": "lambdalab.triggers.function_urls",
+    "api_url": "lambdalab.addresses",
+    "function_url": "lambdalab.addresses",
 }
 __all__ = [
     "POWERTOOLS_LAYER_ARN",
@@ -53,14 +53,13 @@ __all__ = [
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from lambdalab.addresses import api_url, function_url
     from lambdalab.aws_sandbox import Sandbox, sandbox
     from lambdalab.functions import Function, deploy, flush_logs, get_function, list_functions
     from lambdalab.runtime.results import Invocation, Report
     from lambdalab.service.concurrency import TooManyRequests
     from lambdalab.service.public_layers import POWERTOOLS_LAYER_ARN
     from lambdalab.service.replay import ReplayedRequest, replay
-    from lambdalab.triggers.apigateway import api_url
-    from lambdalab.triggers.function_urls import function_url
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,6 @@ real AWS.
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import logging
 import os
 import shutil
@@ -22,12 +21,19 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from lambdalab.service.loopback import LOOPBACK_NO_PROXY, NotLoopbackError, ensure_loopback, install_guard
+
+__all__ = ["NotLoopbackError", "Sandbox", "SandboxInfo", "current", "ensure_loopback", "running", "sandbox",
+           "serve_forever"]
+
+T = TypeVar("T")
 
 FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"
@@ -46,44 +52,6 @@ _SET_ASIDE = (
 )
 
 
-class NotLoopbackError(ValueError):
-    """Raised when something would point an AWS client away from this machine."""
-
-
-def ensure_loopback(host: str, what: str = "the sandbox") -> None:
-    """Refuse, with the reason and the fix, any host that is not a loopback address."""
-    name = host.strip("[]")
-    if name == "localhost":
-        return
-    try:
-        if ipaddress.ip_address(name).is_loopback:
-            return
-    except ValueError:
-        pass
-    raise NotLoopbackError(
-        f"lambdalab refused to point {what} at {host!r}: only loopback addresses (127.0.0.1, ::1, "
-        "localhost) are allowed, so nothing in this course can reach real AWS or another machine. "
-        "Start the sandbox without a host, or with host='127.0.0.1'."
-    )
-
-
-def _install_guard() -> None:
-    """Make botocore refuse to send any request to a non-loopback host, whatever client sends it."""
-    from botocore import httpsession
-
-    send = httpsession.URLLib3Session.send
-    if getattr(send, "_lambdalab_guard", False):
-        return
-
-    def guarded_send(self: httpsession.URLLib3Session, request: object) -> object:
-        host = urllib.parse.urlsplit(request.url).hostname or ""
-        ensure_loopback(host, what=f"an AWS request ({request.method} {request.url})")
-        return send(self, request)
-
-    guarded_send._lambdalab_guard = True  # type: ignore[attr-defined]
-    httpsession.URLLib3Session.send = guarded_send  # type: ignore[method-assign]
-
-
 @dataclass(frozen=True)
 class SandboxInfo:
     """Where the sandbox listens and what it pretends to be."""
@@ -97,9 +65,6 @@ class SandboxInfo:
     def endpoint_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
-
-
-LOOPBACK_NO_PROXY = ("127.0.0.1", "localhost", "::1")
 
 
 def _no_proxy(*current: str) -> str:
@@ -117,13 +82,13 @@ class Sandbox:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> None:
         ensure_loopback(host)
         from lambdalab.service import moto_hook, public_layers, stopping
+        from lambdalab.service.gateway import LambdaGateway
         from lambdalab.service.lambda_service import LambdaService
 
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._config_dir = Path(tempfile.mkdtemp(prefix="lambdalab-aws-"))
         atexit.register(shutil.rmtree, self._config_dir, ignore_errors=True)
-        self._reset_hooks: list[object] = []
         self.lambda_service = LambdaService(environment=lambda: self.environment, client_factory=self.client,
                                             account_id=DEFAULT_ACCOUNT_ID, region=region)
         moto_hook.install(self.lambda_service)
@@ -131,13 +96,15 @@ class Sandbox:
         # No execution environment outlives the kernel that started it, whether it exits or is signalled.
         atexit.register(self.lambda_service.reset, force=True)
         stopping.on_stop_signal(lambda: self.lambda_service.reset(force=True))
-        self._server = _MotoServer(host, port, self.lambda_service)
+        self._server = _MotoServer(host, port, lambda moto_app: LambdaGateway(moto_app, self.lambda_service))
+        #: The Lambda gateway in front of moto, where triggers register the calls they answer.
+        self.gateway: LambdaGateway = self._server.gateway
         bound_host, bound_port = self._server.address
         self.info = SandboxInfo(host=host if bound_host in ("0.0.0.0", "::") else bound_host,
                                 port=bound_port, region=region)
         self.started_at = time.time()
         self.apply_environment()
-        _install_guard()
+        install_guard()
         from lambdalab.triggers import start_all
 
         self.triggers = start_all(self)
@@ -148,6 +115,13 @@ class Sandbox:
 
         self.alarms = AlarmEvaluator()  # CloudWatch alarms evaluated every minute of the sandbox clock
         self.alarms.start(self)
+
+    def trigger(self, kind: type[T]) -> T:
+        """The running trigger of this type (e.g. ``box.trigger(SqsTrigger)``), as the sandbox started it."""
+        for trigger in self.triggers:
+            if isinstance(trigger, kind):
+                return trigger
+        raise LookupError(f"the sandbox runs no {kind.__name__} (lambdalab.triggers.TRIGGERS lacks it)")
 
     def configure_lambda(self, *, concurrent_executions: int | None = None, scaling_rate: int | None = None,
                          scaling_period_s: float | None = None) -> None:
@@ -219,10 +193,6 @@ class Sandbox:
         ensure_loopback(urllib.parse.urlsplit(str(kwargs["endpoint_url"])).hostname or "", "a boto3 client")
         return boto3.session.Session().client(service, **kwargs)
 
-    def on_reset(self, hook: object) -> None:
-        """Run ``hook()`` whenever the sandbox is reset (the functions registry uses this)."""
-        self._reset_hooks.append(hook)
-
     def reset(self) -> None:
         """Forget every bucket, queue, table, log group and function: a clean slate between exercises.
 
@@ -231,8 +201,6 @@ class Sandbox:
         from lambdalab.service.async_invoke import invoker
         from lambdalab.service.concurrency import AccountSettings
 
-        for hook in list(self._reset_hooks):
-            hook()
         invoker(self.lambda_service).clear()
         for trigger in self.triggers:
             trigger.reset()
@@ -245,8 +213,6 @@ class Sandbox:
             response.read()
 
     def stop(self) -> None:
-        for hook in list(self._reset_hooks):
-            hook()
         for trigger in self.triggers:
             trigger.stop()
         self.databases.stop()
@@ -278,7 +244,7 @@ LISTEN_BACKLOG = 1024
 class _MotoServer:
     """moto's server, as ``ThreadedMotoServer`` runs it, with lambdalab's Lambda gateway in front."""
 
-    def __init__(self, host: str, port: int, service: object) -> None:
+    def __init__(self, host: str, port: int, gateway: Callable[[Callable[..., Iterable[bytes]]], object]) -> None:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -287,12 +253,12 @@ class _MotoServer:
         from werkzeug.serving import ThreadedWSGIServer
 
         from lambdalab.service.browser_guard import BrowserGuard
-        from lambdalab.service.gateway import LambdaGateway
 
         class Server(ThreadedWSGIServer):
             request_queue_size = LISTEN_BACKLOG
 
-        app = BrowserGuard(LambdaGateway(DomainDispatcherApplication(create_backend_app), service))
+        self.gateway = gateway(DomainDispatcherApplication(create_backend_app))
+        app = BrowserGuard(self.gateway)
         # A connection that stalls mid-request (or idles between keep-alive requests) is closed after
         # READ_TIMEOUT_S, so stalled sockets cannot pin one thread each forever.
         handler = type("SandboxRequestHandler", (MotoRequestHandler,), {"timeout": READ_TIMEOUT_S})

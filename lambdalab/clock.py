@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lambdalab.triggers.eventbridge import EventBridgeTrigger
 from lambdalab.triggers.eventbridge.scheduler import Firing
 
 __all__ = ["Firing", "advance", "freeze", "frozen", "now", "resume", "run_until", "settle", "upcoming"]
 
 
-def _trigger():  # noqa: ANN202 - the EventBridgeTrigger of the running sandbox
-    from lambdalab.triggers.eventbridge import current
+def _trigger() -> EventBridgeTrigger:
+    """The EventBridge trigger of the running sandbox (starting the sandbox if needed)."""
+    from lambdalab.aws_sandbox import sandbox
 
-    return current()
+    return sandbox().trigger(EventBridgeTrigger)
 
 
 def now() -> dt.datetime:

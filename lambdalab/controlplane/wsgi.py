@@ -13,7 +13,7 @@ import io
 import json
 import logging
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from lambdalab.controlplane import model, names, validate
@@ -80,8 +80,10 @@ def _answer(start_response: StartResponse, answer: Answer) -> list[bytes]:
     return [body]
 
 
-def serve(environ: dict[str, Any], start_response: StartResponse, inner: Inner, service: Any) -> Iterable[bytes]:
-    """Answer one Lambda API request: refused here with AWS's words, or handled by ``inner``, guarded."""
+def serve(environ: dict[str, Any], start_response: StartResponse, inner: Inner, service: Any,
+          answers: Mapping[str, Callable[[dict[str, Any], Scope], Answer]] | None = None) -> Iterable[bytes]:
+    """Answer one Lambda API request: refused here with AWS's words, answered here (the operations moto lacks,
+    and those in ``answers``, which the sandbox's triggers registered), or handled by ``inner``, guarded."""
     try:
         body = read_whole_body(environ)
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
@@ -96,8 +98,9 @@ def serve(environ: dict[str, Any], start_response: StartResponse, inner: Inner, 
             answer = validate(route.operation, params, scope)
             if answer is not None:
                 return _answer(start_response, answer)
-            if route.operation == "ListFunctionUrlConfigs":
-                return _answer(start_response, list_function_url_configs(params, scope))
+            answer_operation = (answers or {}).get(route.operation) or _ANSWERED_HERE.get(route.operation)
+            if answer_operation is not None:
+                return _answer(start_response, answer_operation(params, scope))
             _normalise(environ, route.operation, path_params)
     except LambdaError as refused:
         return respond(start_response, refused)
@@ -138,8 +141,10 @@ def _normalise(environ: dict[str, Any], operation: str, path_params: dict[str, s
         environ["QUERY_STRING"] = "&".join(filter(None, [environ.get("QUERY_STRING", ""), extra]))
 
 
-def list_function_url_configs(params: dict[str, Any], scope: Scope) -> Answer:
-    """``ListFunctionUrlConfigs``, which moto lacks: the function's URL config, at its local address."""
+def list_function_url_configs(params: dict[str, Any], scope: Scope,
+                              local_url: Callable[[str], str] = lambda url: url) -> Answer:
+    """``ListFunctionUrlConfigs``, which moto lacks: the function's URL config, at the address ``local_url``
+    gives it (the function-URL trigger registers itself with its own listener's address)."""
     ref = names.parse(params["FunctionName"])
     try:
         fn = scope.backend.get_function(ref.name)
@@ -151,19 +156,15 @@ def list_function_url_configs(params: dict[str, Any], scope: Scope) -> Answer:
     if getattr(fn, "url_config", None) is not None:
         document = fn.url_config.to_dict()
         document["InvokeMode"] = str(document.get("InvokeMode") or "BUFFERED").upper()
-        document["FunctionUrl"] = _local_url(document.get("FunctionUrl", ""))
+        document["FunctionUrl"] = local_url(document.get("FunctionUrl", ""))
         configs.append(document)
     return Answer(200, {"FunctionUrlConfigs": configs})
 
 
-def _local_url(moto_url: str) -> str:
-    from lambdalab.aws_sandbox import current
-    from lambdalab.triggers.function_urls import FunctionUrls
-
-    for trigger in getattr(current(), "triggers", None) or []:
-        if isinstance(trigger, FunctionUrls):
-            return trigger.local_url(moto_url)
-    return moto_url
+#: The operations moto lacks that the control plane answers itself (a registered answer comes first).
+_ANSWERED_HERE: dict[str, Callable[[dict[str, Any], Scope], Answer]] = {
+    "ListFunctionUrlConfigs": list_function_url_configs,
+}
 
 
 def guarded(inner: Inner, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -5,12 +5,16 @@ account settings or reserved concurrency are answered (or checked) here, with AW
 errors; everything else passes through to moto untouched. Creating or updating a function is checked
 against AWS's layer and size limits before moto stores it, and its ``DeadLetterConfig`` (which moto
 drops) is kept for the asynchronous invoker.
+
+The gateway knows no trigger. A trigger that answers calls of its own (API Gateway's local addresses,
+function URL configs) registers them on the sandbox's gateway when it starts: :meth:`LambdaGateway.answer_requests`
+for any request, :meth:`LambdaGateway.answer_path` for a Lambda API path, :meth:`LambdaGateway.answer_operation`
+for a Lambda operation the control plane answers itself.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import threading
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdalab.controlplane import wsgi as controlplane_wsgi
+from lambdalab.controlplane.rules import Answer, Scope
 from lambdalab.runtime.config import (
     MAX_MEMORY_MB,
     MAX_TIMEOUT_S,
@@ -31,6 +36,7 @@ from lambdalab.runtime.config import (
 from lambdalab.service import moto_hook, packages, public_layers
 from lambdalab.service.concurrency import ReservationError, TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound, admitted_on_arrival
+from lambdalab.service.wsgi import StartResponse, error_response, json_response, read_body
 
 _PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
 _ACCOUNT = re.compile(r"^/2016-08-19/account-settings/?$")
@@ -40,7 +46,6 @@ _FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _CODE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/code/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
-_FUNCTION_URL = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
 _LAYERS = re.compile(r"^/2018-10-31/layers/?$")
 _LAYER_VERSION = re.compile(r"^/2018-10-31/layers/(?P<layer>.+)/versions/(?P<version>\d+)/?$")
 _SIGNED_FOR = re.compile(r"/(?P<service>[a-z0-9-]+)/aws4_request")
@@ -66,7 +71,6 @@ def _run_first_request_hooks(authorization: str) -> None:
         _FIRST_REQUEST.pop(match["service"], None)
 
 
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
 @dataclass(frozen=True)
@@ -107,29 +111,52 @@ def _observe(environ: dict[str, Any]) -> None:
             seen.append(ObservedRequest(int(environ.get("REMOTE_PORT") or 0), method, path))
 
 
+#: ``handler(app, environ, start_response)``: the answer to a request, or None to pass it on.
+RequestHandler = Callable[[Callable[..., Iterable[bytes]], dict[str, Any], StartResponse], Iterable[bytes] | None]
+#: ``handler(app, environ, start_response, match)``: the answer to a Lambda API call whose path matched.
+PathHandler = Callable[[Callable[..., Iterable[bytes]], dict[str, Any], StartResponse, re.Match[str]], Iterable[bytes]]
+#: ``handler(params, scope)``: the answer to a Lambda operation, given its validated parameters.
+OperationHandler = Callable[[dict[str, Any], Scope], Answer]
+
+
 class LambdaGateway:
-    """Wraps moto's WSGI application with the Lambda control-plane calls lambdalab owns."""
+    """Wraps moto's WSGI application with the Lambda control-plane calls lambdalab owns, and the calls the
+    sandbox's triggers registered."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], service: LambdaService) -> None:
         self.app = app
         self.service = service
+        self._request_handlers: list[RequestHandler] = []
+        self._path_handlers: list[tuple[re.Pattern[str], PathHandler]] = []
+        self._operation_handlers: dict[str, OperationHandler] = {}
+
+    # --- what the triggers register when the sandbox starts them ----------------------------------------
+    def answer_requests(self, handler: RequestHandler) -> None:
+        """Ask ``handler`` first about every request the sandbox receives (any service)."""
+        self._request_handlers.append(handler)
+
+    def answer_path(self, pattern: re.Pattern[str], handler: PathHandler) -> None:
+        """Answer the Lambda API calls whose (unquoted) path matches ``pattern`` with ``handler``."""
+        self._path_handlers.append((pattern, handler))
+
+    def answer_operation(self, operation: str, handler: OperationHandler) -> None:
+        """Answer the Lambda operation ``operation`` (botocore's name) with ``handler``, after validation."""
+        self._operation_handlers[operation] = handler
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if _FIRST_REQUEST:
             _run_first_request_hooks(environ.get("HTTP_AUTHORIZATION", ""))
         if _observers:
             _observe(environ)
-        if environ.get("PATH_INFO", "").startswith(("/v2/apis", "/restapis/")):
-            from lambdalab.triggers import apigateway_control  # local ApiEndpoint, UpdateStage, _user_request_
-
-            answered = apigateway_control.answer(self.app, environ, start_response, self.service.account_id,
-                                                 self.service.region)
+        for handler in self._request_handlers:
+            answered = handler(self.app, environ, start_response)
             if answered is not None:
                 return answered
         if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
             return self.app(environ, start_response)
         # Checked against Lambda's model and rules first; anything moto fails on becomes a JSON error.
-        return controlplane_wsgi.serve(environ, start_response, self._lambda, self.service)
+        return controlplane_wsgi.serve(environ, start_response, self._lambda, self.service,
+                                       answers=self._operation_handlers)
 
     def _lambda(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
@@ -177,10 +204,9 @@ class LambdaGateway:
             return response
         if method == "GET" and (layer_arn := _layer_version_arn(path, query)) is not None:
             return self._layer_version(layer_arn, environ, start_response)
-        if match := _FUNCTION_URL.match(path):  # moto stores the config; the function-URL trigger serves it
-            from lambdalab.triggers.function_urls import answer_config_call
-
-            return answer_config_call(self.app, environ, start_response, match["name"])
+        for pattern, handler in self._path_handlers:  # e.g. function URL configs, which a trigger serves
+            if match := pattern.match(path):
+                return handler(self.app, environ, start_response, match)
         try:
             if match := _PROVISIONED.match(path):
                 return self._provisioned(method, match["name"], query, body, start_response)
@@ -321,42 +347,9 @@ def _layer_version_arn(path: str, query: dict[str, list[str]]) -> str | None:
     return None
 
 
-def call_app(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-    """Run a WSGI request through ``app`` and keep its answer (status, headers, body) to amend it."""
-    captured: dict[str, Any] = {}
-
-    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-        captured.update(status=status, headers=headers)
-        return lambda data: None
-
-    body = b"".join(app(environ, capture))
-    return captured["status"], captured["headers"], body
-
-
-def read_body(environ: dict[str, Any]) -> bytes:
-    """The request body, left readable for whoever handles the request next."""
-    if environ.get("wsgi.input_terminated") and not environ.get("CONTENT_LENGTH"):  # chunked: read to the end
-        body = environ["wsgi.input"].read()
-        environ["CONTENT_LENGTH"] = str(len(body))
-    else:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
-
-
 def _json(start_response: StartResponse, status: int, document: object) -> Iterable[bytes]:
-    reason = {200: "OK", 202: "Accepted", 204: "No Content"}.get(status, "OK")
-    body = b"" if document is None else json.dumps(document).encode()
-    start_response(f"{status} {reason}", [("Content-Type", "application/json"),
-                                          ("Content-Length", str(len(body)))])
-    return [body]
+    return json_response(start_response, status, document)
 
 
 def _error(start_response: StartResponse, status: int, error_type: str, message: str) -> Iterable[bytes]:
-    body = json.dumps({"Type": "User", "message": message}).encode()
-    reason = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
-    start_response(f"{status} {reason}", [("Content-Type", "application/json"),
-                                          ("x-amzn-ErrorType", error_type),
-                                          ("Content-Length", str(len(body)))])
-    return [body]
+    return error_response(start_response, status, error_type, {"Type": "User", "message": message})

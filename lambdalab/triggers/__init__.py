@@ -6,12 +6,19 @@ ones listed in :data:`TRIGGERS` (module paths, imported on start so an unused tr
 A trigger reaches Lambda only through the sandbox's ``LambdaService``: ``box.lambda_service.invoke(...)``
 for a synchronous source (API Gateway, function URLs, SQS pollers) and
 ``lambdalab.service.async_invoke.enqueue(...)`` for an asynchronous one (S3, EventBridge).
+
+The service layer knows no trigger: a trigger that answers API calls of its own registers them on
+``box.gateway`` in ``start`` (see :class:`lambdalab.service.gateway.LambdaGateway`). Code that needs a
+running trigger asks the sandbox for it, ``box.trigger(SqsTrigger)``, or, inside this package, where the
+sandbox cannot be imported, :func:`running`.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Trigger(Protocol):
@@ -33,7 +40,14 @@ TRIGGERS: list[str] = [
 ]
 
 
+#: The sandbox whose triggers were started last (a process runs one sandbox; see lambdalab.sandbox()).
+_started_by: Any = None
+
+
 def start_all(box: object) -> list[Trigger]:
+    """Start every trigger of :data:`TRIGGERS` for ``box``, in order."""
+    global _started_by
+    _started_by = box
     started: list[Trigger] = []
     for spec in TRIGGERS:
         module, _, attribute = spec.partition(":")
@@ -41,3 +55,11 @@ def start_all(box: object) -> list[Trigger]:
         trigger.start(box)
         started.append(trigger)
     return started
+
+
+def running(kind: type[T]) -> T:
+    """The trigger of this type that the running sandbox started (``lambdalab.sandbox()`` starts it)."""
+    if _started_by is None:
+        raise RuntimeError(f"no sandbox runs in this process, so no {kind.__name__} either: "
+                           "start it first with lambdalab.sandbox()")
+    return _started_by.trigger(kind)

@@ -34,6 +34,7 @@ import time
 from typing import Any
 
 from lambdalab.events.apigateway import HttpRequest, http_api_event, rest_event
+from lambdalab.triggers import apigateway_control
 from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
 from lambdalab.triggers.apigateway_metrics import ApiGatewayMetrics, RequestOutcome
 from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, from_v1, from_v2
@@ -79,10 +80,21 @@ class ApiGatewayFrontDoor(ListeningTrigger):
     def start(self, box: Any) -> None:
         super().start(box)
         self.metrics = ApiGatewayMetrics(lambda: box.client("cloudwatch"))
+        # Local ApiEndpoint addresses, UpdateStage for HTTP APIs and REST APIs at .../_user_request_/...
+        box.gateway.answer_requests(lambda app, environ, start_response: apigateway_control.answer(
+            self, app, environ, start_response))
 
     def reset(self) -> None:
         super().reset()
         self.throttle.reset()
+
+    @property
+    def account_id(self) -> str:
+        return self._box.info.account_id
+
+    @property
+    def region(self) -> str:
+        return self._box.region
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until the metrics of every request so far are in CloudWatch."""
@@ -248,61 +260,3 @@ def _stage_of(api: Any, path: str) -> str | None:
         return "$default"
     first = path.lstrip("/").split("/", 1)[0]
     return first if first in stages else None
-
-
-def answer_create_api(app: Any, environ: dict[str, Any], start_response: Any, account_id: str, region: str) -> Any:
-    """``POST /v2/apis`` through moto, then the quick-create part moto ignores when ``Target`` is given."""
-    from lambdalab.service.gateway import call_app, read_body
-
-    try:
-        spec = json.loads(read_body(environ) or b"{}")
-    except ValueError:
-        spec = {}
-    keys = {k[:1].upper() + k[1:]: v for k, v in spec.items()}  # the wire format is camelCase
-    status, headers, body = call_app(app, environ)
-    if keys.get("Target") and status.startswith("20"):
-        quick_create(account_id, region, json.loads(body)["apiId"], keys)
-    start_response(status, headers)
-    return [body]
-
-
-def quick_create(account_id: str, region: str, api_id: str, spec: dict[str, Any]) -> None:
-    """What ``create_api(ProtocolType="HTTP", Target=function_arn)`` makes besides the API, which moto skips:
-    an ``AWS_PROXY`` integration (payload 2.0), the route (``RouteKey`` or ``$default``) and the
-    auto-deployed ``$default`` stage."""
-    _, http_backend = _backends(account_id, region)
-    api = http_backend.get_api(api_id)
-    integration = api.create_integration(
-        connection_type="INTERNET",
-        description="",
-        integration_method="POST",
-        integration_type="AWS_PROXY",
-        integration_uri=spec["Target"],
-        payload_format_version="2.0",
-    )
-    api.create_route(
-        api_key_required=False,
-        authorization_scopes=[],
-        route_key=spec.get("RouteKey") or "$default",
-        target=f"integrations/{integration.id}",
-    )
-    api.create_stage({"stageName": "$default", "autoDeploy": True})
-
-
-def front_door() -> ApiGatewayFrontDoor:
-    """The running sandbox's API Gateway trigger."""
-    from lambdalab.aws_sandbox import sandbox
-
-    for trigger in sandbox().triggers:
-        if isinstance(trigger, ApiGatewayFrontDoor):
-            return trigger
-    raise RuntimeError("the API Gateway trigger is not running in this sandbox")
-
-
-def api_url(api_id: str, stage: str | None = None) -> str:
-    """The local base URL of an API (REST or HTTP) and stage: call it with any HTTP client.
-
-    For an HTTP API's ``$default`` stage it is the bare ``http://127.0.0.1:PORT``; for a named stage
-    ``http://127.0.0.1:PORT/{stage}`` — as ``https://{api_id}.execute-api.{region}.amazonaws.com[/{stage}]``.
-    """
-    return front_door().url(api_id, stage)

@@ -18,19 +18,21 @@ import json
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdalab.events.apigateway import HttpRequest
+from lambdalab.service.wsgi import StartResponse, call_app, read_body
 from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, check_header
+
+if TYPE_CHECKING:
+    from lambdalab.triggers.apigateway import ApiGatewayFrontDoor
 
 _APIS = re.compile(r"^/v2/apis/?$")
 _API = re.compile(r"^/v2/apis/(?P<api_id>[^/]+)/?$")
 _STAGE = re.compile(r"^/v2/apis/(?P<api_id>[^/]+)/stages/(?P<stage>[^/]+)/?$")
 _USER_REQUEST = re.compile(r"^/restapis/(?P<api_id>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
-
-StartResponse = Callable[..., Any]
 
 
 def user_request_url(endpoint_url: str, api_id: str, stage: str) -> str:
@@ -39,23 +41,26 @@ def user_request_url(endpoint_url: str, api_id: str, stage: str) -> str:
 
 
 def answer(
-    app: Any, environ: dict[str, Any], start_response: StartResponse, account_id: str, region: str
+    door: ApiGatewayFrontDoor, app: Any, environ: dict[str, Any], start_response: StartResponse
 ) -> Iterable[bytes] | None:
-    """Answer the request if it is one of this module's, else None (the caller passes it on to moto)."""
+    """Answer the request if it is one of this module's, else None (the caller passes it on to moto).
+
+    ``door`` is the sandbox's API Gateway trigger, which registered this answer when it started."""
     path = environ.get("PATH_INFO", "")
+    if not path.startswith(("/v2/apis", "/restapis/")):
+        return None
+    account_id, region = door.account_id, door.region
     method = environ.get("REQUEST_METHOD", "GET")
     if match := _USER_REQUEST.match(path):
-        return _user_request(environ, start_response, match)
+        return _user_request(door, environ, start_response, match)
     if "/apigateway/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
         return None
-    if _APIS.match(path) and method == "POST":
-        from lambdalab.triggers.apigateway import answer_create_api  # quick create, which moto skips
-
+    if _APIS.match(path) and method == "POST":  # with quick create, which moto skips
         return _with_local_endpoint(
-            lambda env, start: answer_create_api(app, env, start, account_id, region), environ, start_response
+            door, lambda env, start: answer_create_api(app, env, start, account_id, region), environ, start_response
         )
     if (_APIS.match(path) and method == "GET") or (_API.match(path) and method in ("GET", "PATCH")):
-        return _with_local_endpoint(app, environ, start_response)
+        return _with_local_endpoint(door, app, environ, start_response)
     if (match := _STAGE.match(path)) and method == "PATCH":
         return _update_stage(
             environ, start_response, account_id, region, match["api_id"], urllib.parse.unquote(match["stage"])
@@ -64,9 +69,9 @@ def answer(
 
 
 # --- ApiEndpoint ----------------------------------------------------------------------------------------
-def _with_local_endpoint(app: Any, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-    from lambdalab.service.gateway import call_app
-
+def _with_local_endpoint(
+    door: ApiGatewayFrontDoor, app: Any, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
     status, headers, body = call_app(app, environ)
     try:
         document = json.loads(body or b"null")
@@ -74,21 +79,19 @@ def _with_local_endpoint(app: Any, environ: dict[str, Any], start_response: Star
         document = None
     if isinstance(document, dict) and status.startswith("2"):
         for api in document.get("items", [document]):
-            _localize(api)
+            _localize(door, api)
         body = json.dumps(document).encode()
     headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
     start_response(status, [*headers, ("Content-Length", str(len(body)))])
     return [body]
 
 
-def _localize(api: object) -> None:
+def _localize(door: ApiGatewayFrontDoor, api: object) -> None:
     if not isinstance(api, dict) or api.get("protocolType") != "HTTP" or "apiId" not in api:
         return
-    from lambdalab.triggers.apigateway import front_door
-
     try:
-        api["apiEndpoint"] = front_door().endpoint(api["apiId"])
-    except (LookupError, RuntimeError):
+        api["apiEndpoint"] = door.endpoint(api["apiId"])
+    except LookupError:
         pass
 
 
@@ -98,8 +101,6 @@ def _update_stage(
 ) -> Iterable[bytes]:
     from moto.apigatewayv2.exceptions import APIGatewayV2Error
     from moto.apigatewayv2.models import apigatewayv2_backends
-
-    from lambdalab.service.gateway import read_body
 
     try:
         spec = json.loads(read_body(environ) or b"{}")
@@ -149,10 +150,9 @@ def _error(start_response: StartResponse, status: int, code: str, message: str) 
 
 
 # --- {endpoint}/restapis/{id}/{stage}/_user_request_/{path} ---------------------------------------------
-def _user_request(environ: dict[str, Any], start_response: StartResponse, match: re.Match[str]) -> Iterable[bytes]:
-    from lambdalab.service.gateway import read_body
-    from lambdalab.triggers.apigateway import front_door
-
+def _user_request(
+    door: ApiGatewayFrontDoor, environ: dict[str, Any], start_response: StartResponse, match: re.Match[str]
+) -> Iterable[bytes]:
     stage = urllib.parse.unquote(match["stage"])
     rest = match["path"] or "/"
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
@@ -176,11 +176,7 @@ def _user_request(environ: dict[str, Any], start_response: StartResponse, match:
         protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
         received_at=time.time(),
     )
-    try:
-        door = front_door()
-        response = door.respond(match["api_id"], request) if door.knows(match["api_id"]) else None
-    except RuntimeError:
-        response = None
+    response = door.respond(match["api_id"], request) if door.knows(match["api_id"]) else None
     if response is None:  # no such API: what execute-api answers for an unknown host
         response = HttpResponse.message(403, "Forbidden")
     return _send(start_response, response)
@@ -208,3 +204,42 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+# --- CreateApi with quick create ------------------------------------------------------------------------
+def answer_create_api(app: Any, environ: dict[str, Any], start_response: Any, account_id: str, region: str) -> Any:
+    """``POST /v2/apis`` through moto, then the quick-create part moto ignores when ``Target`` is given."""
+    try:
+        spec = json.loads(read_body(environ) or b"{}")
+    except ValueError:
+        spec = {}
+    keys = {k[:1].upper() + k[1:]: v for k, v in spec.items()}  # the wire format is camelCase
+    status, headers, body = call_app(app, environ)
+    if keys.get("Target") and status.startswith("20"):
+        quick_create(account_id, region, json.loads(body)["apiId"], keys)
+    start_response(status, headers)
+    return [body]
+
+
+def quick_create(account_id: str, region: str, api_id: str, spec: dict[str, Any]) -> None:
+    """What ``create_api(ProtocolType="HTTP", Target=function_arn)`` makes besides the API, which moto skips:
+    an ``AWS_PROXY`` integration (payload 2.0), the route (``RouteKey`` or ``$default``) and the
+    auto-deployed ``$default`` stage."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    api = apigatewayv2_backends[account_id][region].get_api(api_id)
+    integration = api.create_integration(
+        connection_type="INTERNET",
+        description="",
+        integration_method="POST",
+        integration_type="AWS_PROXY",
+        integration_uri=spec["Target"],
+        payload_format_version="2.0",
+    )
+    api.create_route(
+        api_key_required=False,
+        authorization_scopes=[],
+        route_key=spec.get("RouteKey") or "$default",
+        target=f"integrations/{integration.id}",
+    )
+    api.create_stage({"stageName": "$default", "autoDeploy": True})

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from lambdalab.aws_sandbox import ensure_loopback
 from lambdalab.events.apigateway import HttpRequest
+from lambdalab.service.loopback import ensure_loopback
 from lambdalab.triggers.apigateway_responses import HttpResponse, check_header
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota (10 MB)

@@ -20,8 +20,10 @@ import re
 import urllib.parse
 from typing import Any
 
+from lambdalab.controlplane.wsgi import list_function_url_configs
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.events.function_url import function_url_event
+from lambdalab.service.wsgi import call_app, read_body
 from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
 from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, check_header, from_v2
 from lambdalab.triggers.function_url_auth import Forbidden, SandboxCredentials, verify
@@ -30,6 +32,8 @@ from lambdalab.triggers.function_url_policy import UrlPolicies, UrlRequestContex
 
 HTTP_INTEGRATION_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 PRELUDE_DELIMITER = b"\x00" * 8
+#: The Lambda API path of a function's URL config (Create/Get/Update/DeleteFunctionUrlConfig).
+URL_CONFIG_PATH = re.compile(r"^/2021-10-31/functions/(?P<name>[^/]+)/url/?$")
 _URL_ID = re.compile(r"^https://(?P<id>[0-9a-z]+)\.lambda-url\.")
 _FORBIDDEN = HttpResponse.message(403, "Forbidden", key="Message")
 _FUNCTION_ERROR = HttpResponse(502, (("content-type", "application/json"),), b"Internal Server Error")
@@ -97,6 +101,14 @@ class FunctionUrls(ListeningTrigger):
     def __init__(self) -> None:
         super().__init__()
         self.policies = UrlPolicies()
+
+    def start(self, box: Any) -> None:
+        super().start(box)
+        # moto stores the configs; this trigger serves them, so it answers their calls with its addresses.
+        box.gateway.answer_path(URL_CONFIG_PATH, lambda app, environ, start_response, match: answer_config_call(
+            self, app, environ, start_response, match["name"]))
+        box.gateway.answer_operation("ListFunctionUrlConfigs", lambda params, scope: list_function_url_configs(
+            params, scope, local_url=self.local_url))
 
     def reset(self) -> None:
         super().reset()
@@ -213,14 +225,13 @@ class FunctionUrls(ListeningTrigger):
             finish(HttpResponse(200, (("content-type", "application/json"),), invocation.raw_payload))
 
 
-def answer_config_call(app: Any, environ: dict[str, Any], start_response: Any, function_name: str) -> Any:
+def answer_config_call(trigger: FunctionUrls | None, app: Any, environ: dict[str, Any], start_response: Any,
+                       function_name: str) -> Any:
     """Pass a ``…/functions/{name}/url`` call to moto, then put the local address in its answer.
 
     Also mends what moto gets wrong there: ``InvokeMode`` defaults to ``BUFFERED`` (moto says ``Buffered``)
     and ``UpdateFunctionConfigUrl`` changes it (moto ignores it).
     """
-    from lambdalab.service.gateway import call_app, read_body
-
     body_in = read_body(environ)
     status, headers, body = call_app(app, environ)
     try:
@@ -228,7 +239,6 @@ def answer_config_call(app: Any, environ: dict[str, Any], start_response: Any, f
     except ValueError:
         document = None
     if isinstance(document, dict) and "FunctionUrl" in document:
-        trigger = _trigger()
         if environ.get("REQUEST_METHOD") == "PUT":
             _mend_invoke_mode(trigger, function_name, body_in)
         qualifier = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [""])[0]
@@ -245,16 +255,6 @@ def answer_config_call(app: Any, environ: dict[str, Any], start_response: Any, f
     headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
     start_response(status, [*headers, ("Content-Length", str(len(body)))])
     return [body]
-
-
-def _trigger() -> FunctionUrls | None:
-    from lambdalab.aws_sandbox import current
-
-    box = current()
-    for trigger in getattr(box, "triggers", []) or []:
-        if isinstance(trigger, FunctionUrls):
-            return trigger
-    return None
 
 
 def _url_config(trigger: FunctionUrls | None, function_name: str) -> Any:
@@ -279,10 +279,3 @@ def _mend_invoke_mode(trigger: FunctionUrls | None, function_name: str, body: by
         mode = None
     if config is not None and mode:
         config.config["InvokeMode"] = mode
-
-
-def function_url(function_name: str) -> str:
-    """The local address of a function's URL (``get_function_url_config(...)["FunctionUrl"]``)."""
-    from lambdalab.aws_sandbox import sandbox
-
-    return sandbox().client("lambda").get_function_url_config(FunctionName=function_name)["FunctionUrl"]

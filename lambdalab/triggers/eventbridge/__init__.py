@@ -138,11 +138,7 @@ class EventBridgeTrigger:
 
 
 def current() -> EventBridgeTrigger:
-    """The running sandbox's EventBridge trigger (starting the sandbox if needed)."""
-    import lambdalab
+    """The running sandbox's EventBridge trigger (``lambdalab.sandbox()`` starts it)."""
+    from lambdalab.triggers import running
 
-    box = lambdalab.sandbox()
-    for trigger in box.triggers:
-        if isinstance(trigger, EventBridgeTrigger):
-            return trigger
-    raise RuntimeError("the sandbox runs no EventBridge trigger (lambdalab.triggers.TRIGGERS lacks it)")
+    return running(EventBridgeTrigger)

@@ -166,14 +166,10 @@ class SqsTrigger:
 
 
 def current() -> SqsTrigger:
-    """The running sandbox's SQS trigger (starting the sandbox if needed)."""
-    import lambdalab
+    """The running sandbox's SQS trigger (``lambdalab.sandbox()`` starts it)."""
+    from lambdalab.triggers import running
 
-    box = lambdalab.sandbox()
-    for trigger in box.triggers:
-        if isinstance(trigger, SqsTrigger):
-            return trigger
-    raise RuntimeError("the sandbox runs no SQS trigger (lambdalab.triggers.TRIGGERS lacks it)")
+    return running(SqsTrigger)
 
 
 def deliveries(uuid: str | None = None) -> list[Delivery]:
