@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from lambdalab.service.loopback import LOOPBACK_NO_PROXY, NotLoopbackError, ensure_loopback, install_guard
 
 __all__ = ["NotLoopbackError", "Sandbox", "SandboxInfo", "current", "ensure_loopback", "running", "sandbox",

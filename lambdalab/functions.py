@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, function_arn
 from lambdalab.aws_sandbox import Sandbox, sandbox
 from lambdalab.runtime.config import FunctionConfig, InvalidParameterValueException, runtime_identifier
 from lambdalab.runtime.environment import RuntimeClient
@@ -23,7 +24,7 @@ from lambdalab.runtime.results import Invocation, encode_event
 from lambdalab.service import packages
 from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentSnapshot
 
-EXECUTION_ROLE = "arn:aws:iam::123456789012:role/lambdalab-execution-role"
+EXECUTION_ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/lambdalab-execution-role"
 _KEPT_LOG_LINES = 5_000
 
 
@@ -50,7 +51,7 @@ class Function:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:lambda:{self._box.region}:123456789012:function:{self.name}"
+        return function_arn(self.name, region=self._box.region, account=self._box.info.account_id)
 
     def invoke(self, event: object = None, *, qualifier: str | None = None,
                client_context: str | None = None) -> Invocation:

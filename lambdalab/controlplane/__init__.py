@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from lambdalab.controlplane import rules, shapes
 from lambdalab.controlplane.errors import LambdaError, validation_exception
 from lambdalab.controlplane.rules import Answer, Scope
-from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 _RUNTIME_FIRST = frozenset({"CreateFunction", "UpdateFunctionConfiguration"})
 

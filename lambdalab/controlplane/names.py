@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lambdalab.aws_facts import Arn
 from lambdalab.controlplane.errors import LambdaError, access_denied, invalid_parameter, not_found
 
 _FULL = re.compile(
@@ -44,7 +45,7 @@ def parse(value: str) -> FunctionRef | None:
 
 
 def function_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
-    return f"arn:aws:lambda:{region}:{account}:function:{name}" + (f":{qualifier}" if qualifier else "")
+    return str(Arn.function(name, qualifier, region=region, account=account))
 
 
 def reachable(ref: FunctionRef, *, region: str, account: str, action: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lambdalab.aws_facts import MAX_CONTROL_PLANE_REQUEST_BYTES
 from lambdalab.controlplane import names
 from lambdalab.controlplane.errors import (
     LambdaError,
@@ -29,7 +30,6 @@ from lambdalab.controlplane.shapes import violation
 LATEST = "$LATEST"
 MAX_ENVIRONMENT_BYTES = 4096  # "The total size of the set [of environment variables] does not exceed 4 KB"
 # A .zip uploaded directly through the API may be 50 MB; AWS caps the whole request at this many bytes.
-MAX_REQUEST_BYTES = 70_167_211
 MAX_TAGS = 50
 MAX_MEMORY_MB = 10_240
 MAX_TIMEOUT_S = 900
@@ -130,8 +130,10 @@ def _environment(params: dict[str, Any]) -> None:
 def request_size(operation: str, size: int) -> None:
     """A direct upload's request (the zip, base64-encoded, in JSON) is capped: 50 MB of zip plus room for the
     rest of the request."""
-    if size > MAX_REQUEST_BYTES:
-        raise too_large(f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the {operation} operation")
+    if size > MAX_CONTROL_PLANE_REQUEST_BYTES:
+        raise too_large(
+            f"Request must be smaller than {MAX_CONTROL_PLANE_REQUEST_BYTES} bytes for the {operation} operation"
+        )
 
 
 def _zip_size(operation: str, zipped: Any) -> None:

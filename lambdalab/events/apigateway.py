@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
                "application/x-www-form-urlencoded", "application/yaml", "application/graphql")

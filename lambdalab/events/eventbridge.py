@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 
 def event_time(when: dt.datetime | float | str | None = None) -> str:

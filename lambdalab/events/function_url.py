@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from lambdalab.events.apigateway import HttpRequest, _v2_event
-from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 
 @dataclass(frozen=True)

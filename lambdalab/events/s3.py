@@ -19,7 +19,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from lambdalab.runtime.config import DEFAULT_REGION
+from lambdalab.aws_facts import DEFAULT_REGION
 
 #: The principal S3 names as the one who caused the event (the sandbox's single IAM user).
 DEFAULT_PRINCIPAL_ID = "AWS:AIDAJDPLRKLG7UEXAMPLE"

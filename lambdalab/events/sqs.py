@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lambdalab.runtime.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 #: The IAM user id a message sent with the sandbox's credentials carries (moto's default sender).
 DEFAULT_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Arn
+
 MIN_MEMORY_MB = 128
 MAX_MEMORY_MB = 10_240
 MAX_TIMEOUT_S = 900
 INIT_TIMEOUT_S = 10.0  # AWS caps the init phase at 10 s
-MAX_REQUEST_BYTES = 6_291_456  # a synchronous invoke's event: "Request must be smaller than 6291456 bytes"
 MAX_RESPONSE_BYTES = 6_291_556  # AWS's response limit, to the byte, as its error message states it
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT_ID = "123456789012"
 LATEST = "$LATEST"
 
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
@@ -115,11 +114,7 @@ class FunctionConfig:
 
     @property
     def function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
-
-    @property
-    def qualified_arn(self) -> str:
-        return f"{self.function_arn}:{self.version}"
+        return str(Arn.function(self.function_name, region=self.region, account=self.account_id))
 
     @property
     def log_group_name(self) -> str:

@@ -119,7 +119,6 @@ class ExecutionEnvironment:
         runtime_client: RuntimeClient | str | None = None,
         extra_environment: dict[str, str] | None = None,
         initialization_type: str = "on-demand",
-        on_log: object = None,
     ) -> None:
         self.config = config
         self.runtime_client = RuntimeClient(runtime_client) if runtime_client else RuntimeClient.default()
@@ -134,7 +133,6 @@ class ExecutionEnvironment:
         self.last_used_at = self.created_at
         self.init_duration_ms: float | None = None
         self.shutdown_after_use = False  # set by a pool that no longer wants it back
-        self._init_billed = False  # the first invoke after an on-demand init reports and bills it
         self._pending_init_logs = ""
         self._api: RuntimeAPIServer | None = None
         self._process: subprocess.Popen[bytes] | None = None

@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from lambdalab.aws_facts import function_arn
 from lambdalab.runtime.results import Invocation
 from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
@@ -156,8 +157,8 @@ class AsyncInvoker:
 
     def _record(self, item: _Queued, invocation: Invocation | None, condition: str) -> dict[str, object]:
         """AWS's invocation record, as destinations receive it."""
-        fn_arn = (f"arn:aws:lambda:{self.service.region}:{self.service.account_id}:function:"
-                  f"{item.function_name}:{item.qualifier or '$LATEST'}")
+        fn_arn = function_arn(item.function_name, item.qualifier or "$LATEST", region=self.service.region,
+                              account=self.service.account_id)
         try:
             request_payload = json.loads(item.payload or b"null")
         except ValueError:

@@ -20,13 +20,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lambdalab.aws_facts import ACCOUNT_CONCURRENCY_EXCEEDED, RESERVED_CONCURRENCY_EXCEEDED
+
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 DEFAULT_UNRESERVED_MINIMUM = 100
 DEFAULT_SCALING_RATE = 1000  # new concurrent executions per function ...
 DEFAULT_SCALING_PERIOD_S = 10.0  # ... every 10 seconds (since Nov 2023)
 
-ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
-RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT = ACCOUNT_CONCURRENCY_EXCEEDED
+RESERVED_LIMIT = RESERVED_CONCURRENCY_EXCEEDED
 # AWS names no separate reason for the per-function scaling rate; its throttles read as the account's.
 SCALING_LIMIT = ACCOUNT_LIMIT
 

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from lambdalab.aws_facts import function_arn
 from lambdalab.controlplane import wsgi as controlplane_wsgi
 from lambdalab.controlplane.rules import Answer, Scope
 from lambdalab.runtime.config import (
@@ -249,7 +250,8 @@ class LambdaGateway:
         qualifier = (query.get("Qualifier") or [None])[0]
         if method == "GET" and query.get("List"):
             configs = self.service.list_provisioned_concurrency(name)
-            items = [{"FunctionArn": f"{self._arn(c.function_name)}:{c.qualifier}", **c.document()}
+            items = [{"FunctionArn": function_arn(c.function_name, c.qualifier, region=self.service.region,
+                                                  account=self.service.account_id), **c.document()}
                      for c in configs]
             return _json(start_response, 200, {"ProvisionedConcurrencyConfigs": items})
         if not qualifier:
@@ -267,9 +269,6 @@ class LambdaGateway:
             self.service.delete_provisioned_concurrency(name, qualifier)
             return _json(start_response, 204, None)
         return _error(start_response, 405, "MethodNotAllowed", f"{method} is not supported here")
-
-    def _arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.service.region}:{self.service.account_id}:function:{name}"
 
     # --- account and reserved concurrency ------------------------------------------------------
     def _account_settings(self, start_response: StartResponse) -> Iterable[bytes]:

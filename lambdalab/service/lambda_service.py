@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from lambdalab.aws_facts import function_arn
 from lambdalab.runtime.api_server import StreamListener
 from lambdalab.runtime.config import FunctionConfig
 from lambdalab.runtime.environment import ExecutionEnvironment, RuntimeClient
@@ -121,7 +122,6 @@ class LambdaService:
         self.metrics = MetricsShipper(lambda: client_factory("cloudwatch"),
                                       trim=lambda: retention.trim_metrics(account_id, region))
         self._client_factory = client_factory
-        self._listeners: list[Callable[[str, Invocation], None]] = []
 
     # --- moto's view of the functions ----------------------------------------------------------
     @property
@@ -141,8 +141,8 @@ class LambdaService:
         return fn
 
     def _not_found(self, function_name: str, qualifier: str | None) -> str:
-        arn = function_name if function_name.startswith("arn:") else (
-            f"arn:aws:lambda:{self.region}:{self.account_id}:function:{function_name}")
+        arn = function_name if function_name.startswith("arn:") else function_arn(
+            function_name, region=self.region, account=self.account_id)
         return f"Function not found: {arn}{':' + qualifier if qualifier else ''}"
 
     def _config(self, fn: object) -> tuple[str, FunctionConfig]:
@@ -286,12 +286,6 @@ class LambdaService:
         self.metrics.put("Duration", invocation.report.duration_ms, "Milliseconds", name, resource)
         if not invocation.ok:
             self.metrics.put("Errors", 1, "Count", name, resource)
-        for listener in list(self._listeners):
-            listener(name, invocation)
-
-    def on_invocation(self, listener: Callable[[str, Invocation], None]) -> None:
-        """Call ``listener(function_name, invocation)`` after every invocation (the notebook API's logs)."""
-        self._listeners.append(listener)
 
     def admit_burst(self, function_name: str) -> None:
         """The arrival-time admission of :func:`admitted_on_arrival` (counts a Throttles data point)."""
@@ -304,12 +298,6 @@ class LambdaService:
     # --- concurrency configuration ---------------------------------------------------------------
     def configure(self, settings: AccountSettings) -> None:
         self.governor.configure(settings)
-
-    def sync_reservation(self, function_name: str) -> None:
-        """Bring the governor in line with moto's stored ReservedConcurrentExecutions."""
-        fn = self.resolve(function_name)
-        reserved = fn.reserved_concurrency
-        self.governor.reserve(fn.function_name, None if reserved is None else int(reserved))
 
     def put_provisioned_concurrency(self, function_name: str, qualifier: str, requested: int
                                     ) -> ProvisionedConcurrencyConfig:

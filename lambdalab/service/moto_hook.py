@@ -19,7 +19,8 @@ from typing import Any
 from moto.awslambda.exceptions import LambdaClientError
 from moto.core.exceptions import JsonRESTError
 
-from lambdalab.runtime.config import MAX_REQUEST_BYTES, InvalidParameterValueException
+from lambdalab.aws_facts import MAX_SYNC_INVOKE_REQUEST_BYTES
+from lambdalab.runtime.config import InvalidParameterValueException
 from lambdalab.service import packages
 from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
@@ -43,8 +44,10 @@ class RequestTooLargeException(JsonRESTError):
     code = 413
 
     def __init__(self, size: int) -> None:
-        super().__init__("RequestTooLargeException",
-                         f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the InvokeFunction operation")
+        super().__init__(
+            "RequestTooLargeException",
+            f"Request must be smaller than {MAX_SYNC_INVOKE_REQUEST_BYTES} bytes for the InvokeFunction operation",
+        )
         self.description = json.dumps({"Type": "User", "message": self.message,
                                        "__type": "RequestTooLargeException"})
 
@@ -117,7 +120,7 @@ def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str
     headers = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}
     # An Invoke without a payload (``aws lambda invoke --function-name f out.json``) hands the handler {}.
     payload = (body.encode() if isinstance(body, str) else body) or NO_PAYLOAD
-    if len(payload) > MAX_REQUEST_BYTES:
+    if len(payload) > MAX_SYNC_INVOKE_REQUEST_BYTES:
         raise RequestTooLargeException(len(payload))
     invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
     qualifier = getattr(_request, "qualifier", None) or (str(fn.version) if str(fn.version) != "$LATEST" else None)

@@ -18,9 +18,9 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lambdalab.aws_facts import DEFAULT_KEEP_ALIVE_S
 from lambdalab.runtime.environment import EnvironmentState, ExecutionEnvironment
 
-DEFAULT_KEEP_ALIVE_S = 360.0  # 6 minutes: within the 5–7 min observed in 2021 (docs/facts.md)
 ROUTING_POLICIES = ("newest", "oldest")
 
 
@@ -151,10 +151,6 @@ class EnvironmentPool:
             return [EnvironmentSnapshot(e.environment_id, e.state.value, e.invocation_count,
                                         0.0 if e in self._busy else round(now - e.last_used_at, 3),
                                         e.pid, e in self._provisioned) for e in envs]
-
-    @property
-    def busy_count(self) -> int:
-        return len(self._busy)
 
     @property
     def size(self) -> int:

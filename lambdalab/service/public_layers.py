@@ -26,7 +26,7 @@ import threading
 import zipfile
 from pathlib import Path
 
-from lambdalab.runtime.config import DEFAULT_REGION
+from lambdalab.aws_facts import DEFAULT_REGION
 from lambdalab.runtime.handler_imports import RUNTIME_SDK
 
 POWERTOOLS_ACCOUNT = "017000801446"

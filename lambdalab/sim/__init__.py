@@ -73,7 +73,7 @@ from lambdalab.sim.simpy_model import run_simpy
 from lambdalab.sim.simulate import simulate, simulate_account
 from lambdalab.sim.sqs import VisibilityResult, simulate_visibility
 from lambdalab.sim.sqs_mapping import SqsEventSource, SqsResult, SqsScenario, simulate_sqs
-from lambdalab.sim.trace import THROTTLED, Trace
+from lambdalab.sim.trace import NO_ENVIRONMENT, Trace
 from lambdalab.sim.traffic import BurstArrivals, DiurnalArrivals, RateProfileArrivals, azure_function_rates
 
 __all__ = [
@@ -118,6 +118,7 @@ __all__ = [
     "LogNormal",
     "monthly_cost",
     "MonthlyCost",
+    "NO_ENVIRONMENT",
     "PerFunctionScaling",
     "plot_cold_fraction_vs_rate",
     "poisson_scenario",
@@ -152,7 +153,6 @@ __all__ = [
     "summarize",
     "summarize_account",
     "Synchronous",
-    "THROTTLED",
     "Trace",
     "US_EAST_1",
     "VisibilityResult",

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from lambdalab.aws_facts import DEFAULT_KEEP_ALIVE_S
 from lambdalab.sim.arrivals import Arrivals
 from lambdalab.sim.callers import Asynchronous, Caller, Synchronous
 from lambdalab.sim.database import CONNECT_AT, ConnectAt, Database
@@ -58,7 +59,7 @@ class FunctionSpec:
     init_duration: Distribution = Constant(COLD_START_PRESETS["python3.12"].extra)
     memory_mb: int = 512
     architecture: Architecture = "x86_64"
-    keep_alive: float = 360.0
+    keep_alive: float = DEFAULT_KEEP_ALIVE_S
     routing: Routing = "newest"
     reserved_concurrency: int | None = None
     provisioned_concurrency: int = 0

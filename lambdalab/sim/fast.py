@@ -22,7 +22,7 @@ import numpy as np
 
 from lambdalab.sim.progress import Progress
 from lambdalab.sim.scenario import Scenario, Workload
-from lambdalab.sim.trace import THROTTLED, Trace
+from lambdalab.sim.trace import NO_ENVIRONMENT, Trace
 
 #: Requests decided between two updates of the progress bar.
 CHUNK = 1 << 16
@@ -47,7 +47,7 @@ def run_fast(scenario: Scenario, workload: Workload, progress: bool | None = Non
     newest = scenario.routing == "newest"
 
     # Plain lists while looping (numpy item assignment is several times slower), arrays at the end.
-    environment = [THROTTLED] * n
+    environment = [NO_ENVIRONMENT] * n
     started_cold = bytearray(n)
     running: list[tuple[float, int, int]] = []  # (finish time, request, environment): the busy ones
     idle: deque[tuple[float, int, int]] = deque()  # the same entries once finished, oldest finish on the left

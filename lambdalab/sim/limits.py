@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import math
 
+from lambdalab.aws_facts import ACCOUNT_RATE_EXCEEDED, RESERVED_RATE_EXCEEDED
 from lambdalab.sim.account import Account
 from lambdalab.sim.scaling import PerFunctionScaling, RegionalBurstScaling
 from lambdalab.sim.scenario import ACCOUNT_LIMIT_EXCEEDED, RESERVED_LIMIT_EXCEEDED
-
-ACCOUNT_RATE_EXCEEDED = "FunctionInvocationRateLimitExceeded"
-RESERVED_RATE_EXCEEDED = "ReservedFunctionInvocationRateLimitExceeded"
 
 #: What happened to one attempt: served (0), or the limit that refused it.
 SERVED = 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lambdalab.sim.scenario import Scenario, Workload
-from lambdalab.sim.trace import THROTTLED, Trace
+from lambdalab.sim.trace import NO_ENVIRONMENT, Trace
 
 #: Number of bins in the concurrency time series kept for plots.
 SERIES_BINS = 200
@@ -101,7 +101,7 @@ class _Intervals:
 def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 0) -> SimulationResult:
     """Turn a trace into a result; shared by both engines so they can only differ in their decisions."""
     horizon = scenario.horizon
-    served = trace.environment != THROTTLED
+    served = trace.environment != NO_ENVIRONMENT
     starts = workload.arrival_times[served]
     durations = np.where(trace.cold, workload.cold_durations, workload.warm_durations)[served]
     finishes = starts + durations

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from lambdalab.aws_facts import ACCOUNT_CONCURRENCY_EXCEEDED, DEFAULT_KEEP_ALIVE_S, RESERVED_CONCURRENCY_EXCEEDED
 from lambdalab.sim.arrivals import Arrivals
 from lambdalab.sim.distributions import Distribution
 
@@ -30,8 +31,8 @@ DEFAULT_ACCOUNT_CONCURRENCY = 1000
 UNRESERVED_MINIMUM = 100
 
 #: The ``Reason`` of a 429 ``TooManyRequestsException``: which limit the request ran into.
-ACCOUNT_LIMIT_EXCEEDED = "ConcurrentInvocationLimitExceeded"
-RESERVED_LIMIT_EXCEEDED = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT_EXCEEDED = ACCOUNT_CONCURRENCY_EXCEEDED
+RESERVED_LIMIT_EXCEEDED = RESERVED_CONCURRENCY_EXCEEDED
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Scenario:
     warm_duration: Distribution
     cold_duration: Distribution
     horizon: float
-    keep_alive: float = 600.0
+    keep_alive: float = DEFAULT_KEEP_ALIVE_S
     concurrency_limit: int | None = DEFAULT_ACCOUNT_CONCURRENCY
     routing: Routing = "newest"
     reserved_concurrency: int | None = None

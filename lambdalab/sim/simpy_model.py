@@ -26,7 +26,7 @@ import simpy
 from simpy.events import Event
 
 from lambdalab.sim.scenario import Scenario, Workload
-from lambdalab.sim.trace import THROTTLED, Trace
+from lambdalab.sim.trace import NO_ENVIRONMENT, Trace
 
 COMPLETION, EXPIRY, ARRIVAL = 2, 3, 4
 
@@ -68,7 +68,7 @@ class KeepAlivePool:
         self.warm_durations = workload.warm_durations.tolist()  # plain floats: same arithmetic as fast.py
         self.cold_durations = workload.cold_durations.tolist()
         n = workload.requests
-        self.environment = [THROTTLED] * n
+        self.environment = [NO_ENVIRONMENT] * n
         self.started_cold = [False] * n
         self.limit = math.inf if scenario.function_limit is None else scenario.function_limit
 

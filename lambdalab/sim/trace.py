@@ -10,13 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: The environment index recorded for a throttled request.
-THROTTLED = -1
+#: The environment index recorded for a throttled request: no environment served it. (Not an outcome code:
+#: those are :mod:`lambdalab.sim.attempts`'s ``OK``, ``ERROR``, ``THROTTLED``, ``DROPPED``.)
+NO_ENVIRONMENT = -1
+#: The old name of NO_ENVIRONMENT, still read by benchmarks/bench_sim.py; new code uses NO_ENVIRONMENT.
+THROTTLED = NO_ENVIRONMENT
 
 
 @dataclass(frozen=True)
 class Trace:
-    """``environment[i]`` serves request ``i`` (``THROTTLED`` if it got a 429); ``cold[i]`` if it was
+    """``environment[i]`` serves request ``i`` (``NO_ENVIRONMENT`` if it got a 429); ``cold[i]`` if it was
     the request that initialised that environment. Environments are numbered in order of creation."""
 
     environment: np.ndarray

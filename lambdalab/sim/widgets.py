@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from lambdalab.aws_facts import DEFAULT_KEEP_ALIVE_S
 from lambdalab.sim.account import Account, FunctionSpec
 from lambdalab.sim.account_results import AccountResult
 from lambdalab.sim.arrivals import PoissonArrivals
@@ -158,7 +159,8 @@ class ProvisionedExplorer(_Explorer):
                                            readout_format=".3g")
         self.provisioned = widgets.IntSlider(value=1, min=0, max=20, step=1, description="provisioned")
         self.init = widgets.FloatSlider(value=1.0, min=0.1, max=5.0, step=0.1, description="init (s)")
-        self.keep_alive = widgets.IntSlider(value=360, min=60, max=1800, step=60, description="keep-alive (s)")
+        self.keep_alive = widgets.IntSlider(value=int(DEFAULT_KEEP_ALIVE_S), min=60, max=1800, step=60,
+                                            description="keep-alive (s)")
         self._baseline: dict[tuple[float, float, int], AccountResult] = {}
         super().__init__([self.rate, self.provisioned, self.init, self.keep_alive])
         self.redraw()

@@ -33,6 +33,7 @@ import threading
 import time
 from typing import Any
 
+from lambdalab.aws_facts import Arn
 from lambdalab.events.apigateway import HttpRequest, http_api_event, rest_event
 from lambdalab.triggers import apigateway_control
 from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
@@ -65,8 +66,7 @@ def _backends(account_id: str, region: str) -> tuple[Any, Any]:
 
 def split_function_arn(arn: str) -> tuple[str, str | None]:
     """``arn:aws:lambda:r:acct:function:name[:qualifier]`` → (name, qualifier)."""
-    parts = arn.split(":")
-    return parts[6], (parts[7] if len(parts) > 7 else None)
+    return Arn.name_and_qualifier(arn)
 
 
 class ApiGatewayFrontDoor(ListeningTrigger):

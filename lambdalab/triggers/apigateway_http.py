@@ -16,11 +16,11 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from lambdalab.aws_facts import MAX_API_GATEWAY_PAYLOAD_BYTES
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.service.loopback import ensure_loopback
 from lambdalab.triggers.apigateway_responses import HttpResponse, check_header
 
-MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota (10 MB)
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"}
 
 
@@ -146,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
                         pass
                     return b"".join(chunks)
                 total += size
-                if total > MAX_REQUEST_BYTES:
+                if total > MAX_API_GATEWAY_PAYLOAD_BYTES:
                     self.send_error(413)
                     return None
                 chunks.append(self.rfile.read(size))
@@ -162,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         if length < 0:
             self.send_error(400)
             return None
-        if length > MAX_REQUEST_BYTES:
+        if length > MAX_API_GATEWAY_PAYLOAD_BYTES:
             self.send_error(413)
             return None
         body = self.rfile.read(length) if length else b""

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sim_helpers import hand_scenario, hand_workload
 
 from lambdalab.sim import (
-    THROTTLED,
+    NO_ENVIRONMENT,
     ConstantRateArrivals,
     Exponential,
     LogNormal,
@@ -121,4 +121,4 @@ def test_when_events_coincide_then_both_engines_still_decide_alike(
     workload = hand_workload([float(t) for t in instants], warm, cold)
     fast, slow = run_fast(scenario, workload), run_simpy(scenario, workload)
     assert fast.same_decisions(slow), (fast, slow)
-    assert np.all((fast.environment == THROTTLED) != (fast.environment >= 0))
+    assert np.all((fast.environment == NO_ENVIRONMENT) != (fast.environment >= 0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambdalab.aws_facts import Arn
 from lambdalab.cloudformation.resources import (
     Created,
     ProviderContext,
@@ -15,10 +16,7 @@ from lambdalab.cloudformation.resources import (
 
 def split_function_arn(name_or_arn: str) -> tuple[str, str | None]:
     """``arn:aws:lambda:r:acct:function:name[:qualifier]`` or ``name[:qualifier]`` → (name, qualifier)."""
-    parts = name_or_arn.split(":")
-    if name_or_arn.startswith("arn:"):
-        return parts[6], (parts[7] if len(parts) > 7 else None)
-    return parts[0], (parts[1] if len(parts) > 1 else None)
+    return Arn.name_and_qualifier(name_or_arn)
 
 
 class BaseProvider:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lambdalab.aws_facts import Arn
+
 #: AWS's ceiling for the pollers of one SQS mapping, and where they start (docs/facts.md, "SQS event source").
 MAX_CONCURRENT_BATCHES = 1000
 INITIAL_CONCURRENT_BATCHES = 5
@@ -50,12 +52,12 @@ class MappingConfig:
     @property
     def function_name(self) -> str:
         """The function's name from its ARN (``arn:aws:lambda:region:account:function:name[:qualifier]``)."""
-        return self.function_arn.split(":")[6]
+        return Arn.name_and_qualifier(self.function_arn)[0]
 
     @property
     def qualifier(self) -> str | None:
-        parts = self.function_arn.split(":")
-        return parts[7] if len(parts) > 7 and parts[7] != "$LATEST" else None
+        qualifier = Arn.name_and_qualifier(self.function_arn)[1]
+        return qualifier if qualifier != "$LATEST" else None
 
     @property
     def concurrency_ceiling(self) -> int:

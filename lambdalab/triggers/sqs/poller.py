@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lambdalab.aws_facts import MAX_SYNC_INVOKE_REQUEST_BYTES
 from lambdalab.events.sqs import record_from_message, sqs_event
-from lambdalab.runtime.config import MAX_REQUEST_BYTES
 from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import ResourceNotFound
 from lambdalab.triggers.sqs.models import Delivery, MappingConfig
@@ -178,7 +178,7 @@ class MappingPoller:
             size += sum(len(m.get("Body", "")) + _RECORD_OVERHEAD_BYTES for m in received)
             if not gathered or config.maximum_batching_window_s == 0:
                 break
-            if len(gathered) >= config.batch_size or now >= window_ends or size >= MAX_REQUEST_BYTES * 0.8:
+            if len(gathered) >= config.batch_size or now >= window_ends or size >= MAX_SYNC_INVOKE_REQUEST_BYTES * 0.8:
                 break
             if not received and wait == 0:
                 self._stopping.wait(0.05)
