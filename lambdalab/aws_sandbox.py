@@ -25,10 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from lambdalab.service.loopback import LOOPBACK_NO_PROXY, NotLoopbackError, ensure_loopback, install_guard
+
+if TYPE_CHECKING:
+    from lambdalab.service.async_invoke import AsyncInvoker
 
 __all__ = ["NotLoopbackError", "Sandbox", "SandboxInfo", "current", "ensure_loopback", "running", "sandbox",
            "serve_forever"]
@@ -140,6 +143,11 @@ class Sandbox:
             scaling_period_s=scaling_period_s or current.scaling_period_s))
 
     @property
+    def async_invocations(self) -> AsyncInvoker:
+        """Lambda's asynchronous queue: ``drain()`` waits for it, ``set_retry_delays(...)`` paces its retries."""
+        return self.lambda_service.async_invocations
+
+    @property
     def endpoint_url(self) -> str:
         return self.info.endpoint_url
 
@@ -198,10 +206,9 @@ class Sandbox:
 
         Account settings go back to AWS's defaults too.
         """
-        from lambdalab.service.async_invoke import invoker
         from lambdalab.service.concurrency import AccountSettings
 
-        invoker(self.lambda_service).clear()
+        self.async_invocations.clear()
         for trigger in self.triggers:
             trigger.reset()
         self.databases.reset()

@@ -5,7 +5,11 @@ a throttled event goes back to the queue and is tried again later (until ``Maxim
 a function error is retried ``MaximumRetryAttempts`` times (2 by default) after a delay, and an event that
 still fails goes to the on-failure destination (or the dead-letter queue), one that succeeds to the
 on-success destination — each with AWS's invocation record. AWS waits about one and then two minutes
-between retries; the sandbox waits ``service.async_retry_delays`` seconds so a lesson can watch it happen.
+between retries; the sandbox waits 1 and then 2 *seconds* so a lesson can watch it happen, and
+:meth:`AsyncInvoker.set_retry_delays` changes that.
+
+Each :class:`~lambdalab.service.lambda_service.LambdaService` owns one invoker,
+``service.async_invocations`` (``box.async_invocations`` on the sandbox).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from lambdalab.runtime.results import Invocation
 from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
 
+#: Seconds before the first and the second retry of a failed event (AWS: about 1 and then 2 minutes).
+DEFAULT_RETRY_DELAYS_S = (1.0, 2.0)
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_EVENT_AGE_S = 21_600
 _THROTTLE_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
@@ -53,6 +59,7 @@ class AsyncInvoker:
         self._cv = threading.Condition()
         self._in_progress = 0
         self.records: list[dict[str, object]] = []  # what went to destinations, for lessons and tests
+        self.retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
         for i in range(_WORKERS):
             threading.Thread(target=self._work, name=f"lambdalab-async-{i}", daemon=True).start()
 
@@ -77,10 +84,19 @@ class AsyncInvoker:
                 self._cv.wait(min(remaining, 0.05))
         return True
 
+    def set_retry_delays(self, *seconds: float) -> None:
+        """Wait ``seconds[i]`` before retry ``i + 1`` of a failed event (the last value for any later one);
+        with no argument, back to the default, 1 and then 2 seconds."""
+        if any(not s >= 0 for s in seconds):
+            raise ValueError(f"retry delays are seconds >= 0, got {seconds!r}")
+        self.retry_delays = tuple(float(s) for s in seconds) or DEFAULT_RETRY_DELAYS_S
+
     def clear(self) -> None:
+        """Forget every queued event and destination record, and go back to the default retry delays."""
         with self._cv:
             self._heap.clear()
             self.records.clear()
+        self.set_retry_delays()
 
     def _work(self) -> None:
         while True:
@@ -125,7 +141,7 @@ class AsyncInvoker:
         if invocation.ok:
             self._deliver(item, config, invocation, "Success")
         elif item.attempts <= max_retries:
-            delays = self.service.async_retry_delays or (0.0,)
+            delays = self.retry_delays or (0.0,)
             self._requeue(item, delays[min(item.attempts - 1, len(delays) - 1)])
         else:
             self._deliver(item, config, invocation, "RetriesExhausted")
@@ -202,16 +218,11 @@ class AsyncInvoker:
             return
 
 
-_invokers: dict[int, AsyncInvoker] = {}
-_lock = threading.Lock()
-
-
 def invoker(service: LambdaService) -> AsyncInvoker:
-    with _lock:
-        if id(service) not in _invokers:
-            _invokers[id(service)] = AsyncInvoker(service)
-        return _invokers[id(service)]
+    """The asynchronous invoker of ``service`` (the same as ``service.async_invocations``)."""
+    return service.async_invocations
 
 
 def enqueue(service: LambdaService, function_name: str, payload: bytes, qualifier: str | None = None) -> str:
-    return invoker(service).enqueue(function_name, payload, qualifier)
+    """Hand ``payload`` to ``service``'s asynchronous queue, as ``Invoke`` with ``InvocationType=Event`` does."""
+    return service.async_invocations.enqueue(function_name, payload, qualifier)

@@ -19,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lambdalab.aws_facts import function_arn
 from lambdalab.runtime.api_server import StreamListener
@@ -31,8 +32,10 @@ from lambdalab.service.logs import CloudWatchLogsShipper
 from lambdalab.service.metrics import MetricsShipper
 from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentPool
 
+if TYPE_CHECKING:
+    from lambdalab.service.async_invoke import AsyncInvoker
+
 LATEST = "$LATEST"
-DEFAULT_ASYNC_RETRY_DELAYS = (1.0, 2.0)  # seconds; AWS waits about 1 and then 2 minutes
 
 
 #: The function whose concurrency slot the current request already took when it arrived (set by the HTTP
@@ -112,7 +115,7 @@ class LambdaService:
         self.default_keep_alive = DEFAULT_KEEP_ALIVE_S
         self.keep_alive: dict[str, float] = {}  # per function name, set by the notebook API
         self.dead_letter_targets: dict[str, str] = {}  # moto does not store DeadLetterConfig
-        self.async_retry_delays: tuple[float, ...] = DEFAULT_ASYNC_RETRY_DELAYS
+        self._async_invocations: AsyncInvoker | None = None
         self._pools: dict[tuple[str, str], _VersionPool] = {}
         self._provisioned: dict[tuple[str, str], ProvisionedConcurrencyConfig] = {}
         self._lock = threading.RLock()
@@ -122,6 +125,16 @@ class LambdaService:
         self.metrics = MetricsShipper(lambda: client_factory("cloudwatch"),
                                       trim=lambda: retention.trim_metrics(account_id, region))
         self._client_factory = client_factory
+
+    @property
+    def async_invocations(self) -> AsyncInvoker:
+        """Lambda's queue for asynchronous invocations (``InvocationType=Event``), started on first use."""
+        with self._lock:
+            if self._async_invocations is None:
+                from lambdalab.service.async_invoke import AsyncInvoker  # it invokes through this service
+
+                self._async_invocations = AsyncInvoker(self)
+            return self._async_invocations
 
     # --- moto's view of the functions ----------------------------------------------------------
     @property
@@ -395,7 +408,8 @@ class LambdaService:
             self._provisioned.clear()
             self.keep_alive.clear()
             self.runtime_clients.clear()
-            self.async_retry_delays = DEFAULT_ASYNC_RETRY_DELAYS
+            if self._async_invocations is not None:
+                self._async_invocations.set_retry_delays()
             self.dead_letter_targets.clear()
         for versioned in pools:
             versioned.pool.close(force=force)

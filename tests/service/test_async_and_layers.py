@@ -34,7 +34,7 @@ def messages(sqs, url):
 
 def test_an_async_event_that_keeps_failing_is_tried_three_times_then_sent_to_the_failure_destination(lam, box, queues):
     sqs, urls = queues
-    box.lambda_service.async_retry_delays = (0.1, 0.1)
+    box.async_invocations.set_retry_delays(0.1, 0.1)
     lambdalab.deploy("flaky", code=FLAKY)
     lam.put_function_event_invoke_config(FunctionName="flaky", DestinationConfig={
         "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:on-failure"},
@@ -65,7 +65,7 @@ def test_maximum_retry_attempts_zero_means_one_try(lam, box, queues):
 
 def test_without_a_destination_a_failed_event_goes_to_the_dead_letter_queue(lam, box, queues):
     sqs, urls = queues
-    box.lambda_service.async_retry_delays = (0.05, 0.05)
+    box.async_invocations.set_retry_delays(0.05, 0.05)
     lambdalab.deploy("with-dlq", code=FLAKY)
     lam.update_function_configuration(FunctionName="with-dlq",
                                       DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq"})

@@ -147,7 +147,7 @@ def test_put_object_returns_before_the_function_has_run(box, clients, wired):
 
 def test_a_failing_function_gets_lambda_s_two_async_retries_then_the_failure_destination(box, clients, wired):
     s3, sqs, lam = clients
-    box.lambda_service.async_retry_delays = (0.05, 0.05)
+    box.async_invocations.set_retry_delays(0.05, 0.05)
     lambdalab.deploy(wired["function"], code=FAILING)
     lam.put_function_event_invoke_config(FunctionName=wired["function"], MaximumRetryAttempts=2, DestinationConfig={
         "OnFailure": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:{wired['queues']['failed'].split('/')[-1]}"}})

@@ -129,9 +129,7 @@ class EventBridgeTrigger:
 
     def settle(self, timeout: float = SETTLE_TIMEOUT_S) -> bool:
         """Wait until Lambda has run every asynchronous invocation it was handed."""
-        from lambdalab.service.async_invoke import invoker
-
-        return invoker(self._box.lambda_service).drain(timeout=timeout)
+        return self._box.async_invocations.drain(timeout=timeout)
 
     def _settle(self) -> None:
         self.settle()
