@@ -109,6 +109,10 @@ class Sandbox:
         self.apply_environment()
         install_guard()
         from lambdalab.triggers import start_all
+        from lambdalab.triggers.clock import SandboxClock
+
+        #: The sandbox's clock: schedules, events' times and alarms run on it (``lambdalab.clock`` moves it).
+        self.clock = SandboxClock()
 
         self.triggers = start_all(self)
         from lambdalab.databases import attach

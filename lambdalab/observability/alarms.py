@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdalab.observability.alarm_rules import AlarmSettings, Sample, Verdict, evaluate
-from lambdalab.triggers.clock import sandbox_clock
+from lambdalab.triggers.clock import SandboxClock
 from lambdalab.triggers.moto_patches import original, replace
 
 EVALUATION_INTERVAL_S = 60
@@ -58,11 +58,13 @@ class AlarmEvaluator:
         self._stop = threading.Event()
         self._last_boundary: float | None = None
         self._thread: threading.Thread | None = None
+        self.clock = SandboxClock()  # the sandbox's clock once started
 
     # --- plugin life cycle ----------------------------------------------------------------------
     def start(self, box: Any) -> None:
         self._client_factory = box.client
         self._lambda_service = box.lambda_service
+        self.clock = box.clock
         self.account_id = box.info.account_id
         self.region = box.region
         install()
@@ -97,7 +99,7 @@ class AlarmEvaluator:
                 pass
 
     def _catch_up_locked(self, *, again: bool) -> None:
-        boundary = math.floor(sandbox_clock.now().timestamp() / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
+        boundary = math.floor(self.clock.now().timestamp() / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
         if self._last_boundary is None or boundary < self._last_boundary:  # first look, or the clock set back
             self._last_boundary = boundary
             self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))

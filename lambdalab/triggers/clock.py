@@ -64,6 +64,3 @@ class SandboxClock:
             self._offset = dt.timedelta(0)
             self._frozen_at = None
 
-
-#: The one clock of this process's sandbox (the scheduler, moto's patched PutRule/PutEvents read it).
-sandbox_clock = SandboxClock()

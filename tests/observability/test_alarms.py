@@ -10,7 +10,6 @@ import uuid
 import pytest
 
 import lambdalab
-from lambdalab.triggers.clock import sandbox_clock
 
 START = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
 
@@ -23,10 +22,10 @@ def box():
 
 
 @pytest.fixture
-def frozen():
-    sandbox_clock.freeze(START)
-    yield sandbox_clock
-    sandbox_clock.reset()
+def frozen(box):
+    box.clock.freeze(START)
+    yield box.clock
+    box.clock.reset()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 import lambdalab
 from lambdalab import clock
 from lambdalab.service.async_invoke import invoker
-from lambdalab.triggers.eventbridge import targets
+from lambdalab.triggers.eventbridge import EventBridgeTrigger
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2027, 3, 1, tzinfo=UTC)
@@ -160,7 +160,7 @@ def test_a_missing_target_function_is_recorded_and_put_events_still_succeeds(box
     lam.delete_function(FunctionName=target["name"])
     result = events.put_events(Entries=[{"Source": "shop.orders", "DetailType": "x", "Detail": "{}"}])
     assert result["FailedEntryCount"] == 0
-    assert targets.failed_invocations[-1]["target"] == target["arn"]
+    assert box.trigger(EventBridgeTrigger).failed_invocations[-1]["target"] == target["arn"]
 
 
 def test_a_resumed_clock_fires_schedules_in_real_time(box, clients, target):

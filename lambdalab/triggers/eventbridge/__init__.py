@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lambdalab.triggers.clock import sandbox_clock
+from lambdalab.triggers.clock import SandboxClock
 from lambdalab.triggers.eventbridge.scheduler import Firing, Scheduler
 
 __all__ = ["EventBridgeTrigger", "Firing", "current"]
@@ -28,7 +28,13 @@ class EventBridgeTrigger:
     """The sandbox plugin for EventBridge rules: pattern rules on PutEvents, scheduled rules on the clock."""
 
     def __init__(self) -> None:
-        self.clock = sandbox_clock
+        self.clock = SandboxClock()  # the sandbox's own clock once started (``box.clock``)
+        #: When each scheduled rule was created: ``{rule ARN: (schedule expression, sandbox-clock time)}``.
+        self.schedule_created: dict[str, tuple[str, dt.datetime]] = {}
+        #: When each Scheduler schedule was last set, on the sandbox clock (its rate counts from there).
+        self.schedule_set_at: dict[str, dt.datetime] = {}
+        #: Targets a matched event could not reach (EventBridge's ``FailedInvocations``); PutEvents succeeded.
+        self.failed_invocations: list[dict[str, str]] = []
         self.scheduler: Scheduler | None = None
         self.schedules: Any = None
         self._box: Any = None
@@ -40,9 +46,10 @@ class EventBridgeTrigger:
         from lambdalab.triggers.moto_patches import events as events_patches
         from lambdalab.triggers.moto_patches import scheduler as scheduler_patches
 
+        self.clock = box.clock
         events_patches.install()
         scheduler_patches.install()
-        bind(box.lambda_service)
+        bind(box.lambda_service, clock=self.clock, eventbridge=self)
         self._box = box
         service = box.lambda_service
         sqs = box.client("sqs")
@@ -56,7 +63,7 @@ class EventBridgeTrigger:
         self.scheduler = Scheduler(
             self.clock,
             rules=self._scheduled_rules,
-            deliver=lambda rule, event: deliver(rule, event, service=service),
+            deliver=lambda rule, event: deliver(rule, event, service=service, failed=self.failed_invocations),
             created=self._created,
             settle=self._settle,
             region=box.region,
@@ -66,31 +73,24 @@ class EventBridgeTrigger:
         self.scheduler.start()
 
     def reset(self) -> None:
-        from lambdalab.triggers.eventbridge.targets import failed_invocations
-        from lambdalab.triggers.moto_patches import events as events_patches
-        from lambdalab.triggers.moto_patches import scheduler as scheduler_patches
-
         self.clock.reset()
-        events_patches.schedule_created.clear()
-        scheduler_patches.schedule_set_at.clear()
-        failed_invocations.clear()
+        self.schedule_created.clear()
+        self.schedule_set_at.clear()
+        self.failed_invocations.clear()
         if self.scheduler is not None:
             self.scheduler.forget()
 
     def freeze(self, at: dt.datetime | None = None) -> dt.datetime:
         """Stop the clock, where it is or at ``at``. Setting it to ``at`` is a jump, not a passage of time:
         schedules count from the new time and nothing skipped fires."""
-        from lambdalab.triggers.moto_patches import events as events_patches
-        from lambdalab.triggers.moto_patches import scheduler as scheduler_patches
-
         moment = self.clock.freeze(at)
         if at is not None:
-            for arn, (expression, created) in list(events_patches.schedule_created.items()):
+            for arn, (expression, created) in list(self.schedule_created.items()):
                 if created > moment:
-                    events_patches.schedule_created[arn] = (expression, moment)
-            for arn, set_at in list(scheduler_patches.schedule_set_at.items()):
+                    self.schedule_created[arn] = (expression, moment)
+            for arn, set_at in list(self.schedule_set_at.items()):
                 if set_at > moment:
-                    scheduler_patches.schedule_set_at[arn] = moment
+                    self.schedule_set_at[arn] = moment
             if self.scheduler is not None:
                 self.scheduler.jump(moment)
         return moment
@@ -115,16 +115,13 @@ class EventBridgeTrigger:
     def _schedules(self) -> list[Any]:
         from lambdalab.triggers.eventbridge.schedules import views_from_moto
 
-        return views_from_moto(self._scheduler_backend())
+        return views_from_moto(self._scheduler_backend(), self.schedule_set_at)
 
     def _delete_schedule(self, view: Any) -> None:
         self._scheduler_backend().delete_schedule(view.group, view.name)
 
-    @staticmethod
-    def _created(rule: Any) -> dt.datetime | None:
-        from lambdalab.triggers.moto_patches.events import schedule_created
-
-        known = schedule_created.get(rule.arn)
+    def _created(self, rule: Any) -> dt.datetime | None:
+        known = self.schedule_created.get(rule.arn)
         return known[1] if known and known[0] == rule.scheduled_expression else None
 
     def settle(self, timeout: float = SETTLE_TIMEOUT_S) -> bool:

@@ -312,9 +312,10 @@ class ScheduleRunner:
 
 
 # --- reading moto's schedules -------------------------------------------------------------------------
-def views_from_moto(backend: Any) -> list[ScheduleView]:
-    """Every schedule of a moto Scheduler backend, as the runner sees it (invalid ones are skipped)."""
-    from lambdalab.triggers.moto_patches.scheduler import _when, schedule_set_at
+def views_from_moto(backend: Any, schedule_set_at: dict[str, dt.datetime]) -> list[ScheduleView]:
+    """Every schedule of a moto Scheduler backend, as the runner sees it (invalid ones are skipped);
+    ``schedule_set_at`` says when each was last set on the sandbox clock."""
+    from lambdalab.triggers.moto_patches.scheduler import _when
 
     views: list[ScheduleView] = []
     for group in list(backend.schedule_groups.values()):

@@ -4,7 +4,7 @@ A Lambda target is invoked **asynchronously** (Lambda's event queue, its retries
 with the whole event unless the target says otherwise: ``Input`` (a constant JSON text), ``InputPath``
 (a JSONPath into the event) or ``InputTransformer`` (JSONPaths into a template).
 Every other kind of target (SQS, CloudWatch Logs, another bus, …) is left to moto, which supports them.
-A target that cannot be reached is recorded in :data:`failed_invocations` — EventBridge's
+A target that cannot be reached is recorded in the trigger's ``failed_invocations`` — EventBridge's
 ``FailedInvocations`` metric — and never fails the caller's ``PutEvents``.
 """
 
@@ -18,7 +18,6 @@ from typing import Any
 from lambdalab.events.eventbridge import event_time
 
 #: Targets EventBridge could not invoke: ``{"rule", "target", "reason"}`` (lessons and tests read it).
-failed_invocations: list[dict[str, str]] = []
 
 #: Fields moto adds for its own use that AWS does not deliver to targets.
 _INTERNAL_FIELDS = ("ingestion-time",)
@@ -72,8 +71,10 @@ def _transform(transformer: dict[str, Any], event: dict[str, Any]) -> str:
     return text
 
 
-def deliver(rule: Any, event: dict[str, Any], *, service: Any, transform_input: bool = True) -> tuple[str, ...]:
-    """Send ``event`` to every target of ``rule``; returns the ARNs it was handed to."""
+def deliver(rule: Any, event: dict[str, Any], *, service: Any, failed: list[dict[str, str]],
+            transform_input: bool = True) -> tuple[str, ...]:
+    """Send ``event`` to every target of ``rule``; returns the ARNs it was handed to. A target that cannot
+    be reached is appended to ``failed`` (the trigger's ``failed_invocations``)."""
     from moto.events.models import EventPattern, Rule
 
     from lambdalab.service.async_invoke import enqueue
@@ -98,7 +99,7 @@ def deliver(rule: Any, event: dict[str, Any], *, service: Any, transform_input: 
                 original(Rule, "send_to_targets")(single, moto_event, transform_input)
             reached.append(arn)
         except Exception as exc:  # noqa: BLE001 - a missing or unsupported target; PutEvents still succeeds
-            failed_invocations.append({"rule": rule.name, "target": arn, "reason": f"{type(exc).__name__}: {exc}"})
+            failed.append({"rule": rule.name, "target": arn, "reason": f"{type(exc).__name__}: {exc}"})
     return tuple(reached)
 
 

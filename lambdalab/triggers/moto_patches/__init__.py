@@ -6,25 +6,48 @@ notifications invoke synchronously and swallow every error, EventBridge cannot t
 its SQS queues are not safe under concurrent consumers. Each module here replaces the smallest method that
 makes the difference, keeps the original reachable, and is installed (idempotently) by the trigger that
 needs it; ``tests/triggers`` guard every seam, because these are private APIs of a pinned moto range.
+
+moto's backends, and so these patches, are process-wide; what the patches record belongs to the trigger
+that installed them. :func:`bind` keeps the one reference the patched code follows to its owners (the
+sandbox's LambdaService, its clock, the EventBridge and S3 triggers), and nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 _PREFIX = "_lambdalab_original_"
-_service: Any = None
 
 
-def bind(service: Any) -> None:
-    """Remember the sandbox's LambdaService: patched moto code hands it asynchronous invocations."""
-    global _service
-    _service = service
+@dataclass
+class Owners:
+    """Whom the patched moto code reports to: set by the triggers as the sandbox starts them."""
+
+    service: Any = None  # the LambdaService: patched code hands it asynchronous invocations
+    clock: Any = None  # the sandbox clock: when a schedule was created, an event put
+    eventbridge: Any = None  # the EventBridgeTrigger: schedule_created, schedule_set_at, failed_invocations
+    s3: Any = None  # the S3Trigger: undelivered
+
+
+_owners = Owners()
+
+
+def bind(service: Any = None, **owners: Any) -> None:
+    """Point the patched code at the sandbox's LambdaService and at the triggers named in ``owners``."""
+    if service is not None:
+        _owners.service = service
+    for name, owner in owners.items():
+        setattr(_owners, name, owner)
+
+
+def bound() -> Owners:
+    return _owners
 
 
 def bound_service() -> Any:
-    return _service
+    return _owners.service
 
 
 def replace(owner: type | Any, name: str, replacement: Callable[..., Any]) -> None:

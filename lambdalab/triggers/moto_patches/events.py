@@ -12,14 +12,11 @@ to schedule-only rules (an absent pattern matches everything), and accepts any `
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from typing import Any
 
-from lambdalab.triggers.moto_patches import bound_service, original, replace
+from lambdalab.triggers.moto_patches import bound, bound_service, original, replace
 
-#: When each schedule was created: ``{rule ARN: (schedule expression, sandbox-clock time)}``.
-schedule_created: dict[str, tuple[str, dt.datetime]] = {}
 _lock = threading.Lock()
 
 
@@ -44,7 +41,6 @@ def _put_rule(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     from moto.events.exceptions import ValidationException
     from moto.events.models import EventsBackend
 
-    from lambdalab.triggers.clock import sandbox_clock
     from lambdalab.triggers.eventbridge.schedule import InvalidSchedule, parse
 
     expression = kwargs.get("scheduled_expression")
@@ -54,11 +50,15 @@ def _put_rule(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         except InvalidSchedule as exc:
             raise ValidationException(f"Parameter ScheduleExpression is not valid. ({exc})") from None
     rule = original(EventsBackend, "put_rule")(backend, name, *args, **kwargs)
+    owners = bound()
+    if owners.eventbridge is None:
+        return rule
+    schedule_created = owners.eventbridge.schedule_created  # {rule ARN: (expression, sandbox-clock time)}
     with _lock:
         if rule.scheduled_expression:
             known = schedule_created.get(rule.arn)
             if known is None or known[0] != rule.scheduled_expression:
-                schedule_created[rule.arn] = (rule.scheduled_expression, sandbox_clock.now())
+                schedule_created[rule.arn] = (rule.scheduled_expression, owners.clock.now())
         else:
             schedule_created.pop(rule.arn, None)
     return rule
@@ -67,9 +67,8 @@ def _put_rule(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
 def _put_events(backend: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from moto.events.models import EventsBackend
 
-    from lambdalab.triggers.clock import sandbox_clock
-
-    stamped = [entry if entry.get("Time") else {**entry, "Time": sandbox_clock.now().timestamp()}
+    clock = bound().clock
+    stamped = [entry if entry.get("Time") or clock is None else {**entry, "Time": clock.now().timestamp()}
                for entry in events]
     return original(EventsBackend, "put_events")(backend, stamped)
 
@@ -79,4 +78,6 @@ def _send_to_targets(rule: Any, original_event: dict[str, Any], transform_input:
 
     if not is_enabled(rule) or not has_pattern(rule) or not rule.event_pattern.matches_event(original_event):
         return
-    deliver(rule, original_event, service=bound_service(), transform_input=transform_input)
+    eventbridge = bound().eventbridge
+    failed = eventbridge.failed_invocations if eventbridge is not None else []
+    deliver(rule, original_event, service=bound_service(), failed=failed, transform_input=transform_input)

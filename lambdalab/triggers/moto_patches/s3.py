@@ -19,10 +19,8 @@ import threading
 from typing import Any
 
 from lambdalab.events.s3 import encode_key, s3_event, s3_record
-from lambdalab.triggers.moto_patches import bound_service, original, replace
+from lambdalab.triggers.moto_patches import bound, bound_service, original, replace
 
-#: Every notification S3 could not hand to Lambda (function missing…): AWS drops them; lessons look here.
-undelivered: list[dict[str, Any]] = []
 _completing = threading.local()
 
 
@@ -58,7 +56,9 @@ def _invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name
     try:
         enqueue(bound_service(), name, payload.encode(), qualifier=qualifier)
     except Exception as exc:  # noqa: BLE001 - S3 delivers asynchronously: PutObject must still succeed
-        undelivered.append({"function": fn_arn, "reason": str(exc), "event": json.loads(payload)})
+        s3 = bound().s3
+        if s3 is not None:
+            s3.undelivered.append({"function": fn_arn, "reason": str(exc), "event": json.loads(payload)})
 
 
 def _key_matches(notification: Any, key_name: str) -> bool:

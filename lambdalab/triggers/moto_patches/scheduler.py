@@ -25,10 +25,9 @@ import re
 import threading
 from typing import Any
 
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.triggers.moto_patches import bound, original, replace
 
 #: When each schedule took its current form, on the sandbox clock: ``{schedule ARN: datetime}``.
-schedule_set_at: dict[str, dt.datetime] = {}
 _lock = threading.Lock()
 _DLQ_ARN = re.compile(r"^arn:aws(-[a-z]+)?:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+$")
 MAX_WINDOW_MINUTES = 1440
@@ -75,7 +74,6 @@ def check_schedule(
     action_after_completion: str | None = None,
 ) -> None:
     """Refuse, with a ValidationException, what the Scheduler API refuses."""
-    from lambdalab.triggers.clock import sandbox_clock
     from lambdalab.triggers.eventbridge.schedule import InvalidSchedule
     from lambdalab.triggers.eventbridge.scheduler_expressions import parse
 
@@ -83,7 +81,7 @@ def check_schedule(
         expression = parse(schedule_expression, schedule_expression_timezone)
     except InvalidSchedule as exc:
         raise _refuse(str(exc)) from None
-    minute = sandbox_clock.now().replace(second=0, microsecond=0)
+    minute = _now().replace(second=0, microsecond=0)
     if expression.at is not None and expression.at < minute:
         raise _refuse(
             f"Invalid Schedule Expression {schedule_expression!r}: a one-time schedule's time must not be "
@@ -140,11 +138,19 @@ def _check_target(target: dict[str, Any]) -> None:
             ) from None
 
 
-def _remember(schedule: Any) -> None:
-    from lambdalab.triggers.clock import sandbox_clock
+def _now() -> dt.datetime:
+    """The sandbox clock's time (the wall clock before a sandbox binds its clock)."""
+    clock = bound().clock
+    return clock.now() if clock is not None else dt.datetime.now(dt.UTC)
 
+
+def _remember(schedule: Any) -> None:
+    """Note when the schedule was (re)set, on the sandbox clock: its rate counts from there."""
+    eventbridge = bound().eventbridge
+    if eventbridge is None:
+        return
     with _lock:
-        schedule_set_at[schedule.arn] = sandbox_clock.now()
+        eventbridge.schedule_set_at[schedule.arn] = _now()
 
 
 def _create_schedule(backend: Any, **kwargs: Any) -> Any:
@@ -186,10 +192,8 @@ def _update_schedule(backend: Any, **kwargs: Any) -> Any:
 
 def _validate_start_date(schedule: Any, start_date: Any) -> Any:
     """moto's check (a recurring schedule's StartDate no earlier than five minutes ago), on the sandbox clock."""
-    from lambdalab.triggers.clock import sandbox_clock
-
     start = _when(start_date)
     if start is not None and not str(schedule.schedule_expression).startswith("at("):
-        if sandbox_clock.now() - start > dt.timedelta(minutes=5):
+        if _now() - start > dt.timedelta(minutes=5):
             raise _refuse("The StartDate you specify cannot be earlier than 5 minutes ago.")
     return start_date
