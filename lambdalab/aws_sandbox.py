@@ -85,7 +85,7 @@ class Sandbox:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> None:
         ensure_loopback(host)
         from lambdalab.service import moto_hook, public_layers, stopping
-        from lambdalab.service.gateway import LambdaGateway
+        from lambdalab.service.lambda_api import LambdaGateway
         from lambdalab.service.lambda_service import LambdaService
 
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
@@ -108,8 +108,8 @@ class Sandbox:
         self.started_at = time.time()
         self.apply_environment()
         install_guard()
+        from lambdalab.service.sandbox_clock import SandboxClock
         from lambdalab.triggers import start_all
-        from lambdalab.triggers.clock import SandboxClock
 
         #: The sandbox's clock: schedules, events' times and alarms run on it (``lambdalab.clock`` moves it).
         self.clock = SandboxClock()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 
 from lambdalab.triggers.eventbridge import EventBridgeTrigger
-from lambdalab.triggers.eventbridge.scheduler import Firing
+from lambdalab.triggers.eventbridge.timeline import Firing
 
 __all__ = ["Firing", "advance", "freeze", "frozen", "now", "resume", "run_until", "settle", "upcoming"]
 

@@ -46,7 +46,7 @@ def _imports(name: str, path: Path) -> list[tuple[str, int]]:
             else:
                 module = node.module or ""
             found.append((module, node.lineno))
-            # ``from lambdalab.service import gateway`` imports the module lambdalab.service.gateway
+            # ``from lambdalab.service import gateway`` imports the module lambdalab.service.lambda_api
             submodules = (f"{module}.{alias.name}" for alias in node.names)
             found += [(submodule, node.lineno) for submodule in submodules if submodule in MODULES]
     return [(module, line) for module, line in found if module == "lambdalab" or module.startswith("lambdalab.")]
@@ -56,7 +56,7 @@ IMPORTS = {name: _imports(name, path) for name, path in MODULES.items()}
 
 
 def _package(module: str) -> str:
-    """The unit the no-cycles rule is about: ``lambdalab.service.gateway`` → ``lambdalab.service``."""
+    """The unit the no-cycles rule is about: ``lambdalab.service.lambda_api`` → ``lambdalab.service``."""
     return ".".join(module.split(".")[:2])
 
 

@@ -33,7 +33,7 @@ class CloudFormationEngine:
 
     def start(self, box: Any) -> None:
         from lambdalab.cloudformation import alias_mappings, alias_policies, bucket_policies, managed_policies
-        from lambdalab.service.gateway import on_first_request
+        from lambdalab.service.lambda_api import on_first_request
 
         self._box = box
         alias_mappings.install()

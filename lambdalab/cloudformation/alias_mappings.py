@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
 
 
 def install() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lambdalab.triggers.moto_patches import replace
+from lambdalab.service.moto_patching import replace
 
 #: Condition keys the sandbox knows the value of.
 KNOWN_KEYS = {"aws:securetransport": "true"}

@@ -12,7 +12,7 @@ import functools
 import json
 from typing import Any
 
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
 
 _PREFIX = "arn:aws:iam::aws:policy/"
 

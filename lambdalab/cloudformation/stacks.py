@@ -27,7 +27,7 @@ from lambdalab.cloudformation.engine import Deployment, check_attributes, check_
 from lambdalab.cloudformation.intrinsics import TemplateError
 from lambdalab.cloudformation.resources import ResourceState
 from lambdalab.cloudformation.template import InsufficientCapabilities, Template, load
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
 
 ClientFactory = Callable[[str], Any]
 _client_factory: ClientFactory | None = None

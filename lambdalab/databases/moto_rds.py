@@ -2,7 +2,7 @@
 
 moto keeps RDS's metadata faithfully enough for boto3 and the AWS CLI, but a DB instance there is a record
 with a made-up endpoint. These narrow replacements (installed once, originals kept, see
-:mod:`lambdalab.triggers.moto_patches`) make the record real:
+:mod:`lambdalab.service.moto_patching`) make the record real:
 
 - ``create_db_instance`` (engine ``postgres``) starts a server with the instance class's ``max_connections``
   or its parameter group's; the endpoint becomes 127.0.0.1 and the server's port; the answer says
@@ -25,7 +25,7 @@ from lambdalab.databases.engine import LOOPBACK, DatabaseEngine, InstanceSpec
 from lambdalab.databases.instance_classes import UnknownInstanceClass, instance_class
 from lambdalab.databases.on_import import when_imported
 from lambdalab.databases.postgres import ServerFailedToStart
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
 
 _engine: DatabaseEngine | None = None
 _hooked = False

@@ -9,7 +9,7 @@ Lambda functions among them asynchronously with the alarm event, when the functi
 ``lambda.alarms.cloudwatch.amazonaws.com`` (as AWS requires).
 
 CloudWatch evaluates alarms every minute; here a background thread evaluates at every minute boundary of
-the sandbox clock (:mod:`lambdalab.triggers.clock`), so when a lesson moves that clock forward by an hour,
+the sandbox clock (:mod:`lambdalab.service.sandbox_clock`), so when a lesson moves that clock forward by an hour,
 sixty evaluations happen in order. :meth:`AlarmEvaluator.evaluate` catches up at once (a lesson that just
 published data need not wait for the thread). A new alarm starts
 in INSUFFICIENT_DATA (moto starts it in OK).
@@ -25,8 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdalab.observability.alarm_rules import AlarmSettings, Sample, Verdict, evaluate
-from lambdalab.triggers.clock import SandboxClock
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
+from lambdalab.service.sandbox_clock import SandboxClock
 
 EVALUATION_INTERVAL_S = 60
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"

@@ -43,7 +43,7 @@ class _Wait(Event):
 
 
 @dataclass(eq=False)
-class ExecutionEnvironment:
+class AccountEnvironment:
     """One environment of one function; ``idle_periods`` tells a keep-alive timer whether the idle period
     it was started for is still the current one."""
 
@@ -78,9 +78,9 @@ class AccountModel:
         self.held_at_init = 0
         self.request_connections = 0
 
-        self.environments: list[ExecutionEnvironment] = []
-        self.idle: list[deque[ExecutionEnvironment]] = [deque() for _ in functions]
-        self.provisioned_idle: list[list[ExecutionEnvironment]] = [[] for _ in functions]
+        self.environments: list[AccountEnvironment] = []
+        self.idle: list[deque[AccountEnvironment]] = [deque() for _ in functions]
+        self.provisioned_idle: list[list[AccountEnvironment]] = [[] for _ in functions]
         for f, spec in enumerate(functions):
             for _ in range(spec.provisioned_concurrency):
                 ee = self._new_environment(f, provisioned=True)
@@ -102,15 +102,15 @@ class AccountModel:
     def _direct(self, f: int) -> bool:
         return self.functions[f].database is not None and self.proxy is None
 
-    def _new_environment(self, f: int, provisioned: bool) -> ExecutionEnvironment:
-        ee = ExecutionEnvironment(len(self.environments), f, provisioned)
+    def _new_environment(self, f: int, provisioned: bool) -> AccountEnvironment:
+        ee = AccountEnvironment(len(self.environments), f, provisioned)
         self.environments.append(ee)
         return ee
 
     def _database_full(self) -> bool:
         return self.held_at_init + self.request_connections >= self.max_connections
 
-    def _record(self, r: int, code: int, ee: ExecutionEnvironment | None, cold: bool, error: bool) -> int:
+    def _record(self, r: int, code: int, ee: AccountEnvironment | None, cold: bool, error: bool) -> int:
         c = self.columns
         c["request"].append(r)
         c["time"].append(self.env.now)
@@ -153,7 +153,7 @@ class AccountModel:
         admission = self.admission
         self.attempts[r] += 1
         direct = self._direct(f)
-        ee: ExecutionEnvironment | None = None
+        ee: AccountEnvironment | None = None
         cold = False
         if self.provisioned_idle[f]:
             code = admission.rate(f, now)
@@ -205,7 +205,7 @@ class AccountModel:
             self._record(r, code, None, False, False)
             self.throttled(r)
 
-    def execution(self, a: int, r: int, ee: ExecutionEnvironment, cold: bool) -> Generator[Event, object, None]:
+    def execution(self, a: int, r: int, ee: AccountEnvironment, cold: bool) -> Generator[Event, object, None]:
         f = ee.function
         duration = self.cold[r] if cold else self.warm[r]
         uses = self.functions[f].database
@@ -229,7 +229,7 @@ class AccountModel:
         else:
             self._finish(r, OK)
 
-    def release(self, ee: ExecutionEnvironment) -> None:
+    def release(self, ee: AccountEnvironment) -> None:
         """The environment goes idle: provisioned ones wait forever, on-demand ones until keep-alive."""
         f = ee.function
         ee.idle = True
@@ -242,7 +242,7 @@ class AccountModel:
         if math.isfinite(self.functions[f].keep_alive):
             self.env.process(self.keep_alive_timer(ee, ee.idle_periods))
 
-    def keep_alive_timer(self, ee: ExecutionEnvironment, idle_period: int) -> Generator[Event, object, None]:
+    def keep_alive_timer(self, ee: AccountEnvironment, idle_period: int) -> Generator[Event, object, None]:
         yield _Wait(self.env, self.functions[ee.function].keep_alive, EXPIRY)
         if ee.idle and ee.idle_periods == idle_period:
             self.idle[ee.function].remove(ee)

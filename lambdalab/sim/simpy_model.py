@@ -42,7 +42,7 @@ class _Wait(Event):
 
 
 @dataclass(eq=False)
-class ExecutionEnvironment:
+class SimulatedEnvironment:
     """One sandbox of the function: created by a cold start, reused while warm, gone after keep-alive.
 
     ``idle_periods`` counts how often it went idle, so a keep-alive timer can tell whether the idle period
@@ -62,7 +62,7 @@ class KeepAlivePool:
         self.scenario = scenario
         self.workload = workload
         self.env = simpy.Environment()
-        self.idle: deque[ExecutionEnvironment] = deque()  # least recently used on the left
+        self.idle: deque[SimulatedEnvironment] = deque()  # least recently used on the left
         self.busy = 0
         self.created = 0
         self.warm_durations = workload.warm_durations.tolist()  # plain floats: same arithmetic as fast.py
@@ -97,13 +97,13 @@ class KeepAlivePool:
             assert ee.wake is not None
             ee.wake.succeed(request)
         else:
-            ee = ExecutionEnvironment(number=self.created)
+            ee = SimulatedEnvironment(number=self.created)
             self.created += 1
             self.started_cold[request] = True
             self.env.process(self.execution_environment(ee, request))
         self.environment[request] = ee.number
 
-    def execution_environment(self, ee: ExecutionEnvironment, request: int) -> Generator[Event, object, None]:
+    def execution_environment(self, ee: SimulatedEnvironment, request: int) -> Generator[Event, object, None]:
         duration = self.cold_durations[request]  # Init Duration + Duration
         while True:
             yield _Wait(self.env, duration, COMPLETION)
@@ -120,7 +120,7 @@ class KeepAlivePool:
             assert isinstance(next_request, int)
             duration = self.warm_durations[next_request]
 
-    def keep_alive_timer(self, ee: ExecutionEnvironment, idle_period: int) -> Generator[Event, object, None]:
+    def keep_alive_timer(self, ee: SimulatedEnvironment, idle_period: int) -> Generator[Event, object, None]:
         yield _Wait(self.env, self.scenario.keep_alive, EXPIRY)
         if ee.idle and ee.idle_periods == idle_period:
             self.idle.remove(ee)

@@ -8,7 +8,7 @@ for a synchronous source (API Gateway, function URLs, SQS pollers) and
 ``lambdalab.service.async_invoke.enqueue(...)`` for an asynchronous one (S3, EventBridge).
 
 The service layer knows no trigger: a trigger that answers API calls of its own registers them on
-``box.gateway`` in ``start`` (see :class:`lambdalab.service.gateway.LambdaGateway`). Code that needs a
+``box.gateway`` in ``start`` (see :class:`lambdalab.service.lambda_api.LambdaGateway`). Code that needs a
 running trigger asks the sandbox for it, ``box.trigger(SqsTrigger)``, or, inside this package, where the
 sandbox cannot be imported, :func:`running`.
 """

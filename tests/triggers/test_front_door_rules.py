@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdalab.triggers.apigateway_throttle import Limits, TokenBucket
-from lambdalab.triggers.function_url_policy import UrlRequestContext, decide
+from lambdalab.triggers.apigateway.throttle import Limits, TokenBucket
+from lambdalab.triggers.function_urls.policy import UrlRequestContext, decide
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f"
 PUBLIC = UrlRequestContext(function_arn=ARN, auth_type="NONE", account_id="123456789012", public=True)

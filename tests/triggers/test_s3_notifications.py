@@ -14,8 +14,8 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
 import lambdalab
+from lambdalab.service import moto_patching
 from lambdalab.service.async_invoke import invoker
-from lambdalab.triggers import moto_patches
 from lambdalab.triggers.s3 import S3Trigger
 
 ECHO = "import json\ndef handler(event, context):\n    return event\n"
@@ -74,9 +74,9 @@ def test_the_patches_replace_moto_s_synchronous_error_swallowing_path(box):
     from moto.s3 import notifications
     from moto.s3.models import Notification
 
-    assert moto_patches.is_replaced(notifications, "_invoke_awslambda")
-    assert moto_patches.is_replaced(notifications, "_get_s3_event")
-    assert moto_patches.is_replaced(Notification, "_key_matches")
+    assert moto_patching.is_replaced(notifications, "_invoke_awslambda")
+    assert moto_patching.is_replaced(notifications, "_get_s3_event")
+    assert moto_patching.is_replaced(Notification, "_key_matches")
 
 
 def test_a_put_invokes_the_function_with_aws_record_and_the_key_url_encoded(box, clients, wired):

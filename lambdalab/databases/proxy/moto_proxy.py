@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdalab.databases.engine import LOOPBACK, DatabaseEngine
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
 
 _engine: DatabaseEngine | None = None
 

@@ -3,10 +3,10 @@
 Schedules are created through the EventBridge Scheduler API (``create_schedule``: boto3 or ``aws
 scheduler``), rules and targets through the EventBridge API (``put_rule``, ``put_targets``: boto3 or ``aws
 events``); moto keeps them all, and matches event patterns with its own matcher. This trigger installs
-:mod:`lambdalab.triggers.moto_patches.events` (Lambda targets, rule state, AWS's schedule checks) and
-:mod:`lambdalab.triggers.moto_patches.scheduler` (AWS's checks for schedules), and runs the
-:class:`~lambdalab.triggers.eventbridge.scheduler.Scheduler` — scheduled rules, and through a
-:class:`~lambdalab.triggers.eventbridge.schedules.ScheduleRunner` the schedules — on the sandbox clock.
+:mod:`lambdalab.triggers.eventbridge.moto_patch` (Lambda targets, rule state, AWS's schedule checks) and
+:mod:`lambdalab.triggers.scheduler.moto_patch` (AWS's checks for schedules), and runs the
+:class:`~lambdalab.triggers.eventbridge.timeline.Scheduler` — scheduled rules, and through a
+:class:`~lambdalab.triggers.scheduler.runner.ScheduleRunner` the schedules — on the sandbox clock.
 Lessons drive the clock through :mod:`lambdalab.clock`.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lambdalab.triggers.clock import SandboxClock
-from lambdalab.triggers.eventbridge.scheduler import Firing, Scheduler
+from lambdalab.service.sandbox_clock import SandboxClock
+from lambdalab.triggers.eventbridge.timeline import Firing, Scheduler
 
 __all__ = ["EventBridgeTrigger", "Firing", "current"]
 
@@ -40,11 +40,11 @@ class EventBridgeTrigger:
         self._box: Any = None
 
     def start(self, box: Any) -> None:
-        from lambdalab.triggers.eventbridge.schedules import ScheduleRunner, invoke_target, send_dead_letter
+        from lambdalab.service.moto_patching import bind
+        from lambdalab.triggers.eventbridge import moto_patch as events_patches
         from lambdalab.triggers.eventbridge.targets import deliver
-        from lambdalab.triggers.moto_patches import bind
-        from lambdalab.triggers.moto_patches import events as events_patches
-        from lambdalab.triggers.moto_patches import scheduler as scheduler_patches
+        from lambdalab.triggers.scheduler import moto_patch as scheduler_patches
+        from lambdalab.triggers.scheduler.runner import ScheduleRunner, invoke_target, send_dead_letter
 
         self.clock = box.clock
         events_patches.install()
@@ -113,7 +113,7 @@ class EventBridgeTrigger:
         return scheduler_backends[self._box.lambda_service.account_id][self._box.region]
 
     def _schedules(self) -> list[Any]:
-        from lambdalab.triggers.eventbridge.schedules import views_from_moto
+        from lambdalab.triggers.scheduler.runner import views_from_moto
 
         return views_from_moto(self._scheduler_backend(), self.schedule_set_at)
 

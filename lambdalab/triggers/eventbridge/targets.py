@@ -78,7 +78,7 @@ def deliver(rule: Any, event: dict[str, Any], *, service: Any, failed: list[dict
     from moto.events.models import EventPattern, Rule
 
     from lambdalab.service.async_invoke import enqueue
-    from lambdalab.triggers.moto_patches import original
+    from lambdalab.service.moto_patching import original
 
     shown = delivered_event(event)
     reached: list[str] = []

@@ -50,8 +50,8 @@ class SqsTrigger:
     def start(self, box: Any) -> None:
         from botocore.config import Config
 
-        from lambdalab.triggers.moto_patches import bind
-        from lambdalab.triggers.moto_patches import sqs as sqs_patches
+        from lambdalab.service.moto_patching import bind
+        from lambdalab.triggers.sqs import moto_patch as sqs_patches
 
         sqs_patches.install()
         bind(box.lambda_service)

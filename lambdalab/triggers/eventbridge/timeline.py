@@ -8,7 +8,7 @@ follows the wall clock a thread does this as time passes. :meth:`Scheduler.advan
 each and, by default, waiting until Lambda has run what was fired before moving on — a week of nightly
 jobs in a few seconds, each run seeing its own night. A disabled rule does not fire, and does not catch up
 when enabled again. Other sources of due work — EventBridge Scheduler's schedules
-(:class:`~lambdalab.triggers.eventbridge.schedules.ScheduleRunner`) — are walked in the same time order.
+(:class:`~lambdalab.triggers.scheduler.runner.ScheduleRunner`) — are walked in the same time order.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lambdalab.events.eventbridge import scheduled_event
-from lambdalab.triggers.clock import SandboxClock, utc
+from lambdalab.service.sandbox_clock import SandboxClock, utc
 from lambdalab.triggers.eventbridge.schedule import InvalidSchedule, Schedule, parse
 
 #: ``advance`` refuses to fire more than this many times in one call (a ``rate(1 minute)`` over a year).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from lambdalab.triggers.moto_patches import bound, bound_service, original, replace
+from lambdalab.service.moto_patching import bound, bound_service, original, replace
 
 _lock = threading.Lock()
 

@@ -4,7 +4,7 @@ moto stores the schedules (``create_schedule``, ``get_schedule``, the AWS CLI's 
 runner reads them and, as the clock moves, turns each occurrence into an invocation of the target, as
 EventBridge Scheduler does (https://docs.aws.amazon.com/scheduler/latest/UserGuide/, checked December 2026):
 
-- **when**: each occurrence of the expression (:mod:`.scheduler_expressions`), within ``StartDate`` /
+- **when**: each occurrence of the expression (:mod:`.expressions`), within ``StartDate`` /
   ``EndDate``; with ``FlexibleTimeWindow`` ``FLEXIBLE`` the invocation comes at a random moment within
   ``MaximumWindowInMinutes`` after it (seeded per schedule and occurrence, so a run can be repeated);
   a ``DISABLED`` schedule invokes nothing and does not catch up when enabled again;
@@ -23,7 +23,7 @@ EventBridge Scheduler does (https://docs.aws.amazon.com/scheduler/latest/UserGui
 - **after**: ``ActionAfterCompletion`` ``DELETE`` deletes a one-time schedule after its invocation, and a
   recurring one after the last occurrence before its ``EndDate``.
 
-Each attempt is recorded as a :class:`~lambdalab.triggers.eventbridge.scheduler.Firing` with
+Each attempt is recorded as a :class:`~lambdalab.triggers.eventbridge.timeline.Firing` with
 ``source="schedule"``.
 """
 
@@ -39,10 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdalab.triggers.clock import SandboxClock, utc
+from lambdalab.service.sandbox_clock import SandboxClock, utc
 from lambdalab.triggers.eventbridge.schedule import InvalidSchedule
-from lambdalab.triggers.eventbridge.scheduler import Firing
-from lambdalab.triggers.eventbridge.scheduler_expressions import SchedulerExpression, parse
+from lambdalab.triggers.eventbridge.timeline import Firing
+from lambdalab.triggers.scheduler.expressions import SchedulerExpression, parse
 
 DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 185
 DEFAULT_MAXIMUM_EVENT_AGE_S = 86_400
@@ -315,7 +315,7 @@ class ScheduleRunner:
 def views_from_moto(backend: Any, schedule_set_at: dict[str, dt.datetime]) -> list[ScheduleView]:
     """Every schedule of a moto Scheduler backend, as the runner sees it (invalid ones are skipped);
     ``schedule_set_at`` says when each was last set on the sandbox clock."""
-    from lambdalab.triggers.moto_patches.scheduler import _when
+    from lambdalab.triggers.scheduler.moto_patch import _when
 
     views: list[ScheduleView] = []
     for group in list(backend.schedule_groups.values()):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.service.wsgi import StartResponse, call_app, read_body
-from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, check_header
+from lambdalab.triggers.http.responses import HttpResponse, MalformedResponse, check_header
 
 if TYPE_CHECKING:
     from lambdalab.triggers.apigateway import ApiGatewayFrontDoor

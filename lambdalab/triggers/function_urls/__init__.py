@@ -5,7 +5,7 @@ moto stores a URL config (AuthType, Cors, InvokeMode) and invents an ``https://<
 port, and ``create/get/update_function_url_config`` answer with that address (``http://127.0.0.1:PORT/``),
 so the URL boto3 returns is the URL you call. A request goes through what Lambda does in front of a
 function, in order: CORS preflight (answered from the config), ``AWS_IAM`` signature check
-(:mod:`function_url_auth`), the function's resource-based policy (:mod:`function_url_policy`: with
+(:mod:`.auth`), the function's resource-based policy (:mod:`.policy`: with
 ``AuthType NONE`` nothing passes until the policy grants ``lambda:InvokeFunctionUrl`` and
 ``lambda:InvokeFunction`` to ``*``), the payload 2.0 event (:mod:`lambdalab.events.function_url`), a synchronous
 invocation, and the response — ``BUFFERED``: the result mapped as an HTTP API maps payload 2.0;
@@ -24,11 +24,11 @@ from lambdalab.controlplane.wsgi import list_function_url_configs
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.events.function_url import function_url_event
 from lambdalab.service.wsgi import call_app, read_body
-from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
-from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, check_header, from_v2
-from lambdalab.triggers.function_url_auth import Forbidden, SandboxCredentials, verify
-from lambdalab.triggers.function_url_cors import Cors, decorate, is_preflight, preflight
-from lambdalab.triggers.function_url_policy import UrlPolicies, UrlRequestContext
+from lambdalab.triggers.function_urls.auth import Forbidden, SandboxCredentials, verify
+from lambdalab.triggers.function_urls.cors import Cors, decorate, is_preflight, preflight
+from lambdalab.triggers.function_urls.policy import UrlPolicies, UrlRequestContext
+from lambdalab.triggers.http.listener import Listener, ListeningTrigger, Reply
+from lambdalab.triggers.http.responses import HttpResponse, MalformedResponse, check_header, from_v2
 
 HTTP_INTEGRATION_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
 PRELUDE_DELIMITER = b"\x00" * 8

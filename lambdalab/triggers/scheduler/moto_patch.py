@@ -25,7 +25,7 @@ import re
 import threading
 from typing import Any
 
-from lambdalab.triggers.moto_patches import bound, original, replace
+from lambdalab.service.moto_patching import bound, original, replace
 
 #: When each schedule took its current form, on the sandbox clock: ``{schedule ARN: datetime}``.
 _lock = threading.Lock()
@@ -75,7 +75,7 @@ def check_schedule(
 ) -> None:
     """Refuse, with a ValidationException, what the Scheduler API refuses."""
     from lambdalab.triggers.eventbridge.schedule import InvalidSchedule
-    from lambdalab.triggers.eventbridge.scheduler_expressions import parse
+    from lambdalab.triggers.scheduler.expressions import parse
 
     try:
         expression = parse(schedule_expression, schedule_expression_timezone)

@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 from lambdalab.events.s3 import encode_key, s3_event, s3_record
-from lambdalab.triggers.moto_patches import bound, bound_service, original, replace
+from lambdalab.service.moto_patching import bound, bound_service, original, replace
 
 _completing = threading.local()
 

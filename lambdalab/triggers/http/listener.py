@@ -19,7 +19,7 @@ from typing import Any
 from lambdalab.aws_facts import MAX_API_GATEWAY_PAYLOAD_BYTES
 from lambdalab.events.apigateway import HttpRequest
 from lambdalab.service.loopback import ensure_loopback
-from lambdalab.triggers.apigateway_responses import HttpResponse, check_header
+from lambdalab.triggers.http.responses import HttpResponse, check_header
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"}
 

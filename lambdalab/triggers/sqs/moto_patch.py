@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
 
 #: How often a waiting long poll looks again for messages whose visibility timeout has run out.
 _RECHECK_S = 0.1

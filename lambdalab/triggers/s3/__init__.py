@@ -2,7 +2,7 @@
 
 ``put_bucket_notification_configuration`` (boto3 or ``aws s3api``) stores the configuration in moto; moto
 decides which notification matches an event (``s3:ObjectCreated:*``, ``s3:ObjectRemoved:Delete``, …).
-This trigger only installs :mod:`lambdalab.triggers.moto_patches.s3`, which makes the match use the
+This trigger only installs :mod:`lambdalab.triggers.s3.moto_patch`, which makes the match use the
 URL-encoded key, builds AWS's record, and hands it to Lambda's asynchronous queue — so Lambda's retries,
 destinations and dead-letter queue apply exactly as for any ``InvocationType=Event`` call.
 """
@@ -20,8 +20,8 @@ class S3Trigger:
         self.undelivered: list[dict[str, Any]] = []
 
     def start(self, box: Any) -> None:
-        from lambdalab.triggers.moto_patches import bind
-        from lambdalab.triggers.moto_patches import s3 as s3_patches
+        from lambdalab.service.moto_patching import bind
+        from lambdalab.triggers.s3 import moto_patch as s3_patches
 
         s3_patches.install()
         bind(box.lambda_service, s3=self)

@@ -3,10 +3,10 @@
 moto stores the APIs (resources, methods, integrations, routes, stages) but serves none of them. This
 trigger gives each API its own listener on 127.0.0.1 — ``http://127.0.0.1:PORT/{stage}/path`` stands
 for ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}/path`` — and does what API Gateway
-does with a request: route it (:mod:`apigateway_routes`), apply the stage's throttling
-(:mod:`apigateway_throttle`), build the proxy event (:mod:`lambdalab.events.apigateway`), invoke the function
-synchronously through the sandbox's Lambda service, map the result to HTTP (:mod:`apigateway_responses`),
-and publish its ``AWS/ApiGateway`` metrics (:mod:`apigateway_metrics`). API Gateway's own answers when that
+does with a request: route it (:mod:`.routes`), apply the stage's throttling
+(:mod:`.throttle`), build the proxy event (:mod:`lambdalab.events.apigateway`), invoke the function
+synchronously through the sandbox's Lambda service, map the result to HTTP (:mod:`lambdalab.triggers.http.responses`),
+and publish its ``AWS/ApiGateway`` metrics (:mod:`.metrics`). API Gateway's own answers when that
 fails (docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html, checked December 2026)::
 
     REST API (payload 1.0)                      HTTP API (payload 1.0 or 2.0)
@@ -22,7 +22,7 @@ A 429 therefore always means API Gateway's own limit, never Lambda's: a throttle
 
 Notebook use: ``lambdalab.api_url(api_id)`` is the base URL to call. From a terminal, an HTTP API's
 ``ApiEndpoint`` (``get_api``) is its local address, and a REST API answers on the sandbox's own port at
-``{endpoint}/restapis/{api-id}/{stage}/_user_request_/{path}`` (:mod:`apigateway_control`).
+``{endpoint}/restapis/{api-id}/{stage}/_user_request_/{path}`` (:mod:`.control`).
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ from typing import Any
 
 from lambdalab.aws_facts import Arn
 from lambdalab.events.apigateway import HttpRequest, http_api_event, rest_event
-from lambdalab.triggers import apigateway_control
-from lambdalab.triggers.apigateway_http import Listener, ListeningTrigger, Reply
-from lambdalab.triggers.apigateway_metrics import ApiGatewayMetrics, RequestOutcome
-from lambdalab.triggers.apigateway_responses import HttpResponse, MalformedResponse, from_v1, from_v2
-from lambdalab.triggers.apigateway_routes import NoRoute, Route, http_route, rest_route
-from lambdalab.triggers.apigateway_throttle import Throttle, http_limits, rest_limits
+from lambdalab.triggers.apigateway import control as apigateway_control
+from lambdalab.triggers.apigateway.metrics import ApiGatewayMetrics, RequestOutcome
+from lambdalab.triggers.apigateway.routes import NoRoute, Route, http_route, rest_route
+from lambdalab.triggers.apigateway.throttle import Throttle, http_limits, rest_limits
+from lambdalab.triggers.http.listener import Listener, ListeningTrigger, Reply
+from lambdalab.triggers.http.responses import HttpResponse, MalformedResponse, from_v1, from_v2
 
 _ERRORS = {  # API Gateway's answers when the integration fails, by kind of API
     "rest": {

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambdalab.events.apigateway import HttpRequest
-from lambdalab.triggers.apigateway_responses import Headers, HttpResponse
+from lambdalab.triggers.http.responses import Headers, HttpResponse
 
 
 @dataclass(frozen=True)

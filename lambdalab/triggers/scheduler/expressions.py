@@ -13,7 +13,7 @@ checked December 2026):
   ``StartDate`` and ``EndDate`` do not apply to it.
 
 A schedule's occurrences are computed here as UTC instants; when they are delivered (flexible windows,
-retries) is the runner's business (:mod:`.schedules`).
+retries) is the runner's business (:mod:`.runner`).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""Narrow patches of moto where its event integrations differ from AWS, installed by the triggers.
+"""How lambdalab patches moto: narrowly, once, with the original kept reachable.
 
 moto holds the state of SQS, S3 and EventBridge faithfully enough for boto3 and the AWS CLI, but its
 integrations with Lambda are not AWS's (docs/facts.md): its SQS mapping invokes inside ``SendMessage``, its S3
 notifications invoke synchronously and swallow every error, EventBridge cannot target Lambda at all, and
-its SQS queues are not safe under concurrent consumers. Each module here replaces the smallest method that
-makes the difference, keeps the original reachable, and is installed (idempotently) by the trigger that
-needs it; ``tests/triggers`` guard every seam, because these are private APIs of a pinned moto range.
+its SQS queues are not safe under concurrent consumers. Each trigger keeps its patch beside it
+(``triggers/<name>/moto_patch.py``; CloudFormation, RDS and alarms have theirs too) and installs it
+(idempotently) with :func:`replace`, which swaps the smallest method that makes the difference and keeps the
+original as :func:`original`; ``tests/triggers`` guard every seam, because these are private APIs of a
+pinned moto range.
 
 moto's backends, and so these patches, are process-wide; what the patches record belongs to the trigger
 that installed them. :func:`bind` keeps the one reference the patched code follows to its owners (the
