@@ -236,3 +236,22 @@ def test_events_put_by_hand_are_queried_with_the_same_fields(logs):
     )
     found = rows(query(logs, group, "stats avg(latency) as mean, min(latency) as low by route | sort route asc"))
     assert found == [{"route": "/a", "mean": "100", "low": "80"}, {"route": "/b", "mean": "300", "low": "300"}]
+
+
+def test_sort_follows_aws_natural_order_with_text_before_numbers_and_missing_values_last(logs):
+    group, stream = f"/app/{uuid.uuid4().hex[:6]}", "manual"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now_ms = int(time.time() * 1000)
+    keys = ["b10", 7, "b2", None, 12, "a"]
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[
+            {"timestamp": now_ms - len(keys) + i, "message": json.dumps({"key": k, "n": i})} for i, k in enumerate(keys)
+        ],
+    )
+    ascending = rows(query(logs, group, "fields key, n | sort key asc"))
+    assert [r.get("key") for r in ascending] == ["a", "b2", "b10", "7", "12", None]
+    descending = rows(query(logs, group, "fields key, n | sort key desc"))
+    assert [r.get("key") for r in descending] == ["12", "7", "b10", "b2", "a", None]

@@ -8,7 +8,9 @@ computes an approximation on large data sets; on a laptop's logs the exact value
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import re
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -81,8 +83,7 @@ def run(query: Query, records: Iterable[Record], limit: int | None = None) -> Ou
             rows = _stats(command, rows)
             columns = [g.name for g in command.groups] + [a.name for a in command.aggregates]
         elif isinstance(command, Sort):
-            for key in reversed(command.keys):
-                rows.sort(key=_sort_key(key.expression, key.descending), reverse=key.descending)
+            rows = sort_rows(rows, command.keys)
         elif isinstance(command, Limit):
             cap = min(cap, command.count)
             rows = rows[: command.count]
@@ -340,14 +341,50 @@ def _aggregate(expression: Expression, rows: list[Record]) -> Any:
     raise MalformedQuery(f"{name}() is not an aggregation function this sandbox's Logs Insights knows", 0, 0)
 
 
-def _sort_key(expression: Expression, descending: bool) -> Callable[[Record], tuple[int, Any]]:
-    """Missing values last whatever the order; numbers compare as numbers, the rest as text."""
+def _sort_key(expression: Expression, descending: bool) -> Callable[[Record], Any]:
+    """AWS's natural order: text before numbers, numbers by value, text chunk by chunk (runs of digits by
+    length, then value); missing values last whichever the order (CWL_QuerySyntax-Sort)."""
 
-    def key(row: Record) -> tuple[int, Any]:
-        value = evaluate(expression, row)
-        if value is None:
-            return (0, 0.0) if descending else (2, 0.0)
-        number = _number(value)
-        return (1, (0, number, "") if number is not None else (1, 0.0, _text(value)))
+    def compare(left: Any, right: Any) -> int:
+        if left is None or right is None:
+            missing = (left is None) - (right is None)
+            return -missing if descending else missing  # sorted(reverse=True) flips it back: last either way
+        return _natural(left, right)
 
-    return key
+    return functools.cmp_to_key(compare)  # type: ignore[return-value]
+
+
+def sort_rows(rows: list[Record], keys: tuple[Any, ...]) -> list[Record]:
+    for key in reversed(keys):
+        extract = _sort_key(key.expression, key.descending)
+        rows = sorted(rows, key=lambda row, e=key.expression, k=extract: k(evaluate(e, row)), reverse=key.descending)
+    return rows
+
+
+_CHUNKS = re.compile(r"\d+|\D+")
+
+
+def _natural(left: Any, right: Any) -> int:
+    a_number, b_number = _is_number_value(left), _is_number_value(right)
+    if a_number != b_number:
+        return 1 if a_number else -1  # every non-number value comes before every number value
+    if a_number:
+        a, b = _number(left), _number(right)
+        return (a > b) - (a < b)
+    for a_chunk, b_chunk in zip(_CHUNKS.findall(_text(left)), _CHUNKS.findall(_text(right)), strict=False):
+        if a_chunk.isdigit() and b_chunk.isdigit():
+            a_key, b_key = (len(a_chunk), int(a_chunk)), (len(b_chunk), int(b_chunk))
+        else:
+            a_key, b_key = a_chunk, b_chunk
+        if a_key != b_key:
+            return -1 if a_key < b_key else 1
+    a_text, b_text = _text(left), _text(right)
+    return (len(a_text) > len(b_text)) - (len(a_text) < len(b_text))
+
+
+def _is_number_value(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return _number(value) is not None and re.fullmatch(r"-?\d+(\.\d+)?", str(value)) is not None

@@ -362,7 +362,7 @@ class _Build(Transformer):
         return Stats(tuple(aggregates), tuple(groups))
 
     def sort_key(self, expression: Expression, order: Token | None) -> SortKey:
-        return SortKey(expression, order is None or str(order) == "desc")
+        return SortKey(expression, order is not None and str(order) == "desc")
 
     def sort(self, *keys: SortKey) -> Sort:
         return Sort(keys)
