@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -67,6 +67,8 @@ class Star:
 class Call:
     function: str
     arguments: tuple[Expression, ...]
+    start: int = field(default=0, compare=False)  # where it is written (for error messages)
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -283,9 +285,11 @@ class _Build(Transformer):
         name = str(token)
         return Field(name[1:-1] if name.startswith("`") else name)
 
-    def call(self, name: Token, *arguments: object) -> Call:
+    @v_args(meta=True)
+    def call(self, meta: object, children: list[object]) -> Call:
+        name, *arguments = children
         values = tuple(Star() if isinstance(a, Token) and a.type == "STAR" else a for a in arguments if a is not None)
-        return Call(str(name), values)
+        return Call(str(name), values, meta.start_pos, meta.end_pos)
 
     def arithmetic(self, left: Expression, operator: Token, right: Expression) -> Binary:
         return Binary(str(operator), left, right)

@@ -43,7 +43,7 @@ def validate(query: Query) -> None:
                 _check(item.expression, item, aggregates_allowed=False)
 
 
-def _fail(message: str, where: Named | None) -> MalformedQuery:
+def _fail(message: str, where: Named | Call | None) -> MalformedQuery:
     if where is None:
         return MalformedQuery(message, 0, 0)
     return MalformedQuery(f"{message} (at position {where.start + 1})", where.start, where.end)
@@ -51,7 +51,8 @@ def _fail(message: str, where: Named | None) -> MalformedQuery:
 
 def _check(expression: Expression, where: Named | None, *, aggregates_allowed: bool) -> None:
     if isinstance(expression, Call):
-        name = expression.function
+        name, where = expression.function, expression
+
         if name in AGGREGATES:
             if not aggregates_allowed:
                 raise _fail(f"{name}() is an aggregation function: use it in stats", where)
