@@ -63,6 +63,7 @@ def query(logs, group: str, text: str, **kwargs) -> dict:
         answer = logs.get_query_results(queryId=query_id)
         if answer["status"] not in ("Scheduled", "Running") or time.monotonic() > deadline:
             return answer
+        time.sleep(0.05)
 
 
 def rows(answer: dict) -> list[dict[str, str]]:
@@ -255,3 +256,27 @@ def test_sort_follows_aws_natural_order_with_text_before_numbers_and_missing_val
     assert [r.get("key") for r in ascending] == ["a", "b2", "b10", "7", "12", None]
     descending = rows(query(logs, group, "fields key, n | sort key desc"))
     assert [r.get("key") for r in descending] == ["12", "7", "b10", "b2", "a", None]
+
+
+def test_log_groups_can_be_named_by_arn_and_only_logs_insights_ql_is_answered(box, logs, function):
+    arn = f"arn:aws:logs:{box.region}:{box.info.account_id}:log-group:{group_of(function)}"
+    now = int(time.time())
+    query_id = logs.start_query(
+        logGroupIdentifiers=[arn],
+        startTime=now - 600,
+        endTime=now + 60,
+        queryString='filter @type = "REPORT" | stats count(*) as n',
+    )["queryId"]
+    deadline = time.monotonic() + 30
+    while (answer := logs.get_query_results(queryId=query_id))["status"] in ("Scheduled", "Running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert rows(answer) == [{"n": "5"}]
+    with pytest.raises(logs.exceptions.InvalidParameterException):
+        logs.start_query(
+            logGroupName=group_of(function),
+            startTime=now - 600,
+            endTime=now,
+            queryLanguage="SQL",
+            queryString="SELECT * FROM logs",
+        )
