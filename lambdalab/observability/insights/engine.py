@@ -182,6 +182,9 @@ def evaluate(expression: Expression, row: Record) -> Any:
 
 
 def _equal(left: Any, right: Any) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):  # a JSON true matches true, "true" and 1
+        flag, other = (left, right) if isinstance(left, bool) else (right, left)
+        return _text(other).lower() in (("true", "1", "1.0") if flag else ("false", "0", "0.0"))
     a, b = _number(left), _number(right)
     if a is not None and b is not None:
         return a == b
