@@ -170,7 +170,7 @@ def evaluate(expression: Expression, row: Record) -> Any:
     if isinstance(expression, Call):
         if expression.function == "bin":
             return _bin(expression, row)
-        function = _SCALARS.get(expression.function)
+        function = SCALAR_FUNCTIONS.get(expression.function)
         if function is None:
             raise MalformedQuery(
                 f"{expression.function}() is not a function this sandbox's Logs Insights knows outside stats", 0, 0
@@ -241,7 +241,7 @@ def _present(value: Any) -> bool:
     return value is not None
 
 
-_SCALARS: dict[str, Callable[..., Any]] = {
+SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ispresent": _present,
     "isempty": lambda v: v is None or _text(v) == "",
     "isblank": lambda v: v is None or _text(v).strip() == "",
