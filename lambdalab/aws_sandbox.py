@@ -122,6 +122,9 @@ class Sandbox:
 
         self.alarms = AlarmEvaluator()  # CloudWatch alarms evaluated every minute of the sandbox clock
         self.alarms.start(self)
+        from lambdalab.observability import cloudwatch_logs
+
+        cloudwatch_logs.install()  # Logs Insights queries over the log groups; EMF log lines become metrics
 
     def trigger(self, kind: type[T]) -> T:
         """The running trigger of this type (e.g. ``box.trigger(SqsTrigger)``), as the sandbox started it."""
