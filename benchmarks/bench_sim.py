@@ -88,8 +88,16 @@ def _timed(run: Callable[[], object]) -> tuple[object, float]:
 
 def lambdalab_row(engine: str, horizon: float, seed: int) -> Row:
     result, elapsed = _timed(lambda: simulate(case_1(horizon), seed=seed, engine=engine))  # type: ignore[arg-type]
-    return Row(f"lambdalab {engine}", horizon, result.requests, elapsed, result.cold_start_probability,
-               result.mean_live, result.mean_busy, result.cold_starts)
+    return Row(
+        f"lambdalab {engine}",
+        horizon,
+        result.requests,
+        elapsed,
+        result.cold_start_probability,
+        result.mean_live,
+        result.mean_busy,
+        result.cold_starts,
+    )
 
 
 def account_row(horizon: float, seed: int) -> Row:
@@ -103,8 +111,16 @@ def account_row(horizon: float, seed: int) -> Row:
 
     result, elapsed = _timed(run)
     fr = result["function"]  # type: ignore[index]
-    return Row("lambdalab account engine", horizon, fr.requests, elapsed, fr.cold_start_fraction, fr.mean_live,
-               fr.mean_busy, fr.cold_starts)
+    return Row(
+        "lambdalab account engine",
+        horizon,
+        fr.requests,
+        elapsed,
+        fr.cold_start_fraction,
+        fr.mean_live,
+        fr.mean_busy,
+        fr.cold_starts,
+    )
 
 
 def plain_event_loop(scenario: Scenario, workload: Workload) -> Trace:
@@ -179,11 +195,23 @@ def simfaas_row(horizon: float, seed: int) -> Row:
     ServerlessSimulator = simfaas_simulator()
 
     np.random.seed(seed)  # SimFaaS draws from numpy's global generator
-    sim = ServerlessSimulator(arrival_rate=RATE, warm_service_rate=1 / WARM, cold_service_rate=1 / COLD,
-                              expiration_threshold=KEEP_ALIVE, max_time=horizon)
+    sim = ServerlessSimulator(
+        arrival_rate=RATE,
+        warm_service_rate=1 / WARM,
+        cold_service_rate=1 / COLD,
+        expiration_threshold=KEEP_ALIVE,
+        max_time=horizon,
+    )
     _, elapsed = _timed(lambda: sim.generate_trace(debug_print=False, progress=False))
-    return Row("simfaas ServerlessSimulator", horizon, sim.total_req_count, elapsed, sim.get_cold_start_prob(),
-               sim.get_average_server_count(), sim.get_average_server_running_count())
+    return Row(
+        "simfaas ServerlessSimulator",
+        horizon,
+        sim.total_req_count,
+        elapsed,
+        sim.get_cold_start_prob(),
+        sim.get_average_server_count(),
+        sim.get_average_server_running_count(),
+    )
 
 
 def simfaas_simulator() -> type:
@@ -241,17 +269,38 @@ def interactive_timings(repeats: int = 5) -> list[tuple[str, float, float]]:
 
         return simulate(poisson_scenario(0.05, 120.0 + 60 * k, lesson01.warm, lesson01.cold, lesson01.requests))
 
-    rows.append(("lesson 01 keep-alive explorer", best(lesson01_sim),
-                 best(lambda k: setattr(lesson01.keep_alive, "value", 120.0 + 60 * k))))
+    rows.append(
+        (
+            "lesson 01 keep-alive explorer",
+            best(lesson01_sim),
+            best(lambda k: setattr(lesson01.keep_alive, "value", 120.0 + 60 * k)),
+        )
+    )
     regional = list(SCALING_MODELS)[1]
-    rows.append(("lesson 02b scaling explorer (worst case)",
-                 best(lambda k: simulate_account(burst_account(500, 30, 60.0, SCALING_MODELS[regional],
-                                                               horizon=120.0), seed=k)),
-                 best(lambda k: (setattr(scaling.model, "value", regional), setattr(scaling.burst_seconds, "value", 30),
-                                 setattr(scaling.burst_rate, "value", 450 + 50 * (k % 2))))))
-    rows.append(("lesson 02b provisioned explorer",
-                 best(lambda k: provisioned.simulate(k % 2 + 2)),
-                 best(lambda k: setattr(provisioned.provisioned, "value", k % 2 + 2))))
+    rows.append(
+        (
+            "lesson 02b scaling explorer (worst case)",
+            best(
+                lambda k: simulate_account(
+                    burst_account(500, 30, 60.0, SCALING_MODELS[regional], horizon=120.0), seed=k
+                )
+            ),
+            best(
+                lambda k: (
+                    setattr(scaling.model, "value", regional),
+                    setattr(scaling.burst_seconds, "value", 30),
+                    setattr(scaling.burst_rate, "value", 450 + 50 * (k % 2)),
+                )
+            ),
+        )
+    )
+    rows.append(
+        (
+            "lesson 02b provisioned explorer",
+            best(lambda k: provisioned.simulate(k % 2 + 2)),
+            best(lambda k: setattr(provisioned.provisioned, "value", k % 2 + 2)),
+        )
+    )
     return rows
 
 
@@ -298,16 +347,22 @@ def main() -> None:
     print(header + f"{'P(cold)':>9}{'live':>7}{'busy':>7}")
     print("-" * (len(header) + 23))
     for row in rows:
-        print(f"{row.name:<34}{row.horizon:>11.0f}{row.requests:>10}{row.seconds:>9.3f}{row.per_second:>12,.0f}"
-              f"{row.per_second / simfaas:>10.1f}{row.cold_start_probability:>9.5f}{row.mean_live:>7.2f}"
-              f"{row.mean_busy:>7.2f}")
+        print(
+            f"{row.name:<34}{row.horizon:>11.0f}{row.requests:>10}{row.seconds:>9.3f}{row.per_second:>12,.0f}"
+            f"{row.per_second / simfaas:>10.1f}{row.cold_start_probability:>9.5f}{row.mean_live:>7.2f}"
+            f"{row.mean_busy:>7.2f}"
+        )
     ratio = fast.per_second / simfaas
     median_ratio = (fast.requests / fast.median_seconds) / (simfaas_row_.requests / simfaas_row_.median_seconds)
-    print(f"\nlambdalab fast vs simfaas, end to end: {ratio:.1f}x best, {median_ratio:.1f}x median "
-          f"({'meets' if ratio >= GOAL else 'MISSES'} the {GOAL:.0f}x goal)")
+    print(
+        f"\nlambdalab fast vs simfaas, end to end: {ratio:.1f}x best, {median_ratio:.1f}x median "
+        f"({'meets' if ratio >= GOAL else 'MISSES'} the {GOAL:.0f}x goal)"
+    )
     print(f"fast engine's decisions alone vs simfaas: {fast_decisions.per_second / simfaas:.1f}x")
-    print(f"fast engine's decisions vs the plain event loop: {fast_decisions.per_second / plain.per_second:.1f}x "
-          f"faster, identical decisions: {all(decisions)}")
+    print(
+        f"fast engine's decisions vs the plain event loop: {fast_decisions.per_second / plain.per_second:.1f}x "
+        f"faster, identical decisions: {all(decisions)}"
+    )
     print("(short horizons start from an empty pool, so their P(cold) and live count run high)\n")
     print(f"{'interactive move':<44}{'simulate':>10}{'+ redraw':>10}   budget {INTERACTIVE_BUDGET} s")
     for name, sim_seconds, total in interactive_timings():
