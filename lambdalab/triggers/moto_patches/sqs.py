@@ -22,11 +22,15 @@ returns, moto's ``ReceiveMessage`` recomputes *all* the queue's attributes (thre
 to read the retention period, every visibility check converts the time through ``datetime``, and every
 ``DeleteMessage`` builds a list per message twice over. The same rules now run in one pass: the retention
 check reads the attribute, ``moto.sqs.models`` reads the wall clock with ``time.time()``, the visible and
-in-flight scans read it once per scan, and a delete stops at the message it deletes.
+in-flight scans read it once per scan, and a delete stops at the message it deletes. ``SendMessage`` also
+recomputes every queue attribute per message (to read ``ContentBasedDeduplication``), spelling each
+attribute's name from CamelCase character by character: that pure function now remembers its ~20 answers,
+which took a third of the CPU of a ``SendMessageBatch``.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -56,6 +60,7 @@ def install() -> None:
     replace(SQSBackend, "is_message_valid_based_on_retention_period", _within_retention_period)
     replace(sqs_models, "unix_time", _unix_time)
     replace(sqs_models, "unix_time_millis", _unix_time_millis)
+    replace(sqs_models, "camelcase_to_underscores", functools.cache(original(sqs_models, "camelcase_to_underscores")))
     replace(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
     replace(LambdaBackend, "update_event_source_mapping", _update_event_source_mapping)
 
