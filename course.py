@@ -35,8 +35,11 @@ SAM_CLI = "aws-sam-cli>=1.170"
 RECIPE = f"editable .[{EXTRAS}] v1 + {SAM_CLI}"
 START_NOTEBOOK = "notebooks/00-start-here.ipynb"
 #: What ``test`` runs when given no paths of its own; folders that do not exist yet are left out
-#: (git keeps no empty folders, so a fresh clone may have no ``notebooks/`` at all).
-TEST_TARGETS = ("tests", "notebooks", "solutions", "labs")
+#: (git keeps no empty folders, so a fresh clone may have no ``notebooks/`` at all). Notebooks come first:
+#: ``--dist loadfile`` hands whole files to the workers in collection order, and a notebook is one file
+#: that runs for up to a minute or two in one kernel; collected last, they started last and left the other
+#: workers idle at the end of the run. Longest first, the short unit-test files fill in the gaps.
+TEST_TARGETS = ("notebooks", "solutions", "labs", "tests")
 SANITIZE = "tests/nbval_sanitize.cfg"
 #: Longest a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT_S = 300

@@ -24,14 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
-HANDLER = '''
+HANDLER = """
 import json
 import hashlib
 
 def handler(event, context):
     digest = hashlib.sha256(json.dumps(event).encode()).hexdigest()
     return {"n": event["n"] * 2, "digest": digest[:8]}
-'''
+"""
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -45,14 +45,36 @@ def timed(fn, repeat: int) -> list[float]:
 
 def handler_import_ms(folder: Path, repeat: int = 5) -> float:
     """The handler's own init: importing its module in a fresh interpreter (interpreter start excluded)."""
-    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); import app; "
-            "print((time.perf_counter() - t) * 1000)")
-    return statistics.median(float(subprocess.run([sys.executable, "-c", code, str(folder)], check=True,
-                                                  capture_output=True, text=True).stdout) for _ in range(repeat))
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); import app; "
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    return statistics.median(
+        float(
+            subprocess.run([sys.executable, "-c", code, str(folder)], check=True, capture_output=True, text=True).stdout
+        )
+        for _ in range(repeat)
+    )
 
 
 def interpreter_start_ms(repeat: int = 5) -> float:
     return statistics.median(timed(lambda _: subprocess.run([sys.executable, "-c", "pass"], check=True), repeat))
+
+
+def python_lambda_local() -> tuple[type, type, object]:
+    """python-lambda-local's pieces, or exit non-zero: a benchmark that cannot make its comparison fails.
+
+    It imports ``pkg_resources``, which setuptools 82 removed; the ``bench`` extra pins setuptools below it.
+    """
+    try:
+        from lambda_local.context import Context
+        from lambda_local.main import FunctionLoader, _runner
+    except ImportError as error:
+        raise SystemExit(
+            f"bench_runtime: python-lambda-local cannot be imported ({error}), so the comparison cannot run. "
+            "Install the benchmark extra: pip install -e '.[bench]'"
+        ) from error
+    return Context, FunctionLoader, _runner
 
 
 def main() -> None:
@@ -61,6 +83,7 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=10, help="cold invokes to time (default 10)")
     parser.add_argument("--plambda", type=int, default=10, help="python-lambda-local calls to time (default 10)")
     args = parser.parse_args()
+    Context, FunctionLoader, _runner = python_lambda_local()  # before any timing: fail fast
 
     import boto3
 
@@ -75,8 +98,9 @@ def main() -> None:
     fn.invoke({"n": 0})  # the one cold start
     api_warm = timed(lambda i: fn.invoke({"n": i}), args.warm)
     lam = boto3.client("lambda")
-    boto3_warm = timed(lambda i: lam.invoke(FunctionName="bench", Payload=json.dumps({"n": i}))["Payload"].read(),
-                       args.warm)
+    boto3_warm = timed(
+        lambda i: lam.invoke(FunctionName="bench", Payload=json.dumps({"n": i}))["Payload"].read(), args.warm
+    )
 
     def cold(i: int) -> None:
         fn.shutdown()
@@ -95,37 +119,44 @@ def main() -> None:
     }
     results["cold_overhead_ms"] = results["cold_invoke_ms_median"] - own_init
 
-    try:
-        from lambda_local.context import Context
-        from lambda_local.main import FunctionLoader, _runner
-    except ImportError:
-        print("python-lambda-local is not installed (pip install -e '.[bench]'); skipping the comparison")
-        Context = None
-    if Context is not None:
-        import logging
+    import logging
 
-        logging.disable(logging.INFO)
-        cli = timed(lambda _: subprocess.run(
-            [str(Path(sys.executable).with_name("python-lambda-local")), "-f", "handler", str(work / "app.py"),
-             str(work / "event.json")], check=True, capture_output=True), args.plambda)
+    logging.disable(logging.INFO)
+    cli = timed(
+        lambda _: subprocess.run(
+            [
+                str(Path(sys.executable).with_name("python-lambda-local")),
+                "-f",
+                "handler",
+                str(work / "app.py"),
+                str(work / "event.json"),
+            ],
+            check=True,
+            capture_output=True,
+        ),
+        args.plambda,
+    )
 
-        def api_call(i: int) -> None:
-            context = Context(3)
-            loader = FunctionLoader(request_id=context.aws_request_id, source=str(work / "app.py"),
-                                    function_name="handler")
-            _runner(loader, {"n": i}, context)
+    def api_call(i: int) -> None:
+        context = Context(3)
+        loader = FunctionLoader(request_id=context.aws_request_id, source=str(work / "app.py"), function_name="handler")
+        _runner(loader, {"n": i}, context)
 
-        api = timed(api_call, args.plambda * 3)
-        results["plambda_cli_ms_median"] = statistics.median(cli)
-        results["plambda_api_ms_median"] = statistics.median(api)
-        results["ratio_plambda_cli_per_call_over_lambdalab_warm_api"] = (
-            results["plambda_cli_ms_median"] / results["warm_api_ms_median"])
-        results["ratio_plambda_api_per_call_over_lambdalab_warm_api"] = (
-            results["plambda_api_ms_median"] / results["warm_api_ms_median"])
-        results["ratio_plambda_cli_per_call_over_lambdalab_warm_boto3"] = (
-            results["plambda_cli_ms_median"] / results["warm_boto3_ms_median"])
-        results["ratio_lambdalab_cold_over_plambda_cli"] = (
-            results["cold_invoke_ms_median"] / results["plambda_cli_ms_median"])
+    api = timed(api_call, args.plambda * 3)
+    results["plambda_cli_ms_median"] = statistics.median(cli)
+    results["plambda_api_ms_median"] = statistics.median(api)
+    results["ratio_plambda_cli_per_call_over_lambdalab_warm_api"] = (
+        results["plambda_cli_ms_median"] / results["warm_api_ms_median"]
+    )
+    results["ratio_plambda_api_per_call_over_lambdalab_warm_api"] = (
+        results["plambda_api_ms_median"] / results["warm_api_ms_median"]
+    )
+    results["ratio_plambda_cli_per_call_over_lambdalab_warm_boto3"] = (
+        results["plambda_cli_ms_median"] / results["warm_boto3_ms_median"]
+    )
+    results["ratio_lambdalab_cold_over_plambda_cli"] = (
+        results["cold_invoke_ms_median"] / results["plambda_cli_ms_median"]
+    )
 
     lambdalab.sandbox().reset()
     width = max(len(k) for k in results)

@@ -266,7 +266,10 @@ class _MotoServer:
         )
         from werkzeug.serving import ThreadedWSGIServer
 
+        from lambdalab.service import moto_dispatch
         from lambdalab.service.browser_guard import BrowserGuard
+
+        moto_dispatch.install()
 
         class Server(ThreadedWSGIServer):
             request_queue_size = LISTEN_BACKLOG

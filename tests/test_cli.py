@@ -142,7 +142,7 @@ def test_course_test_runs_one_pytest_over_the_folders_that_exist(course, tmp_pat
     course.test(["-x"])
 
     args = course.calls[-1]
-    assert args[1:5] == ["-m", "pytest", "tests", "labs"]
+    assert args[1:5] == ["-m", "pytest", "labs", "tests"]
     assert "--nbval" in args and "--nbval-sanitize-with=tests/nbval_sanitize.cfg" in args
     assert args[-1] == "-x"
 
@@ -169,6 +169,15 @@ def test_course_test_runs_the_whole_suite_on_one_more_worker_than_cores_in_whole
 
     assert course.worker_count(2) == 3 and course.worker_count(1) == 2 and course.worker_count(64) == 8
     assert _parallel_args(course.calls[-1]) == ["-n", str(course.worker_count()), "--dist", "loadfile"]
+
+
+def test_course_test_collects_the_notebooks_before_the_unit_tests_so_the_longest_files_start_first(course, tmp_path):
+    for folder in ("tests", "labs", "notebooks", "solutions"):
+        (tmp_path / folder).mkdir()
+
+    course.test([])
+
+    assert course.calls[-1][3:7] == ["notebooks", "solutions", "labs", "tests"]
 
 
 @pytest.mark.parametrize(

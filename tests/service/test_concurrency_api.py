@@ -112,12 +112,27 @@ def test_load_500_concurrent_invokes_against_reserved_10_throttle_exactly_the_ex
     assert leaked == []
 
 
-def test_when_the_scaling_rate_is_spent_then_new_environments_wait_for_it_to_refill(lam, box, tmp_path):
+class ManualClock:
+    """The governor's clock, moved by the test: the scaling allowance refills by seconds it is told pass."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+
+
+def test_when_the_scaling_rate_is_spent_then_new_environments_wait_for_it_to_refill(lam, box, tmp_path, monkeypatch):
+    clock = ManualClock()
+    monkeypatch.setattr(box.lambda_service.governor, "clock", clock)
     box.configure_lambda(scaling_rate=2, scaling_period_s=2.0)  # 2 new environments per 2 s
     lambdalab.deploy("scaling", code=GATED, timeout=120)
     first = burst(lam, "scaling", 4, gate=tmp_path / "gate", running=2)
     assert first.count("ok") == 2
-    time.sleep(2.1)  # the allowance refills continuously: 2 more environments may start
+    clock.advance(2.0)  # a whole period: the allowance is full again, 2 more environments may start
     second = burst(lam, "scaling", 4)
     assert second.count("ok") == 4  # the two warm environments and two new ones
 

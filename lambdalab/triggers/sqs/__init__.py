@@ -20,6 +20,7 @@ import time
 from collections import deque
 from typing import Any
 
+from lambdalab.triggers.sqs.in_process import InProcessSqs
 from lambdalab.triggers.sqs.models import Delivery, MappingConfig
 from lambdalab.triggers.sqs.poller import MappingPoller
 
@@ -42,6 +43,7 @@ class SqsTrigger:
         self._retired: set[str] = set()  # mappings of before a reset, until moto's own reset removes them
         self._box: Any = None
         self._sqs: Any = None
+        self._pollers_sqs: InProcessSqs | None = None
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -60,6 +62,8 @@ class SqsTrigger:
             "sqs",
             config=Config(max_pool_connections=self.max_pollers * 4 + 10, read_timeout=30, retries={"max_attempts": 3}),
         )
+        # The pollers call moto's SQS backend in this process: the same rules, without HTTP (see in_process).
+        self._pollers_sqs = InProcessSqs(box.lambda_service.account_id, box.lambda_service.region)
         self._stopping.clear()
         self._thread = threading.Thread(target=self._supervise, name="lambdalab-sqs-mappings", daemon=True)
         self._thread.start()
@@ -114,7 +118,7 @@ class SqsTrigger:
                     poller = MappingPoller(
                         config,
                         service=self._box.lambda_service,
-                        sqs=self._sqs,
+                        sqs=self._pollers_sqs,
                         max_pollers=self.max_pollers,
                         on_delivery=log.append,
                     )
