@@ -13,12 +13,8 @@ import uuid
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.probes import (
-    CLIENT_COUNTING_PROBE,
-    FUNCTION_PROBE,
-    deploy_with_probe,
-    describe_failure,
-)
+from lambdalab.grading.fixtures import deploy_with_probe, describe_failure
+from lambdalab.grading.probes import CLIENT_COUNTING_PROBE, FUNCTION_PROBE
 from lambdalab.grading.results import CheckResult
 
 check = checker("01")
@@ -26,8 +22,14 @@ check = checker("01")
 REPORT_FILE = "lab01/ex1/report.py"
 CLIENT_FILE = "lab01/ex2/app.py"
 PREDICT_FILE = "lab01/ex3/predict.py"
-REPORT_KEYS = ("request_id", "duration_ms", "billed_duration_ms", "memory_size_mb", "max_memory_used_mb",
-               "init_duration_ms")
+REPORT_KEYS = (
+    "request_id",
+    "duration_ms",
+    "billed_duration_ms",
+    "memory_size_mb",
+    "max_memory_used_mb",
+    "init_duration_ms",
+)
 
 
 def _real_report_lines(rng: random.Random) -> list:
@@ -35,8 +37,11 @@ def _real_report_lines(rng: random.Random) -> list:
     import lambdalab
 
     memory = rng.choice([128, 256, 512, 1024, 1769])
-    fn = lambdalab.deploy(f"check-reports-{uuid.uuid4().hex[:8]}", memory=memory,
-                          code="def handler(event, context):\n    return sum(range(event['n']))\n")
+    fn = lambdalab.deploy(
+        f"check-reports-{uuid.uuid4().hex[:8]}",
+        memory=memory,
+        code="def handler(event, context):\n    return sum(range(event['n']))\n",
+    )
     try:
         return [fn.invoke({"n": rng.randrange(1, 200_000)}).report for _ in range(3)]
     finally:
@@ -64,24 +69,36 @@ def read_report(answer: Path) -> CheckResult:
     finally:
         fn.delete()
     if not result.ok:
-        return failed(expected="a dict of the REPORT line's figures", got=describe_failure(result),
-                      hint="split the line on tabs, then each part on ': '")
+        return failed(
+            expected="a dict of the REPORT line's figures",
+            got=describe_failure(result),
+            hint="split the line on tabs, then each part on ': '",
+        )
     for report, parsed in zip(reports, result.payload, strict=True):
         if not isinstance(parsed, dict) or set(parsed) != set(REPORT_KEYS):
             keys = sorted(parsed) if isinstance(parsed, dict) else type(parsed).__name__
-            return failed(expected=f"a dict with exactly the keys {', '.join(REPORT_KEYS)}", got=f"{keys}",
-                          hint="include init_duration_ms even on a warm line, as None")
-        wanted = {"request_id": report.request_id, "duration_ms": round(report.duration_ms, 2),
-                  "billed_duration_ms": report.billed_duration_ms, "memory_size_mb": report.memory_size_mb,
-                  "max_memory_used_mb": report.max_memory_used_mb,
-                  "init_duration_ms": None if report.init_duration_ms is None else round(report.init_duration_ms, 2)}
+            return failed(
+                expected=f"a dict with exactly the keys {', '.join(REPORT_KEYS)}",
+                got=f"{keys}",
+                hint="include init_duration_ms even on a warm line, as None",
+            )
+        wanted = {
+            "request_id": report.request_id,
+            "duration_ms": round(report.duration_ms, 2),
+            "billed_duration_ms": report.billed_duration_ms,
+            "memory_size_mb": report.memory_size_mb,
+            "max_memory_used_mb": report.max_memory_used_mb,
+            "init_duration_ms": None if report.init_duration_ms is None else round(report.init_duration_ms, 2),
+        }
         for key, value in wanted.items():
             if not _same_figure(parsed[key], value):
                 kind = "cold" if report.cold else "warm"
-                return failed(expected=f"{key} = {value!r} for a {kind} REPORT line",
-                              got=f"{key} = {parsed[key]!r}",
-                              hint="durations are floats in ms, sizes and billed duration are ints; "
-                                   "a warm line has no Init Duration (None)")
+                return failed(
+                    expected=f"{key} = {value!r} for a {kind} REPORT line",
+                    got=f"{key} = {parsed[key]!r}",
+                    hint="durations are floats in ms, sizes and billed duration are ints; "
+                    "a warm line has no Init Duration (None)",
+                )
     return passed(got=f"parsed {len(reports)} REPORT lines from real cold and warm invocations")
 
 
@@ -111,33 +128,43 @@ def client_outside_handler(answer: Path) -> CheckResult:
             fn.delete()
     for key, size, result, _ in outcomes:
         if not result.ok:
-            return failed(expected=f"the size of s3://{bucket}/{key}", got=describe_failure(result),
-                          hint="head_object(Bucket=..., Key=...) returns the object's ContentLength")
+            return failed(
+                expected=f"the size of s3://{bucket}/{key}",
+                got=describe_failure(result),
+                hint="head_object(Bucket=..., Key=...) returns the object's ContentLength",
+            )
         payload = result.payload if isinstance(result.payload, dict) else {}
         if payload.get("result") != size:
-            return failed(expected=f"{size} for an object of {size} bytes", got=repr(payload.get("result")),
-                          hint="return the ContentLength of the object named by event['bucket'] and "
-                               "event['key'], as an int")
+            return failed(
+                expected=f"{size} for an object of {size} bytes",
+                got=repr(payload.get("result")),
+                hint="return the ContentLength of the object named by event['bucket'] and event['key'], as an int",
+            )
     if any(asked == 0 for *_, asked in outcomes):
-        return failed(expected="a HeadObject request to S3 on every invocation",
-                      got="an invocation returned a size without asking S3",
-                      hint="call s3.head_object on every invocation")
+        return failed(
+            expected="a HeadObject request to S3 on every invocation",
+            got="an invocation returned a size without asking S3",
+            hint="call s3.head_object on every invocation",
+        )
     # Where the client is made is judged on the source the grader holds, which the answer cannot rewrite;
     # the probe's counters (inside the learner's process, so open to tampering) can only make it fail.
     at_module, in_functions = client_calls(source)
     created = [r.payload.get("clients_in_call") for _, _, r, _ in outcomes]
     if in_functions or any(c != 0 for c in created):
         count = sum(c for c in created if isinstance(c, int) and c > 0) or len(outcomes)
-        return failed(expected="no new SDK client during warm invocations (one client, made at init)",
-                      got=f"the handler created {count} client(s) over {len(created)} invocations "
-                          f"of one warm environment",
-                      hint="move the client to module level, outside the handler: init runs once per "
-                           "environment, the handler on every request")
+        return failed(
+            expected="no new SDK client during warm invocations (one client, made at init)",
+            got=f"the handler created {count} client(s) over {len(created)} invocations of one warm environment",
+            hint="move the client to module level, outside the handler: init runs once per "
+            "environment, the handler on every request",
+        )
     if not at_module:
-        return failed(expected="an SDK client created during init", got="no client created at module level",
-                      hint="create the client at module level")
-    return passed(got=f"correct sizes for {len(objects)} unseen objects, one client for "
-                      f"{len(objects)} invocations")
+        return failed(
+            expected="an SDK client created during init",
+            got="no client created at module level",
+            hint="create the client at module level",
+        )
+    return passed(got=f"correct sizes for {len(objects)} unseen objects, one client for {len(objects)} invocations")
 
 
 _CLIENT_FACTORIES = frozenset({"client", "resource", "Session", "create_client"})
@@ -173,8 +200,14 @@ def _reference_cold_starts(arrivals: list[float], durations: list[float], keep_a
     from lambdalab.sim import Constant, ReplayedArrivals, Scenario, Workload, run_fast
 
     workload = Workload.of(arrivals, durations, durations)
-    scenario = Scenario(ReplayedArrivals(arrivals), Constant(1.0), Constant(1.0),
-                        horizon=max(arrivals) + 1.0, keep_alive=keep_alive, concurrency_limit=None)
+    scenario = Scenario(
+        ReplayedArrivals(arrivals),
+        Constant(1.0),
+        Constant(1.0),
+        horizon=max(arrivals) + 1.0,
+        keep_alive=keep_alive,
+        concurrency_limit=None,
+    )
     return [bool(c) for c in run_fast(scenario, workload).cold]
 
 
@@ -201,22 +234,26 @@ def predict_cold_starts(answer: Path) -> CheckResult:
     finally:
         fn.delete()
     if not result.ok:
-        return failed(expected="a list of booleans, one per request", got=describe_failure(result),
-                      hint="walk the requests in order, keeping each environment's busy-until time")
+        return failed(
+            expected="a list of booleans, one per request",
+            got=describe_failure(result),
+            hint="walk the requests in order, keeping each environment's busy-until time",
+        )
     for trace, predicted in zip(traces, result.payload, strict=True):
         expected = _reference_cold_starts(**trace)
         if not isinstance(predicted, list) or len(predicted) != len(expected):
-            return failed(expected=f"a list of {len(expected)} booleans",
-                          got=f"{type(predicted).__name__} of length "
-                              f"{len(predicted) if hasattr(predicted, '__len__') else '?'}",
-                          hint="one True/False per request, in arrival order")
+            return failed(
+                expected=f"a list of {len(expected)} booleans",
+                got=f"{type(predicted).__name__} of length {len(predicted) if hasattr(predicted, '__len__') else '?'}",
+                hint="one True/False per request, in arrival order",
+            )
         for i, (want, got) in enumerate(zip(expected, predicted, strict=True)):
             if bool(got) != want:
                 return failed(
                     expected=f"request #{i} (arrives at {trace['arrivals'][i]:.3f} s, keep_alive "
-                             f"{trace['keep_alive']} s) to be {'cold' if want else 'warm'}",
+                    f"{trace['keep_alive']} s) to be {'cold' if want else 'warm'}",
                     got=f"{'cold' if got else 'warm'}, in a trace of {len(expected)} requests",
                     hint="a request is warm only if some environment is idle when it arrives and has been "
-                         "idle for less than keep_alive; overlapping requests need separate environments",
+                    "idle for less than keep_alive; overlapping requests need separate environments",
                 )
     return passed(got=f"matched lambdalab's simulator on {len(traces)} unseen traces")

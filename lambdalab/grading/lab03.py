@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import textwrap
 import uuid
 from pathlib import Path
 from typing import Any
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.probes import answer_source, describe_failure
+from lambdalab.grading.fixtures import check_name, deploy_answer, deploy_with_probe, describe_failure
 from lambdalab.grading.results import CheckResult
 
 check = checker("03")
@@ -29,27 +28,25 @@ SCHEDULE_FILE = "lab03/ex4/schedule.py"
 _ACCOUNT = "123456789012"
 
 
-def _name(prefix: str) -> str:
-    return f"check-{prefix}-{uuid.uuid4().hex[:8]}"
+_name = check_name
 
 
-def _deploy_answer(answer: Path, relative: str, *, timeout: float = 10, environment: dict[str, str] | None = None,
-                   layers: tuple[str, ...] = ()):
+def _deploy_answer(answer: Path, relative: str, **options: Any):
     """The learner's file, deployed as the function's ``app`` module (handler ``app.handler``)."""
-    import lambdalab
-
-    return lambdalab.deploy(_name(Path(relative).parts[1]), files={"app.py": answer_source(answer, relative)},
-                            handler="app.handler", timeout=timeout, environment=environment, layers=layers)
+    return deploy_answer(answer, relative, module="app", **options)
 
 
 # --- exercise 1: report exactly the failed records -------------------------------------------------------
 def _order_bodies(rng: random.Random, size: int) -> list[tuple[str, bool]]:
     """(body, process() accepts it) pairs: valid orders and each way an order can be bad."""
-    bad = [lambda: "{not json", lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": 0}),
-           lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": -rng.randrange(1, 9)}),
-           lambda: json.dumps({"order_id": rng.randrange(1000)}),
-           lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": str(rng.randrange(1, 9))}),
-           lambda: json.dumps([1, 2, 3])]
+    bad = [
+        lambda: "{not json",
+        lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": 0}),
+        lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": -rng.randrange(1, 9)}),
+        lambda: json.dumps({"order_id": rng.randrange(1000)}),
+        lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": str(rng.randrange(1, 9))}),
+        lambda: json.dumps([1, 2, 3]),
+    ]
     bodies = []
     for _ in range(size):
         if rng.random() < 0.4:
@@ -88,51 +85,72 @@ def partial_batch(answer: Path) -> CheckResult:
             result = fn.invoke(sqs_event(records))
             shown = ", ".join(f"#{i} {body}" for i, (body, _) in enumerate(batch))
             if not result.ok:
-                return failed(expected=f"batchItemFailures for a batch of {len(batch)} records ({shown})",
-                              got=f"{describe_failure(result)} — Lambda would return the whole batch to the queue",
-                              hint="catch the exception of each record; a handler that raises fails every record")
+                return failed(
+                    expected=f"batchItemFailures for a batch of {len(batch)} records ({shown})",
+                    got=f"{describe_failure(result)} — Lambda would return the whole batch to the queue",
+                    hint="catch the exception of each record; a handler that raises fails every record",
+                )
             reported = _reported_ids(result.payload)
             if isinstance(reported, str):
-                return failed(expected='{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}',
-                              got=reported, hint="one entry per failed record, naming its messageId")
+                return failed(
+                    expected='{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}',
+                    got=reported,
+                    hint="one entry per failed record, naming its messageId",
+                )
             wanted = [r["messageId"] for r, (_, ok) in zip(records, batch, strict=True) if not ok]
             if sorted(reported) != sorted(wanted):
                 index = {r["messageId"]: i for i, r in enumerate(records)}
                 missing = [f"#{index[m]} {batch[index[m]][0]}" for m in wanted if m not in reported]
-                extra = [f"#{index[m]} {batch[index[m]][0]}" if m in index else repr(m)
-                         for m in reported if m not in wanted]
-                return failed(expected=f"the {len(wanted)} record(s) process() rejects, in a batch of {len(batch)}",
-                              got=(f"missing {'; '.join(missing)}" if missing else "") +
-                                  (" " if missing and extra else "") + (f"reported {'; '.join(extra)}" if extra
-                                                                       else ""),
-                              hint="report a record's messageId exactly when json.loads or process() raises for "
-                                   "its body; report nothing else")
+                extra = [
+                    f"#{index[m]} {batch[index[m]][0]}" if m in index else repr(m) for m in reported if m not in wanted
+                ]
+                return failed(
+                    expected=f"the {len(wanted)} record(s) process() rejects, in a batch of {len(batch)}",
+                    got=(f"missing {'; '.join(missing)}" if missing else "")
+                    + (" " if missing and extra else "")
+                    + (f"reported {'; '.join(extra)}" if extra else ""),
+                    hint="report a record's messageId exactly when json.loads or process() raises for "
+                    "its body; report nothing else",
+                )
         # The same answer behind a real queue: the rejected messages reach the DLQ, the others are deleted.
         sqs, lam = box.client("sqs"), box.client("lambda")
         dlq = sqs.create_queue(QueueName=_name("dlq"))["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue = sqs.create_queue(QueueName=_name("orders"), Attributes={
-            # Lambda refuses a queue that hides messages for less than the function's timeout (3 s here).
-            "VisibilityTimeout": "3", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                                   "maxReceiveCount": "1"})})["QueueUrl"]
+        queue = sqs.create_queue(
+            QueueName=_name("orders"),
+            Attributes={
+                # Lambda refuses a queue that hides messages for less than the function's timeout (3 s here).
+                "VisibilityTimeout": "3",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"}),
+            },
+        )["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         live = _order_bodies(rng, 8)
         for body, _ in live:
             sqs.send_message(QueueUrl=queue, MessageBody=body)
-        uuid_ = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=fn.name, BatchSize=10,
-                                                FunctionResponseTypes=["ReportBatchItemFailures"],
-                                                ScalingConfig={"MaximumConcurrency": 2})["UUID"]
+        uuid_ = lam.create_event_source_mapping(
+            EventSourceArn=queue_arn,
+            FunctionName=fn.name,
+            BatchSize=10,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+            ScalingConfig={"MaximumConcurrency": 2},
+        )["UUID"]
         try:
             drained = sqs_trigger.wait_until_empty(queue, timeout=30)
         finally:
             lam.delete_event_source_mapping(UUID=uuid_)
         dead = sorted(m["Body"] for m in _drain(sqs, dlq))
         if not drained or dead != sorted(body for body, ok in live if not ok):
-            return failed(expected=f"the {sum(not ok for _, ok in live)} rejected messages in the dead-letter queue "
-                                   "and the others deleted",
-                          got=f"dead-letter queue: {dead}", hint="the same rule, applied to every batch")
-        return passed(got=f"reported exactly the failed records of {len(batches)} unseen batches, and behind a "
-                          "real queue only the rejected messages reached the dead-letter queue")
+            return failed(
+                expected=f"the {sum(not ok for _, ok in live)} rejected messages in the dead-letter queue "
+                "and the others deleted",
+                got=f"dead-letter queue: {dead}",
+                hint="the same rule, applied to every batch",
+            )
+        return passed(
+            got=f"reported exactly the failed records of {len(batches)} unseen batches, and behind a "
+            "real queue only the rejected messages reached the dead-letter queue"
+        )
     finally:
         fn.delete()
 
@@ -145,13 +163,31 @@ def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
 
 
 # --- exercise 2: decode S3 keys -------------------------------------------------------------------------------
-_WORDS = ["report", "photo", "Q3 results", "año nuevo", "naïve café", "日本語", "c++ notes", "a+b=c", "tom & jerry",
-          "draft (1)", "Übersicht", "price=€5", "100%", "résumé final", "x y  z"]
+_WORDS = [
+    "report",
+    "photo",
+    "Q3 results",
+    "año nuevo",
+    "naïve café",
+    "日本語",
+    "c++ notes",
+    "a+b=c",
+    "tom & jerry",
+    "draft (1)",
+    "Übersicht",
+    "price=€5",
+    "100%",
+    "résumé final",
+    "x y  z",
+]
 
 
 def _unseen_keys(rng: random.Random) -> list[str]:
-    keys = {f"{rng.choice(['in', 'uploads/2027', 'my folder'])}/{rng.choice(_WORDS)} {rng.randrange(100)}"
-            f"{rng.choice(['.txt', '.csv', '.md'])}" for _ in range(5)}
+    keys = {
+        f"{rng.choice(['in', 'uploads/2027', 'my folder'])}/{rng.choice(_WORDS)} {rng.randrange(100)}"
+        f"{rng.choice(['.txt', '.csv', '.md'])}"
+        for _ in range(5)
+    }
     keys.add(f"plain-{rng.randrange(1000)}.txt")
     return sorted(keys)
 
@@ -169,11 +205,20 @@ def s3_keys(answer: Path) -> CheckResult:
     fn = _deploy_answer(answer, KEYS_FILE, timeout=30)
     lam.put_function_concurrency(FunctionName=fn.name, ReservedConcurrentExecutions=2)  # two environments
     queues = {kind: sqs.create_queue(QueueName=_name(kind))["QueueUrl"] for kind in ("ok", "failed")}
-    lam.put_function_event_invoke_config(FunctionName=fn.name, MaximumRetryAttempts=0, DestinationConfig={
-        kind: {"Destination": f"arn:aws:sqs:{box.region}:{_ACCOUNT}:{queues[key].rsplit('/', 1)[1]}"}
-        for kind, key in (("OnSuccess", "ok"), ("OnFailure", "failed"))})
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn.arn, "Events": ["s3:ObjectCreated:*"]}]})
+    lam.put_function_event_invoke_config(
+        FunctionName=fn.name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={
+            kind: {"Destination": f"arn:aws:sqs:{box.region}:{_ACCOUNT}:{queues[key].rsplit('/', 1)[1]}"}
+            for kind, key in (("OnSuccess", "ok"), ("OnFailure", "failed"))
+        },
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn.arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
     try:
         expected = {}
         for key in _unseen_keys(rng):
@@ -186,27 +231,36 @@ def s3_keys(answer: Path) -> CheckResult:
             record = failures[0]
             sent_key = record["requestPayload"]["Records"][0]["s3"]["object"]["key"]
             error = record.get("responsePayload") or {}
-            return failed(expected="the first line of every uploaded object, keyed by its real name",
-                          got=f"{error.get('errorType', 'an error')}: {str(error.get('errorMessage', ''))[:160]} "
-                              f"for the key S3 sent as {sent_key!r}",
-                          hint="S3 URL-encodes the key in the event ('+' for a space, %XX for the rest): decode it "
-                               "with urllib.parse.unquote_plus before calling S3")
+            return failed(
+                expected="the first line of every uploaded object, keyed by its real name",
+                got=f"{error.get('errorType', 'an error')}: {str(error.get('errorMessage', ''))[:160]} "
+                f"for the key S3 sent as {sent_key!r}",
+                hint="S3 URL-encodes the key in the event ('+' for a space, %XX for the rest): decode it "
+                "with urllib.parse.unquote_plus before calling S3",
+            )
         got: dict[str, Any] = {}
         for message in _drain(sqs, queues["ok"]):
             payload = json.loads(message["Body"]).get("responsePayload")
             if not isinstance(payload, dict) or not isinstance(payload.get("objects"), dict):
-                return failed(expected='{"objects": {key: first line}}', got=repr(payload)[:200],
-                              hint="return a dict with one key, 'objects'")
+                return failed(
+                    expected='{"objects": {key: first line}}',
+                    got=repr(payload)[:200],
+                    hint="return a dict with one key, 'objects'",
+                )
             got.update(payload["objects"])
         for key, line in expected.items():
             if got.get(key) != line:
                 near = next((k for k in got if k not in expected), None)
-                return failed(expected=f"objects[{key!r}] == {line!r}",
-                              got=f"{got.get(key)!r}" + (f"; the answer used the key {near!r}" if near else ""),
-                              hint="use the decoded key as the dict key too; unquote_plus turns '+' into a space "
-                                   "and %2B into '+'")
-        return passed(got="decoded every unseen key (spaces, '+', '=', '&', non-ASCII letters) that real S3 "
-                          "notifications delivered")
+                return failed(
+                    expected=f"objects[{key!r}] == {line!r}",
+                    got=f"{got.get(key)!r}" + (f"; the answer used the key {near!r}" if near else ""),
+                    hint="use the decoded key as the dict key too; unquote_plus turns '+' into a space "
+                    "and %2B into '+'",
+                )
+        return passed(
+            got="decoded every unseen key (spaces, '+', '=', '&', non-ASCII letters) that real S3 "
+            "notifications delivered"
+        )
     finally:
         fn.delete()
 
@@ -215,17 +269,22 @@ def s3_keys(answer: Path) -> CheckResult:
 def _tables(box: Any) -> tuple[str, str]:
     dynamodb = box.client("dynamodb")
     ledger, idempotency = _name("ledger"), _name("idempotency")
-    dynamodb.create_table(TableName=ledger, BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "entry", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "entry", "KeyType": "HASH"}])
-    dynamodb.create_table(TableName=idempotency, BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    dynamodb.create_table(
+        TableName=ledger,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "entry", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "entry", "KeyType": "HASH"}],
+    )
+    dynamodb.create_table(
+        TableName=idempotency,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
     return ledger, idempotency
 
 
-@exercise(lab="03", number=3, title="Charge each payment once, however often it is delivered",
-          files=[IDEMPOTENT_FILE])
+@exercise(lab="03", number=3, title="Charge each payment once, however often it is delivered", files=[IDEMPOTENT_FILE])
 def charge_once(answer: Path) -> CheckResult:
     import lambdalab
 
@@ -233,9 +292,13 @@ def charge_once(answer: Path) -> CheckResult:
     box = lambdalab.sandbox()
     ledger, idempotency = _tables(box)
     # Powertools is not in Lambda's runtime: the function is deployed with AWS's public layer, as on AWS.
-    fn = _deploy_answer(answer, IDEMPOTENT_FILE, timeout=15,
-                        environment={"LEDGER_TABLE": ledger, "IDEMPOTENCY_TABLE": idempotency},
-                        layers=(lambdalab.POWERTOOLS_LAYER_ARN,))
+    fn = _deploy_answer(
+        answer,
+        IDEMPOTENT_FILE,
+        timeout=15,
+        environment={"LEDGER_TABLE": ledger, "IDEMPOTENCY_TABLE": idempotency},
+        layers=(lambdalab.POWERTOOLS_LAYER_ARN,),
+    )
     try:
         amount = rng.randrange(5, 500)
         payments = [{"payment_id": f"pay-{uuid.uuid4().hex[:10]}", "amount": amount} for _ in range(3)]
@@ -246,8 +309,11 @@ def charge_once(answer: Path) -> CheckResult:
         for event in deliveries:
             result = fn.invoke(event)
             if not result.ok:
-                return failed(expected=f"the charge for {event}", got=describe_failure(result),
-                              hint="the idempotency table's name is in os.environ['IDEMPOTENCY_TABLE']")
+                return failed(
+                    expected=f"the charge for {event}",
+                    got=describe_failure(result),
+                    hint="the idempotency table's name is in os.environ['IDEMPOTENCY_TABLE']",
+                )
             answers.setdefault(event["payment_id"], []).append(result.payload)
         items = box.client("dynamodb").scan(TableName=ledger)["Items"]
         charged: dict[str, int] = {}
@@ -256,33 +322,35 @@ def charge_once(answer: Path) -> CheckResult:
         for payment in payments:
             times = charged.get(payment["payment_id"], 0)
             if times != 1:
-                return failed(expected=f"one ledger entry for {payment['payment_id']}, delivered twice (attempt 1 "
-                                       "and 2)",
-                              got=f"{times} entries",
-                              hint="key the idempotency record on payment_id alone (event_key_jmespath): the "
-                                   "retry differs in 'attempt'" if times > 1 else
-                                   "every distinct payment_id must still be charged once, even with equal amounts")
+                return failed(
+                    expected=f"one ledger entry for {payment['payment_id']}, delivered twice (attempt 1 and 2)",
+                    got=f"{times} entries",
+                    hint="key the idempotency record on payment_id alone (event_key_jmespath): the "
+                    "retry differs in 'attempt'"
+                    if times > 1
+                    else "every distinct payment_id must still be charged once, even with equal amounts",
+                )
             first, second = answers[payment["payment_id"]]
             if first != second:
-                return failed(expected="the second delivery to return the first delivery's result",
-                              got=f"{first!r} then {second!r}",
-                              hint="let the idempotency utility return the stored result instead of recomputing it")
-        return passed(got=f"{len(payments)} unseen payments delivered twice each: charged once each, same answer "
-                          "both times")
+                return failed(
+                    expected="the second delivery to return the first delivery's result",
+                    got=f"{first!r} then {second!r}",
+                    hint="let the idempotency utility return the stored result instead of recomputing it",
+                )
+        return passed(
+            got=f"{len(payments)} unseen payments delivered twice each: charged once each, same answer both times"
+        )
     finally:
         fn.delete()
 
 
 # --- exercise 4: a cron expression ---------------------------------------------------------------------------
-SCHEDULE_PROBE = textwrap.dedent('''
-    import schedule as _answer
-
-    def handler(event, context):
-        return {name: getattr(_answer, name, None) for name in ("WEEKDAY_MORNINGS", "MONTH_END_REPORT")}
-''')
+SCHEDULE_PROBE = "lab03_schedule"
 _REFERENCE = {"WEEKDAY_MORNINGS": "cron(30 7 ? * MON-FRI *)", "MONTH_END_REPORT": "cron(45 23 ? * 6L *)"}
-_DESCRIPTION = {"WEEKDAY_MORNINGS": "07:30 UTC every Monday to Friday",
-                "MONTH_END_REPORT": "23:45 UTC on the last Friday of every month"}
+_DESCRIPTION = {
+    "WEEKDAY_MORNINGS": "07:30 UTC every Monday to Friday",
+    "MONTH_END_REPORT": "23:45 UTC on the last Friday of every month",
+}
 _HORIZON = {"WEEKDAY_MORNINGS": dt.timedelta(days=10), "MONTH_END_REPORT": dt.timedelta(days=100)}
 
 
@@ -294,31 +362,37 @@ def cron_expressions(answer: Path) -> CheckResult:
 
     rng = random.Random()
     box = lambdalab.sandbox()
-    probe = lambdalab.deploy(_name("schedule"), files={"schedule.py": answer_source(answer, SCHEDULE_FILE),
-                                                        "lambdalab_probe.py": SCHEDULE_PROBE},
-                             handler="lambdalab_probe.handler", timeout=5)
+    probe = deploy_with_probe(answer, SCHEDULE_FILE, SCHEDULE_PROBE, timeout=5)
     try:
-        result = probe.invoke({})
+        result = probe.invoke({"names": list(_REFERENCE)})
     finally:
         probe.delete()
     if not result.ok:
-        return failed(expected="schedule.py defining WEEKDAY_MORNINGS and MONTH_END_REPORT",
-                      got=describe_failure(result), hint="two string constants, each 'cron(...)'")
+        return failed(
+            expected="schedule.py defining WEEKDAY_MORNINGS and MONTH_END_REPORT",
+            got=describe_failure(result),
+            hint="two string constants, each 'cron(...)'",
+        )
     events = box.client("events")
     start = dt.datetime(rng.randrange(2027, 2031), rng.randrange(1, 13), rng.randrange(1, 28), tzinfo=dt.UTC)
     for name, reference in _REFERENCE.items():
         expression = result.payload.get(name)
         if not isinstance(expression, str):
-            return failed(expected=f"{name}: a schedule expression for {_DESCRIPTION[name]}",
-                          got=f"{name} = {expression!r}", hint="a string such as 'cron(0 12 * * ? *)'")
+            return failed(
+                expected=f"{name}: a schedule expression for {_DESCRIPTION[name]}",
+                got=f"{name} = {expression!r}",
+                hint="a string such as 'cron(0 12 * * ? *)'",
+            )
         rule = _name("rule")
         try:
             events.put_rule(Name=rule, ScheduleExpression=expression)
         except events.exceptions.ClientError as error:
-            return failed(expected=f"{name}: an expression EventBridge accepts, for {_DESCRIPTION[name]}",
-                          got=f"put_rule refused {expression!r}: {error.response['Error']['Message']}",
-                          hint="six fields: minutes hours day-of-month month day-of-week year, with '?' in "
-                               "exactly one of the two day fields")
+            return failed(
+                expected=f"{name}: an expression EventBridge accepts, for {_DESCRIPTION[name]}",
+                got=f"put_rule refused {expression!r}: {error.response['Error']['Message']}",
+                hint="six fields: minutes hours day-of-month month day-of-week year, with '?' in "
+                "exactly one of the two day fields",
+            )
         try:
             clock.freeze(start)
             fired = [f.time for f in clock.advance(_HORIZON[name], wait=False) if f.rule_name == rule]
@@ -332,10 +406,11 @@ def cron_expressions(answer: Path) -> CheckResult:
                 difference = wanted[len(fired)] if len(wanted) > len(fired) else None
             shown = difference.strftime("%A %d %B %Y %H:%M UTC") if difference else None
             extra = next((f for f in fired if f not in wanted), None)
-            return failed(expected=f"{name} to fire at {_DESCRIPTION[name]}" +
-                                   (f", e.g. on {shown}" if shown else ""),
-                          got=f"{len(fired)} firings from {start:%d %B %Y} over {_HORIZON[name].days} days" +
-                              (f", one at {extra:%A %d %B %Y %H:%M}" if extra else ""),
-                          hint="in EventBridge cron, day-of-week counts 1-7 from Sunday (or SUN-SAT); 'nL' is the "
-                               "last such weekday of the month")
+            return failed(
+                expected=f"{name} to fire at {_DESCRIPTION[name]}" + (f", e.g. on {shown}" if shown else ""),
+                got=f"{len(fired)} firings from {start:%d %B %Y} over {_HORIZON[name].days} days"
+                + (f", one at {extra:%A %d %B %Y %H:%M}" if extra else ""),
+                hint="in EventBridge cron, day-of-week counts 1-7 from Sunday (or SUN-SAT); 'nL' is the "
+                "last such weekday of the month",
+            )
     return passed(got="both schedules fired exactly when expected, over months chosen at random")

@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.probes import FUNCTION_PROBE, answer_source, deploy_with_probe, describe_failure
+from lambdalab.grading.fixtures import deploy_answer, deploy_with_probe, describe_failure, probe_source
+from lambdalab.grading.probes import FUNCTION_PROBE
 from lambdalab.grading.results import CheckResult
 
 check = checker("05")
@@ -27,33 +28,13 @@ SIGN_FILE = "lab05/ex3/client.py"
 GRANT_FILE = "lab05/ex4/grant.py"
 BAD_JSON = {"message": "Bad Request: the body is not a JSON object"}
 
-_HTTP_ECHO = """
-import base64, json
-def handler(event, context):
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode()
-    return {"statusCode": 200, "body": json.dumps({"body": body,
-            "caller": event["requestContext"].get("authorizer", {}).get("iam", {}).get("accessKey")})}
-"""
-
 
 def _word(rng: random.Random, n: int = 6) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n))
 
 
 def _deploy_answer(answer: Path, relative: str, environment: dict[str, str] | None = None):
-    import lambdalab
-
-    module = Path(relative).stem
-    name = f"check-{module}-{uuid.uuid4().hex[:8]}"
-    return lambdalab.deploy(
-        name,
-        files={Path(relative).name: answer_source(answer, relative)},
-        handler=f"{module}.handler",
-        timeout=5,
-        environment=environment,
-    )
+    return deploy_answer(answer, relative, timeout=5, environment=environment)
 
 
 def _describe(response: object) -> str:
@@ -206,7 +187,7 @@ def signed_call(answer: Path) -> CheckResult:
     import lambdalab
 
     rng = random.Random()
-    target = lambdalab.deploy(f"check-iam-{uuid.uuid4().hex[:8]}", code=_HTTP_ECHO)
+    target = lambdalab.deploy(f"check-iam-{uuid.uuid4().hex[:8]}", code=probe_source("lab05_http_echo"))
     box = lambdalab.sandbox()
     lam = box.client("lambda")
     url = lam.create_function_url_config(FunctionName=target.name, AuthType="AWS_IAM")["FunctionUrl"]
@@ -250,13 +231,6 @@ def signed_call(answer: Path) -> CheckResult:
     )
 
 
-_TOKEN_HANDLER = """
-import os
-def handler(event, context):
-    return {"statusCode": 200, "body": os.environ["TOKEN"]}
-"""
-
-
 def _public_grants(lam: object, function_name: str) -> list[str]:
     """The actions the function's policy grants to everyone (``*``), for the hint."""
     try:
@@ -278,7 +252,9 @@ def open_url(answer: Path) -> CheckResult:
     import lambdalab
 
     token = uuid.uuid4().hex
-    target = lambdalab.deploy(f"check-public-{uuid.uuid4().hex[:8]}", code=_TOKEN_HANDLER, environment={"TOKEN": token})
+    target = lambdalab.deploy(
+        f"check-public-{uuid.uuid4().hex[:8]}", code=probe_source("lab05_token"), environment={"TOKEN": token}
+    )
     box = lambdalab.sandbox()
     lam = box.client("lambda")
     url = lam.create_function_url_config(FunctionName=target.name, AuthType="NONE")["FunctionUrl"]
