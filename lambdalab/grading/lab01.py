@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import random
+import urllib.parse
 import uuid
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.fixtures import deploy_with_probe, describe_failure
-from lambdalab.grading.probes import CLIENT_COUNTING_PROBE, FUNCTION_PROBE
+from lambdalab.grading.fixtures import deploy_answer, deploy_with_probe, describe_failure
+from lambdalab.grading.probes import FUNCTION_PROBE
 from lambdalab.grading.results import CheckResult
 
 check = checker("01")
@@ -104,26 +105,29 @@ def read_report(answer: Path) -> CheckResult:
 
 @exercise(lab="01", number=2, title="Create the SDK client once, outside the handler", files=[CLIENT_FILE])
 def client_outside_handler(answer: Path) -> CheckResult:
+    """Judged by what reaches S3 from the function, never by the answer's text or by counters inside its
+    process: behind a keep-alive relay (as at AWS's endpoints) a client made once sends every warm
+    invocation's request on the connection it keeps open; a client made per invocation opens a new one."""
     import lambdalab
+    from lambdalab.grading.relay import keep_alive_relay
 
     rng = random.Random()
+    box = lambdalab.sandbox()
     bucket = f"lab01-{uuid.uuid4().hex[:12]}"
-    s3 = lambdalab.sandbox().client("s3")
+    s3 = box.client("s3")
     s3.create_bucket(Bucket=bucket)
     objects = {f"data/{uuid.uuid4().hex[:6]} {i}.bin": rng.randrange(0, 50_000) for i in range(4)}
     for key, size in objects.items():
         s3.put_object(Bucket=bucket, Key=key, Body=bytes(size))
-    from lambdalab.service.gateway import observe_requests
-
-    source = (answer / CLIENT_FILE).read_text(encoding="utf-8", errors="replace")
-    fn = deploy_with_probe(answer, CLIENT_FILE, CLIENT_COUNTING_PROBE, function="handler")
-    # Requests are counted where they arrive (the sandbox), outside the learner's process.
-    with observe_requests(lambda method, path: method == "HEAD" and path.startswith(f"/{bucket}/")) as seen:
+    with keep_alive_relay(urllib.parse.urlsplit(box.endpoint_url).netloc) as (endpoint, seen):
+        fn = deploy_answer(answer, CLIENT_FILE, module="app", environment={"AWS_ENDPOINT_URL_S3": endpoint})
         try:
             outcomes = []
-            for key, size in objects.items():
+            for key, size in objects.items():  # one after another: one warm environment serves them all
                 count = len(seen)
-                outcomes.append((key, size, fn.invoke({"bucket": bucket, "key": key}), len(seen) - count))
+                result = fn.invoke({"bucket": bucket, "key": key})
+                asked = [r for r in seen[count:] if r.method == "HEAD" and r.path.startswith(f"/{bucket}/")]
+                outcomes.append((key, size, result, {r.remote_port for r in asked}))
         finally:
             fn.delete()
     for key, size, result, _ in outcomes:
@@ -133,67 +137,29 @@ def client_outside_handler(answer: Path) -> CheckResult:
                 got=describe_failure(result),
                 hint="head_object(Bucket=..., Key=...) returns the object's ContentLength",
             )
-        payload = result.payload if isinstance(result.payload, dict) else {}
-        if payload.get("result") != size:
+        if result.payload != size:
             return failed(
                 expected=f"{size} for an object of {size} bytes",
-                got=repr(payload.get("result")),
+                got=repr(result.payload),
                 hint="return the ContentLength of the object named by event['bucket'] and event['key'], as an int",
             )
-    if any(asked == 0 for *_, asked in outcomes):
+    if any(not ports for *_, ports in outcomes):
         return failed(
             expected="a HeadObject request to S3 on every invocation",
             got="an invocation returned a size without asking S3",
             hint="call s3.head_object on every invocation",
         )
-    # Where the client is made is judged on the source the grader holds, which the answer cannot rewrite;
-    # the probe's counters (inside the learner's process, so open to tampering) can only make it fail.
-    at_module, in_functions = client_calls(source)
-    created = [r.payload.get("clients_in_call") for _, _, r, _ in outcomes]
-    if in_functions or any(c != 0 for c in created):
-        count = sum(c for c in created if isinstance(c, int) and c > 0) or len(outcomes)
+    connections = len(set().union(*(ports for *_, ports in outcomes)))
+    if connections > 1:
         return failed(
-            expected="no new SDK client during warm invocations (one client, made at init)",
-            got=f"the handler created {count} client(s) over {len(created)} invocations of one warm environment",
+            expected=f"one SDK client serving all {len(outcomes)} invocations of one warm environment (its "
+            "requests all on the one connection it keeps open)",
+            got=f"the handler's requests came on {connections} different connections over {len(outcomes)} "
+            "invocations: a new client (and a new connection) for each",
             hint="move the client to module level, outside the handler: init runs once per "
             "environment, the handler on every request",
         )
-    if not at_module:
-        return failed(
-            expected="an SDK client created during init",
-            got="no client created at module level",
-            hint="create the client at module level",
-        )
     return passed(got=f"correct sizes for {len(objects)} unseen objects, one client for {len(objects)} invocations")
-
-
-_CLIENT_FACTORIES = frozenset({"client", "resource", "Session", "create_client"})
-
-
-def client_calls(source: str) -> tuple[int, int]:
-    """How many SDK client factories (``boto3.client``, ``resource``, ``Session``) the source calls at
-    module level, and how many inside functions — read from the text, so nothing the code does at run
-    time can change the answer."""
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return 0, 0
-    inside: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            inside.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Call))
-    module = functions = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in _CLIENT_FACTORIES:
-                if id(node) in inside:
-                    functions += 1
-                else:
-                    module += 1
-    return module, functions
 
 
 def _reference_cold_starts(arrivals: list[float], durations: list[float], keep_alive: float) -> list[bool]:

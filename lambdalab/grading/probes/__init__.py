@@ -13,7 +13,5 @@ from lambdalab.grading.fixtures import answer_source, deploy_with_probe, describ
 
 #: Calls the answer's function once per keyword-argument dict in ``event["calls"]``.
 FUNCTION_PROBE = "function_calls"
-#: Counts the SDK clients created during init and during each invocation, around the answer's handler.
-CLIENT_COUNTING_PROBE = "client_counting"
 
-__all__ = ["CLIENT_COUNTING_PROBE", "FUNCTION_PROBE", "answer_source", "deploy_with_probe", "describe_failure"]
+__all__ = ["FUNCTION_PROBE", "answer_source", "deploy_with_probe", "describe_failure"]
