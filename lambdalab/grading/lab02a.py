@@ -11,12 +11,15 @@ random numbers of throttles read back from CloudWatch.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import random
 import statistics
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -63,6 +66,30 @@ def _deploy_target(prefix: str, *, timeout: float = 10):
     return lambdalab.deploy(check_name(prefix), code=HOLD, timeout=timeout)
 
 
+@contextlib.contextmanager
+def _slot_held(name: str, timeout: float = 240) -> Iterator[None]:
+    """One invocation of ``name`` (a HOLD target) running in the background until the block ends: its
+    concurrency slot is taken for the whole block, however slowly this machine runs."""
+    box = _sandbox()
+    s3 = box.client("s3")
+    bucket = check_name("gate")
+    s3.create_bucket(Bucket=bucket)
+    holder = lambda_client(1, read_timeout=timeout + 60)
+    payload = json.dumps({"gate": {"bucket": bucket, "key": "open"}}).encode()
+    thread = threading.Thread(target=lambda: holder.invoke(FunctionName=name, Payload=payload), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while box.lambda_service.governor.in_flight(name) < 1:  # the slot is taken as the invoke arrives
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the check's holding invocation did not start: run the check again")
+            time.sleep(0.01)
+        yield
+    finally:
+        s3.put_object(Bucket=bucket, Key="open", Body=b"")
+        thread.join(timeout)
+
+
 def _cleanup(lam, fn) -> None:
     """Delete a check's function and give its reserved concurrency back to the account."""
     try:
@@ -107,26 +134,27 @@ def _real_error_responses(rng: random.Random) -> list[dict]:
 
     box = _sandbox()
     lam = _lambda_client()
-    fn = _deploy_target("throttled")
+    fn = _deploy_target("throttled", timeout=300)
     settings = box.lambda_service.governor.settings
     responses: list[dict] = []
     try:
         lam.put_function_concurrency(FunctionName=fn.name, ReservedConcurrentExecutions=1)
-        responses += [r for r in _burst(lam, fn.name, 3, 0.6) if r is not None]
-        # Without its reservation the function shares the account's unreserved pool, shrunk to one slot for a
-        # moment, so that a burst of two exhausts it.
-        lam.delete_function_concurrency(FunctionName=fn.name)
-        limits = lam.get_account_settings()["AccountLimit"]
-        reserved_total = limits["ConcurrentExecutions"] - limits["UnreservedConcurrentExecutions"]
-        box.configure_lambda(concurrent_executions=reserved_total + 1)
-        try:
-            responses += [r for r in _burst(lam, fn.name, 2, 0.6) if r is not None]
-        finally:
-            box.configure_lambda(
-                concurrent_executions=settings.concurrent_executions,
-                scaling_rate=settings.scaling_rate,
-                scaling_period_s=settings.scaling_period_s,
-            )
+        with _slot_held(fn.name):  # the one reserved slot is taken until the block ends: every invoke here is refused
+            responses += [r for r in _burst(lam, fn.name, 2, 0) if r is not None]
+            # Without its reservation the function shares the account's unreserved pool, shrunk to one slot for a
+            # moment: the held invocation fills it.
+            lam.delete_function_concurrency(FunctionName=fn.name)
+            limits = lam.get_account_settings()["AccountLimit"]
+            reserved_total = limits["ConcurrentExecutions"] - limits["UnreservedConcurrentExecutions"]
+            box.configure_lambda(concurrent_executions=reserved_total + 1)
+            try:
+                responses += [r for r in _burst(lam, fn.name, 2, 0) if r is not None]
+            finally:
+                box.configure_lambda(
+                    concurrent_executions=settings.concurrent_executions,
+                    scaling_rate=settings.scaling_rate,
+                    scaling_period_s=settings.scaling_period_s,
+                )
         for attempt in (
             lambda: lam.invoke(FunctionName=f"check-missing-{uuid.uuid4().hex[:8]}"),
             lambda: lam.put_function_concurrency(FunctionName=fn.name, ReservedConcurrentExecutions=10**6),
@@ -357,18 +385,48 @@ def backoff_with_full_jitter(answer: Path) -> CheckResult:
         verdict = _judge_jitter(jitter_params, result.payload)
         if verdict is not None:
             return verdict
-        # Live: a burst against reserved concurrency 1, each caller retrying with the answer's backoff.
-        target = _deploy_target("reserved-1")
+        from lambdalab.service.gateway import observe_requests
+
+        # Live: callers against reserved concurrency 1, each retrying with the answer's backoff. The one slot is
+        # held until every caller has been refused at least once, so the retries are exercised on any machine.
+        target = _deploy_target("reserved-1", timeout=300)
         lam.put_function_concurrency(FunctionName=target.name, ReservedConcurrentExecutions=1)
         target.invoke({"seconds": 0})  # its one environment is warm, so every slot frees at a steady pace
         callers = rng.randrange(3, 6)
-        live = fn.invoke(
-            {"mode": "live", "target": target.name, "callers": callers, "base": 0.05, "cap": 1.0, "max_attempts": 30}
-        )
+        live_fn = deploy_with_probe(answer, BACKOFF_FILE, BACKOFF_PROBE, timeout=300)
+        outcome: dict = {}
+        try:
+            with observe_requests(
+                lambda method, path: method == "POST" and f"/functions/{target.name}/" in path
+            ) as seen:
+                with _slot_held(target.name):
+                    event = {
+                        "mode": "live",
+                        "target": target.name,
+                        "callers": callers,
+                        "base": 0.05,
+                        "cap": 1.0,
+                        "max_attempts": 30,
+                    }
+                    runner = threading.Thread(target=lambda: outcome.update(live=live_fn.invoke(event)), daemon=True)
+                    runner.start()
+                    deadline = time.monotonic() + 240
+                    while len(seen) < 1 + callers and runner.is_alive() and time.monotonic() < deadline:
+                        time.sleep(0.01)  # the holder's invoke and one refused call per caller
+                runner.join(300)
+        finally:
+            live_fn.delete()
+        live = outcome.get("live")
     finally:
         fn.delete()
         if target is not None:
             _cleanup(lam, target)
+    if live is None:
+        return failed(
+            expected=f"{callers} callers retrying against reserved concurrency 1 all to succeed",
+            got="the callers had not finished after 5 minutes",
+            hint="each call_with_backoff should return within seconds",
+        )
     if not live.ok:
         return failed(
             expected=f"{callers} callers retrying against reserved concurrency 1 all to succeed",
@@ -400,7 +458,7 @@ def backoff_with_full_jitter(answer: Path) -> CheckResult:
 LIMITS_PROBE = "lab02a_limits"
 
 
-def _wait_ready(lam, name: str, qualifier: str, timeout: float = 20.0) -> None:
+def _wait_ready(lam, name: str, qualifier: str, timeout: float = 240.0) -> None:
     deadline = time.monotonic() + timeout
     while lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)["Status"] != "READY":
         if time.monotonic() > deadline:
