@@ -190,10 +190,31 @@ def _random_trace(rng: random.Random) -> dict:
     return {"arrivals": arrivals, "durations": durations, "keep_alive": rng.choice([0.5, 1.0, 2.0, 3.0])}
 
 
+def _covering_trace(rng: random.Random) -> dict:
+    """A trace, random in its values, that always meets every rule the exercise teaches: a request that
+    overlaps a busy environment starts cold, one that finds an environment idle for less than keep_alive is
+    warm, one that comes after keep_alive of idleness is cold again, and the warmest idle environment is not
+    the only one kept."""
+    keep_alive = rng.choice([0.5, 1.0, 2.0])
+    first = round(rng.uniform(0.05, 0.5), 3) + 0.0005  # durations end in half a millisecond: no ties
+    t0 = round(rng.uniform(0.0, 1.0), 3)
+    arrivals = [t0, round(t0 + first / 2, 3)]  # the second overlaps the first: a second environment, cold
+    durations = [first, first]
+    end = arrivals[1] + first
+    reuse = round(end + keep_alive * rng.uniform(0.2, 0.8), 3)  # both idle, well within keep_alive: warm
+    arrivals.append(reuse)
+    durations.append(round(rng.uniform(0.05, 0.3), 3) + 0.0005)
+    later = round(reuse + durations[-1] + keep_alive * rng.uniform(1.3, 2.0), 3)  # every environment expired
+    arrivals.append(later)
+    durations.append(round(rng.uniform(0.05, 0.3), 3) + 0.0005)
+    return {"arrivals": arrivals, "durations": durations, "keep_alive": keep_alive}
+
+
 @exercise(lab="01", number=3, title="Predict which requests start cold", files=[PREDICT_FILE])
 def predict_cold_starts(answer: Path) -> CheckResult:
     rng = random.Random()
-    traces = [_random_trace(rng) for _ in range(12)]
+    traces = [_covering_trace(rng), *(_random_trace(rng) for _ in range(11))]
+    rng.shuffle(traces)
     fn = deploy_with_probe(answer, PREDICT_FILE, FUNCTION_PROBE, function="cold_starts", timeout=20)
     try:
         result = fn.invoke({"calls": traces})

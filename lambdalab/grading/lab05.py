@@ -75,7 +75,7 @@ def orders(answer: Path) -> CheckResult:
     try:
         for order, content_type in good:
             response = requests.post(
-                f"{base}/orders", data=json.dumps(order).encode(), headers={"content-type": content_type}, timeout=10
+                f"{base}/orders", data=json.dumps(order).encode(), headers={"content-type": content_type}, timeout=60
             )
             want = {"item": order["item"], "quantity": order["quantity"]}
             if response.status_code != 201 or _json(response) != want:
@@ -91,7 +91,7 @@ def orders(answer: Path) -> CheckResult:
                 )
         for body in bad:
             response = requests.post(
-                f"{base}/orders", data=body, headers={"content-type": "application/json"}, timeout=10
+                f"{base}/orders", data=body, headers={"content-type": "application/json"}, timeout=60
             )
             if response.status_code != 400 or _json(response) != BAD_JSON:
                 return failed(
@@ -143,7 +143,7 @@ def cors(answer: Path) -> CheckResult:
         origin = rng.choice(allowed)
         pre = requests.options(
             f"{base}/{_word(rng)}",
-            timeout=10,
+            timeout=60,
             headers={
                 "Origin": origin,
                 "Access-Control-Request-Method": "POST",
@@ -166,7 +166,7 @@ def cors(answer: Path) -> CheckResult:
                 else "a REST API proxy passes OPTIONS to your function: answer it yourself, with 204",
             )
         for who, expect in ((origin, origin), (stranger, None)):
-            response = requests.get(f"{base}/{_word(rng)}", headers={"Origin": who}, timeout=10)
+            response = requests.get(f"{base}/{_word(rng)}", headers={"Origin": who}, timeout=60)
             seen = response.headers.get("access-control-allow-origin")
             vary = response.headers.get("vary", "")
             if response.status_code != 200 or seen != expect or "origin" not in vary.lower():
@@ -193,7 +193,7 @@ def signed_call(answer: Path) -> CheckResult:
     url = lam.create_function_url_config(FunctionName=target.name, AuthType="AWS_IAM")["FunctionUrl"]
     body = json.dumps({"token": uuid.uuid4().hex, "n": rng.randrange(10**6)})
     path = f"{url}{_word(rng)}?q={_word(rng, 4)}"
-    client = deploy_with_probe(answer, SIGN_FILE, FUNCTION_PROBE, function="call", timeout=10)
+    client = deploy_with_probe(answer, SIGN_FILE, FUNCTION_PROBE, function="call", timeout=60)
     try:
         result = client.invoke({"calls": [{"url": path, "body": body}]})
     finally:
@@ -258,9 +258,9 @@ def open_url(answer: Path) -> CheckResult:
     box = lambdalab.sandbox()
     lam = box.client("lambda")
     url = lam.create_function_url_config(FunctionName=target.name, AuthType="NONE")["FunctionUrl"]
-    grant = deploy_with_probe(answer, GRANT_FILE, FUNCTION_PROBE, function="open_to_public", timeout=10)
+    grant = deploy_with_probe(answer, GRANT_FILE, FUNCTION_PROBE, function="open_to_public", timeout=60)
     try:
-        before = requests.get(url, timeout=10)
+        before = requests.get(url, timeout=60)
         if before.status_code != 403:
             return failed(
                 expected="HTTP 403 from a fresh AuthType NONE URL (no policy yet)",
@@ -275,7 +275,7 @@ def open_url(answer: Path) -> CheckResult:
                 hint="boto3.client('lambda').add_permission(FunctionName=..., StatementId=..., "
                 "Action=..., Principal='*', ...)",
             )
-        after = requests.get(url, timeout=10)
+        after = requests.get(url, timeout=60)
         if after.status_code != 200 or after.text != token:
             granted = _public_grants(lam, target.name)
             return failed(

@@ -142,6 +142,14 @@ def test_lab01_ex3_when_overlapping_requests_share_one_environment_then_it_names
     assert result.expected.startswith("request #")
 
 
+def test_lab01_ex3_when_environments_never_expire_then_it_fails_every_time(tmp_path):
+    """The unseen traces are random, but one always sends a request after keep_alive of idleness."""
+    forever = PREDICT_SOLUTION.replace("if t - f < keep_alive", "if True")
+    result = check01(3, write(tmp_path, "lab01/ex3/predict.py", forever))
+    assert result.status is Status.FAILED
+    assert "to be cold" in result.expected
+
+
 def test_when_the_answer_is_still_the_placeholder_then_not_yet_solved(tmp_path):
     write(tmp_path, "lab01/ex1/report.py", """
         def parse_report(line):
