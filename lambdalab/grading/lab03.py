@@ -38,23 +38,19 @@ def _deploy_answer(answer: Path, relative: str, **options: Any):
 
 
 # --- exercise 1: report exactly the failed records -------------------------------------------------------
-def _order_bodies(rng: random.Random, size: int) -> list[tuple[str, bool]]:
-    """(body, process() accepts it) pairs: valid orders and each way an order can be bad."""
+def _order_body(rng: random.Random, ok: bool) -> str:
+    """A body process() accepts (an order with a unique id), or one of the ways an order can be bad."""
+    if ok:
+        return json.dumps({"order_id": f"o-{uuid.uuid4().hex[:6]}", "quantity": rng.randrange(1, 20)})
     bad = [
         lambda: "{not json",
-        lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": 0}),
-        lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": -rng.randrange(1, 9)}),
-        lambda: json.dumps({"order_id": rng.randrange(1000)}),
-        lambda: json.dumps({"order_id": rng.randrange(1000), "quantity": str(rng.randrange(1, 9))}),
+        lambda: json.dumps({"order_id": f"o-{uuid.uuid4().hex[:6]}", "quantity": 0}),
+        lambda: json.dumps({"order_id": f"o-{uuid.uuid4().hex[:6]}", "quantity": -rng.randrange(1, 9)}),
+        lambda: json.dumps({"order_id": f"o-{uuid.uuid4().hex[:6]}"}),
+        lambda: json.dumps({"order_id": f"o-{uuid.uuid4().hex[:6]}", "quantity": str(rng.randrange(1, 9))}),
         lambda: json.dumps([1, 2, 3]),
     ]
-    bodies = []
-    for _ in range(size):
-        if rng.random() < 0.4:
-            bodies.append((rng.choice(bad)(), False))
-        else:
-            bodies.append((json.dumps({"order_id": rng.randrange(1000), "quantity": rng.randrange(1, 20)}), True))
-    return bodies
+    return rng.choice(bad)()
 
 
 def _reported_ids(payload: Any) -> list[str] | str:
@@ -69,22 +65,73 @@ def _reported_ids(payload: Any) -> list[str] | str:
     return [f["itemIdentifier"] for f in failures]
 
 
-@exercise(lab="03", number=1, title="Report exactly the failed records", files=[BATCH_FILE])
+def _fifo_batches(rng: random.Random) -> list[list[tuple[str, str, bool]]]:
+    """Batches of (customer, body, process() accepts it), values random; one batch always has a customer
+    whose bad order is followed by a good one of theirs and by another customer's good order, and a customer
+    with no bad order at all — every case the rule decides."""
+    batches = []
+    for _ in range(5):
+        customers = [f"customer-{uuid.uuid4().hex[:4]}" for _ in range(rng.randrange(2, 5))]
+        batch = []
+        for _ in range(rng.randrange(3, 11)):
+            ok = rng.random() > 0.35
+            batch.append((rng.choice(customers), _order_body(rng, ok), ok))
+        batches.append(batch)
+    stuck, free, calm = (f"customer-{uuid.uuid4().hex[:4]}" for _ in range(3))
+    covering = [
+        (stuck, _order_body(rng, True), True),
+        (calm, _order_body(rng, True), True),
+        (stuck, _order_body(rng, False), False),
+        (free, _order_body(rng, False), False),
+        (stuck, _order_body(rng, True), True),
+        (calm, _order_body(rng, True), True),
+        (free, _order_body(rng, True), True),
+    ]
+    batches.insert(rng.randrange(len(batches) + 1), covering)
+    return batches
+
+
+def _fifo_expected(batch: list[tuple[str, str, bool]]) -> tuple[list[int], list[int]]:
+    """(indexes to report, indexes process() must have run on): from a customer's first failure on, every
+    record of theirs is reported and left unprocessed, so the queue redelivers them in order."""
+    stuck: set[str] = set()
+    report, processed = [], []
+    for i, (customer, _, ok) in enumerate(batch):
+        if customer in stuck:
+            report.append(i)
+            continue
+        processed.append(i)
+        if not ok:
+            stuck.add(customer)
+            report.append(i)
+    return report, processed
+
+
+@exercise(lab="03", number=1, title="Keep each customer's orders in order when one fails", files=[BATCH_FILE])
 def partial_batch(answer: Path) -> CheckResult:
     import lambdalab
     from lambdalab.events.sqs import sqs_event, sqs_record
-    from lambdalab.triggers import sqs as sqs_trigger
 
     rng = random.Random()
-    fn = _deploy_answer(answer, BATCH_FILE, timeout=10)
     box = lambdalab.sandbox()
+    sqs = box.client("sqs")
+    processed_queue = sqs.create_queue(QueueName=_name("processed"))["QueueUrl"]
+    fn = _deploy_answer(answer, BATCH_FILE, timeout=30, environment={"PROCESSED_QUEUE": processed_queue})
     try:
-        batches = [_order_bodies(rng, rng.randrange(1, 11)) for _ in range(5)]
-        batches.append([(json.dumps({"order_id": 1, "quantity": 2}), True)] * rng.randrange(1, 4))
+        batches = _fifo_batches(rng)
         for batch in batches:
-            records = [sqs_record(body) for body, _ in batch]
+            records = [
+                sqs_record(
+                    body,
+                    message_group_id=customer,
+                    queue_name="orders.fifo",
+                    message_deduplication_id=uuid.uuid4().hex,
+                    sequence_number=str(10**19 + i),
+                )
+                for i, (customer, body, _) in enumerate(batch)
+            ]
+            shown = ", ".join(f"#{i} {customer}: {body}" for i, (customer, body, _) in enumerate(batch))
             result = fn.invoke(sqs_event(records))
-            shown = ", ".join(f"#{i} {body}" for i, (body, _) in enumerate(batch))
             if not result.ok:
                 return failed(
                     expected=f"batchItemFailures for a batch of {len(batch)} records ({shown})",
@@ -96,61 +143,33 @@ def partial_batch(answer: Path) -> CheckResult:
                 return failed(
                     expected='{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}',
                     got=reported,
-                    hint="one entry per failed record, naming its messageId",
+                    hint="one entry per record to retry, naming its messageId",
                 )
-            wanted = [r["messageId"] for r, (_, ok) in zip(records, batch, strict=True) if not ok]
-            if sorted(reported) != sorted(wanted):
-                index = {r["messageId"]: i for i, r in enumerate(records)}
-                missing = [f"#{index[m]} {batch[index[m]][0]}" for m in wanted if m not in reported]
-                extra = [
-                    f"#{index[m]} {batch[index[m]][0]}" if m in index else repr(m) for m in reported if m not in wanted
-                ]
+            want_report, want_processed = _fifo_expected(batch)
+            index = {r["messageId"]: i for i, r in enumerate(records)}
+            got_report = sorted(index.get(m, -1) for m in reported)
+            order_index = {json.loads(body)["order_id"]: i for i, (_, body, ok) in enumerate(batch) if ok}
+            shipped = sorted(
+                order_index.get(json.loads(m["Body"]).get("order_id"), -1) for m in _drain(sqs, processed_queue)
+            )
+            want_shipped = [i for i in want_processed if batch[i][2]]
+            if got_report != want_report:
                 return failed(
-                    expected=f"the {len(wanted)} record(s) process() rejects, in a batch of {len(batch)}",
-                    got=(f"missing {'; '.join(missing)}" if missing else "")
-                    + (" " if missing and extra else "")
-                    + (f"reported {'; '.join(extra)}" if extra else ""),
-                    hint="report a record's messageId exactly when json.loads or process() raises for "
-                    "its body; report nothing else",
+                    expected=f"records {want_report} reported, in the batch {shown}",
+                    got=f"records {got_report} reported",
+                    hint="a failed record, and every later record of the same customer (MessageGroupId), go back "
+                    "to the queue; other customers' records are processed as usual",
                 )
-        # The same answer behind a real queue: the mapping deletes the accepted messages and leaves the rejected
-        # ones for SQS to deliver again. The visibility timeout outlasts the check, so no message comes back
-        # however slowly this machine runs, and the check waits for every message's first trip to settle.
-        sqs, lam = box.client("sqs"), box.client("lambda")
-        queue = sqs.create_queue(QueueName=_name("orders"), Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        live = _order_bodies(rng, 8)
-        accepted = {sqs.send_message(QueueUrl=queue, MessageBody=body)["MessageId"]: ok for body, ok in live}
-        uuid_ = lam.create_event_source_mapping(
-            EventSourceArn=queue_arn,
-            FunctionName=fn.name,
-            BatchSize=10,
-            FunctionResponseTypes=["ReportBatchItemFailures"],
-            ScalingConfig={"MaximumConcurrency": 2},
-        )["UUID"]
-        try:
-            settled = _first_trips(sqs_trigger, uuid_, set(accepted), timeout=240)
-        finally:
-            lam.delete_event_source_mapping(UUID=uuid_)
-        if settled is None:
-            return failed(
-                expected=f"the mapping to hand all {len(live)} messages to the function",
-                got="some were never settled within 4 minutes",
-                hint="run the check again; if it keeps happening, restart the kernel",
-            )
-        wrong = sorted(m for m, outcome in settled.items() if (outcome == "deleted") != accepted[m])
-        if wrong:
-            bodies = {m: body for m, (body, _) in zip(accepted, live, strict=True)}
-            shown = "; ".join(f"{bodies[m]} was {settled[m]}" for m in wrong)
-            return failed(
-                expected=f"the {sum(accepted.values())} accepted messages deleted and the "
-                f"{len(live) - sum(accepted.values())} rejected ones left on the queue",
-                got=shown,
-                hint="the same rule, applied to every batch",
-            )
+            if shipped != want_shipped:
+                return failed(
+                    expected=f"process() to accept records {want_shipped} only, in the batch {shown}",
+                    got=f"it accepted records {shipped}",
+                    hint="once a customer's record has failed, do not process their later records in this batch: "
+                    "they would overtake the failed one",
+                )
         return passed(
-            got=f"reported exactly the failed records of {len(batches)} unseen batches, and behind a "
-            "real queue only the rejected messages stayed on the queue"
+            got=f"{len(batches)} unseen FIFO batches: exactly each failed record and the same customer's later ones "
+            "went back to the queue, and no order overtook a failed one"
         )
     finally:
         fn.delete()

@@ -11,6 +11,11 @@ from lambdalab.grading.lab03 import check
 
 PROCESS = '''
 import json
+import os
+
+import boto3
+
+sqs = boto3.client("sqs")
 
 
 def process(order):
@@ -19,9 +24,26 @@ def process(order):
     quantity = order.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise ValueError(f"bad quantity: {quantity!r}")
-    return {"order_id": order.get("order_id"), "quantity": quantity}
+    sqs.send_message(QueueUrl=os.environ["PROCESSED_QUEUE"], MessageBody=json.dumps(order))
+    return order
 '''
 BATCH_RIGHT = PROCESS + '''
+
+def handler(event, context):
+    failures, stuck = [], set()
+    for record in event["Records"]:
+        customer = record["attributes"]["MessageGroupId"]
+        if customer in stuck:
+            failures.append({"itemIdentifier": record["messageId"]})
+            continue
+        try:
+            process(json.loads(record["body"]))
+        except Exception:
+            stuck.add(customer)
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+'''
+BATCH_IGNORES_GROUPS = PROCESS + '''
 
 def handler(event, context):
     failures = []
@@ -32,6 +54,7 @@ def handler(event, context):
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
 '''
+BATCH_STOPS_EVERYONE = BATCH_RIGHT.replace("if customer in stuck:", "if stuck:")
 BATCH_RAISES = PROCESS + '''
 
 def handler(event, context):
@@ -95,8 +118,21 @@ def clean_sandbox():
     box.reset()
 
 
-def test_ex1_when_exactly_the_failed_records_are_reported_then_it_passes(tmp_path):
+def test_ex1_when_a_failed_customer_s_later_orders_go_back_too_then_it_passes(tmp_path):
     assert check(1, write(tmp_path, "lab03/ex1/app.py", BATCH_RIGHT)).status is Status.PASSED
+
+
+def test_ex1_when_only_the_failed_record_goes_back_then_a_later_order_overtakes_it_and_it_fails(tmp_path):
+    """Every run meets a customer whose bad order is followed by a good one: the rule is always exercised."""
+    result = check(1, write(tmp_path, "lab03/ex1/app.py", BATCH_IGNORES_GROUPS))
+    assert result.status is Status.FAILED
+    assert "same customer" in result.hint
+
+
+def test_ex1_when_every_customer_stops_at_the_first_failure_then_it_fails(tmp_path):
+    result = check(1, write(tmp_path, "lab03/ex1/app.py", BATCH_STOPS_EVERYONE))
+    assert result.status is Status.FAILED
+    assert "other customers" in result.hint
 
 
 def test_ex1_when_the_handler_raises_on_a_bad_record_then_it_says_the_whole_batch_returns(tmp_path):
