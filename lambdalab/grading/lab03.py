@@ -381,73 +381,159 @@ def charge_once(answer: Path) -> CheckResult:
         fn.delete()
 
 
-# --- exercise 4: a cron expression ---------------------------------------------------------------------------
+# --- exercise 4: schedules on a local wall clock ------------------------------------------------------------
 SCHEDULE_PROBE = "lab03_schedule"
-_REFERENCE = {"WEEKDAY_MORNINGS": "cron(30 7 ? * MON-FRI *)", "MONTH_END_REPORT": "cron(45 23 ? * 6L *)"}
+NIGHTLY = "NIGHTLY_MAINTENANCE"
+PAYROLL = "MONTH_END_PAYROLL"
 _DESCRIPTION = {
-    "WEEKDAY_MORNINGS": "07:30 UTC every Monday to Friday",
-    "MONTH_END_REPORT": "23:45 UTC on the last Friday of every month",
+    NIGHTLY: "once every night between 01:00 and 04:00 Berlin time, the nights the clocks change included",
+    PAYROLL: "17:30 New York time on the last day of every month",
 }
-_HORIZON = {"WEEKDAY_MORNINGS": dt.timedelta(days=10), "MONTH_END_REPORT": dt.timedelta(days=100)}
+_ROLE = "arn:aws:iam::123456789012:role/lab03-scheduler"
 
 
-@exercise(lab="03", number=4, title="Write EventBridge cron expressions", files=[SCHEDULE_FILE])
-def cron_expressions(answer: Path) -> CheckResult:
-    import lambdalab
+def _last_days_at(start: dt.datetime, end: dt.datetime, hour: int, minute: int, tz: Any) -> list[dt.datetime]:
+    """Each month's last day at hour:minute on the wall clock of ``tz``, as UTC instants in [start, end)."""
+    wanted, month = [], dt.date(start.year, start.month, 1)
+    while month <= end.date():
+        following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        local = dt.datetime.combine(following - dt.timedelta(days=1), dt.time(hour, minute), tzinfo=tz)
+        if start <= local.astimezone(dt.UTC) < end:
+            wanted.append(local.astimezone(dt.UTC))
+        month = following
+    return wanted
+
+
+def _dst_windows(rng: random.Random, tz: Any) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Two spans of ten days, one around the spring change of the clocks and one around the autumn change, in a
+    year drawn now (each starts at a random local midnight a few days before the change)."""
+    year = rng.randrange(2027, 2032)
+    windows = []
+    for month in (3, 10):
+        last_sunday = max(dt.date(year, month, d) for d in range(25, 32) if dt.date(year, month, d).weekday() == 6)
+        first = last_sunday - dt.timedelta(days=rng.randrange(3, 7))
+        start = dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+        windows.append((start, start + dt.timedelta(days=10)))
+    return windows
+
+
+def _fired(box: Any, target_arn: str, spec: dict, start: dt.datetime, end: dt.datetime) -> list[dt.datetime] | str:
+    """When a Scheduler schedule made from ``spec`` fires between start and end on the sandbox clock (UTC),
+    or why CreateSchedule refused it."""
     from lambdalab import clock
-    from lambdalab.triggers.eventbridge.schedule import fire_times
+
+    scheduler = box.client("scheduler")
+    name = _name("schedule")
+    clock.freeze(start)
+    try:
+        try:
+            scheduler.create_schedule(
+                Name=name,
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target={"Arn": target_arn, "RoleArn": _ROLE},
+                **{k: spec[k] for k in ("ScheduleExpression", "ScheduleExpressionTimezone") if k in spec},
+            )
+        except scheduler.exceptions.ClientError as error:
+            return f"CreateSchedule refused it: {error.response['Error']['Message'][:200]}"
+        try:
+            fired = clock.advance(end - start, wait=False)
+        finally:
+            scheduler.delete_schedule(Name=name)
+    finally:
+        clock.resume()
+    return sorted({f.scheduled_time for f in fired if f.rule_name == name})
+
+
+def _spec_problem(spec: object) -> str | None:
+    if not isinstance(spec, dict) or not isinstance(spec.get("ScheduleExpression"), str):
+        return f"{spec!r}"
+    extra = set(spec) - {"ScheduleExpression", "ScheduleExpressionTimezone"}
+    return f"unexpected keys {sorted(extra)}" if extra else None
+
+
+@exercise(lab="03", number=4, title="Schedule on a local wall clock", files=[SCHEDULE_FILE])
+def cron_expressions(answer: Path) -> CheckResult:
+    from zoneinfo import ZoneInfo
+
+    import lambdalab
 
     rng = random.Random()
     box = lambdalab.sandbox()
     probe = deploy_with_probe(answer, SCHEDULE_FILE, SCHEDULE_PROBE, timeout=5)
     try:
-        result = probe.invoke({"names": list(_REFERENCE)})
+        result = probe.invoke({"names": [NIGHTLY, PAYROLL]})
     finally:
         probe.delete()
     if not result.ok:
         return failed(
-            expected="schedule.py defining WEEKDAY_MORNINGS and MONTH_END_REPORT",
+            expected=f"schedule.py defining {NIGHTLY} and {PAYROLL}",
             got=describe_failure(result),
-            hint="two string constants, each 'cron(...)'",
+            hint='two dicts, each {"ScheduleExpression": "cron(...)", "ScheduleExpressionTimezone": "..."}',
         )
-    events = box.client("events")
-    start = dt.datetime(rng.randrange(2027, 2031), rng.randrange(1, 13), rng.randrange(1, 28), tzinfo=dt.UTC)
-    for name, reference in _REFERENCE.items():
-        expression = result.payload.get(name)
-        if not isinstance(expression, str):
+    specs = result.payload
+    for name in (NIGHTLY, PAYROLL):
+        problem = _spec_problem(specs.get(name))
+        if problem is not None:
             return failed(
-                expected=f"{name}: a schedule expression for {_DESCRIPTION[name]}",
-                got=f"{name} = {expression!r}",
-                hint="a string such as 'cron(0 12 * * ? *)'",
+                expected=f'{name}: {{"ScheduleExpression": ..., "ScheduleExpressionTimezone": ...}} for '
+                f"{_DESCRIPTION[name]}",
+                got=f"{name} = {problem}",
+                hint="the two parameters of CreateSchedule that say when it runs",
             )
-        rule = _name("rule")
-        try:
-            events.put_rule(Name=rule, ScheduleExpression=expression)
-        except events.exceptions.ClientError as error:
+    target = lambdalab.deploy(_name("scheduled"), code="def handler(event, context):\n    return None\n")
+    try:
+        berlin, new_york = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
+        for start, end in _dst_windows(rng, berlin):
+            fired = _fired(box, target.arn, specs[NIGHTLY], start, end)
+            if isinstance(fired, str):
+                return failed(
+                    expected=f"{NIGHTLY}: a schedule Scheduler accepts",
+                    got=fired,
+                    hint="six cron fields, with '?' in one of the two day fields; an IANA time zone name",
+                )
+            nights: dict[dt.date, list[dt.datetime]] = {}
+            for when in fired:
+                local = when.astimezone(berlin)
+                night = (local - dt.timedelta(hours=12)).date()  # the night that began the evening before
+                nights.setdefault(night, []).append(local)
+            first_night = (start.astimezone(berlin) - dt.timedelta(hours=12)).date() + dt.timedelta(days=1)
+            for offset in range(9):
+                night = first_night + dt.timedelta(days=offset)
+                runs = nights.get(night, [])
+                good = len(runs) == 1 and 1 <= runs[0].hour < 4
+                if not good:
+                    shown = ", ".join(f"{r:%a %d %b %H:%M}" for r in runs) or "no run"
+                    return failed(
+                        expected=f"{NIGHTLY}: one run between 01:00 and 04:00 Berlin time in the night after "
+                        f"{night:%A %d %B %Y}",
+                        got=f"{shown} (Berlin time)",
+                        hint="on the night the clocks spring forward, 02:00-02:59 does not exist in Berlin and "
+                        "Scheduler skips a run that falls there; a UTC cron drifts by an hour with summer time",
+                    )
+        start = dt.datetime(rng.randrange(2027, 2032), rng.randrange(1, 13), rng.randrange(1, 28), tzinfo=dt.UTC)
+        end = start + dt.timedelta(days=200)
+        fired = _fired(box, target.arn, specs[PAYROLL], start, end)
+        if isinstance(fired, str):
             return failed(
-                expected=f"{name}: an expression EventBridge accepts, for {_DESCRIPTION[name]}",
-                got=f"put_rule refused {expression!r}: {error.response['Error']['Message']}",
-                hint="six fields: minutes hours day-of-month month day-of-week year, with '?' in "
-                "exactly one of the two day fields",
+                expected=f"{PAYROLL}: a schedule Scheduler accepts",
+                got=fired,
+                hint="'L' in the day-of-month field means the month's last day; then '?' for day-of-week",
             )
-        try:
-            clock.freeze(start)
-            fired = [f.time for f in clock.advance(_HORIZON[name], wait=False) if f.rule_name == rule]
-        finally:
-            events.delete_rule(Name=rule)
-            clock.resume()
-        wanted = fire_times(reference, start, start + _HORIZON[name])
+        wanted = _last_days_at(start, end, 17, 30, new_york)
         if fired != wanted:
-            difference = next((w for w, f in zip(wanted, fired, strict=False) if w != f), None)
-            if difference is None:
-                difference = wanted[len(fired)] if len(wanted) > len(fired) else None
-            shown = difference.strftime("%A %d %B %Y %H:%M UTC") if difference else None
+            missing = next((w for w in wanted if w not in fired), None)
             extra = next((f for f in fired if f not in wanted), None)
             return failed(
-                expected=f"{name} to fire at {_DESCRIPTION[name]}" + (f", e.g. on {shown}" if shown else ""),
-                got=f"{len(fired)} firings from {start:%d %B %Y} over {_HORIZON[name].days} days"
-                + (f", one at {extra:%A %d %B %Y %H:%M}" if extra else ""),
-                hint="in EventBridge cron, day-of-week counts 1-7 from Sunday (or SUN-SAT); 'nL' is the "
-                "last such weekday of the month",
+                expected=f"{PAYROLL} to fire at {_DESCRIPTION[PAYROLL]}"
+                + (f", e.g. {missing.astimezone(new_york):%A %d %B %Y %H:%M} New York time" if missing else ""),
+                got=f"{len(fired)} runs over 200 days from {start:%d %B %Y}"
+                + (f", one at {extra.astimezone(new_york):%A %d %B %Y %H:%M} New York time" if extra else ""),
+                hint="let Scheduler read the cron on New York's wall clock (ScheduleExpressionTimezone) rather "
+                "than converting to UTC, which is right only half of the year",
             )
-    return passed(got="both schedules fired exactly when expected, over months chosen at random")
+    finally:
+        target.delete()
+    return passed(
+        got="both schedules ran when expected on the sandbox clock, across both changes of the clocks in a year "
+        "and over 200 days chosen at random"
+    )

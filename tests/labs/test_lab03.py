@@ -108,7 +108,10 @@ def handler(event, context):
     config.register_lambda_context(context)
     return charge_once(payment=event)
 '''
-SCHEDULE_RIGHT = 'WEEKDAY_MORNINGS = "cron(30 7 ? * MON-FRI *)"\nMONTH_END_REPORT = "cron(45 23 ? * 6L *)"\n'
+SCHEDULE_RIGHT = """
+NIGHTLY_MAINTENANCE = {"ScheduleExpression": "cron(30 1 * * ? *)", "ScheduleExpressionTimezone": "Europe/Berlin"}
+MONTH_END_PAYROLL = {"ScheduleExpression": "cron(30 17 L * ? *)", "ScheduleExpressionTimezone": "America/New_York"}
+"""
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -174,13 +177,17 @@ def test_ex4_when_both_schedules_are_right_then_it_passes(tmp_path):
 
 
 @pytest.mark.parametrize(("wrong", "words"), [
-    (SCHEDULE_RIGHT.replace("6L", "5L"), "Friday"),  # Unix day numbering: 5L is the last Thursday
-    (SCHEDULE_RIGHT.replace("cron(30 7 ? * MON-FRI *)", "cron(30 7 * * MON-FRI *)"), "put_rule refused"),
+    # 02:30 does not exist in Berlin the night the clocks spring forward: Scheduler skips that run.
+    (SCHEDULE_RIGHT.replace("cron(30 1 * * ? *)", "cron(30 2 * * ? *)"), "spring forward"),
+    # 21:30 UTC is 17:30 in New York only while summer time lasts.
+    (SCHEDULE_RIGHT.replace('"cron(30 17 L * ? *)", "ScheduleExpressionTimezone": "America/New_York"',
+                            '"cron(30 21 L * ? *)", "ScheduleExpressionTimezone": "UTC"'), "New York time"),
+    (SCHEDULE_RIGHT.replace("cron(30 17 L * ? *)", "cron(30 17 L * * *)"), "CreateSchedule refused"),
 ])
-def test_ex4_when_a_schedule_is_wrong_then_it_shows_when_it_should_have_fired(tmp_path, wrong, words):
+def test_ex4_when_a_schedule_is_wrong_then_it_shows_when_it_should_have_run(tmp_path, wrong, words):
     result = check(4, write(tmp_path, "lab03/ex4/schedule.py", wrong))
     assert result.status is Status.FAILED
-    assert words in result.expected + result.got
+    assert words in result.expected + result.got + result.hint
 
 
 def test_when_the_answer_is_still_the_placeholder_then_not_yet_solved(tmp_path):
