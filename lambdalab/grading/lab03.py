@@ -321,7 +321,22 @@ def _tables(box: Any) -> tuple[str, str]:
     return ledger, idempotency
 
 
-@exercise(lab="03", number=3, title="Charge each payment once, however often it is delivered", files=[IDEMPOTENT_FILE])
+def _payment_event(payment: dict) -> dict:
+    """One delivery of a payment as EventBridge sends it: every delivery has its own event id and time."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "PaymentRequested",
+        "source": "shop.checkout",
+        "account": _ACCOUNT,
+        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": dict(payment),
+    }
+
+
+@exercise(lab="03", number=3, title="Charge each payment once, and never a reused id", files=[IDEMPOTENT_FILE])
 def charge_once(answer: Path) -> CheckResult:
     import lambdalab
 
@@ -332,38 +347,46 @@ def charge_once(answer: Path) -> CheckResult:
     fn = _deploy_answer(
         answer,
         IDEMPOTENT_FILE,
-        timeout=15,
+        timeout=30,
         environment={"LEDGER_TABLE": ledger, "IDEMPOTENCY_TABLE": idempotency},
         layers=(lambdalab.POWERTOOLS_LAYER_ARN,),
     )
     try:
         amount = rng.randrange(5, 500)
-        payments = [{"payment_id": f"pay-{uuid.uuid4().hex[:10]}", "amount": amount} for _ in range(3)]
-        deliveries = []
-        for payment in payments:  # each delivered twice; the retry differs in its attempt number
-            deliveries += [{**payment, "attempt": 1}, {**payment, "attempt": 2}]
+        payments = [
+            {"payment_id": f"pay-{uuid.uuid4().hex[:10]}", "amount": amount, "currency": rng.choice(["EUR", "USD"])}
+            for _ in range(3)
+        ]  # equal amounts: only payment_id tells them apart
         answers: dict[str, list[Any]] = {}
-        for event in deliveries:
+        for payment in payments + payments:  # each delivered twice, as two EventBridge events
+            event = _payment_event(payment)
             result = fn.invoke(event)
             if not result.ok:
                 return failed(
-                    expected=f"the charge for {event}",
+                    expected=f"the charge for a delivery of {payment}",
                     got=describe_failure(result),
-                    hint="the idempotency table's name is in os.environ['IDEMPOTENCY_TABLE']",
+                    hint="the idempotency table's name is in os.environ['IDEMPOTENCY_TABLE']; the payment is "
+                    "event['detail']",
                 )
-            answers.setdefault(event["payment_id"], []).append(result.payload)
+            answers.setdefault(payment["payment_id"], []).append(result.payload)
+        # A client bug: an old payment_id sent again with a different amount. Charging it, or answering with the
+        # old charge as if it were this one, would both be wrong.
+        reused = dict(rng.choice(payments))
+        reused["amount"] += rng.randrange(1, 50)
+        misuse = fn.invoke(_payment_event(reused))
         items = box.client("dynamodb").scan(TableName=ledger)["Items"]
         charged: dict[str, int] = {}
         for item in items:
             charged[item["payment_id"]["S"]] = charged.get(item["payment_id"]["S"], 0) + 1
         for payment in payments:
             times = charged.get(payment["payment_id"], 0)
-            if times != 1:
+            if times != 1 and not (payment["payment_id"] == reused["payment_id"] and times == 2):
                 return failed(
-                    expected=f"one ledger entry for {payment['payment_id']}, delivered twice (attempt 1 and 2)",
+                    expected=f"one ledger entry for {payment['payment_id']}, delivered twice (two events with "
+                    "different ids and times)",
                     got=f"{times} entries",
-                    hint="key the idempotency record on payment_id alone (event_key_jmespath): the "
-                    "retry differs in 'attempt'"
+                    hint="key the idempotency record on the payment's id alone (event_key_jmespath): each "
+                    "delivery is a new event"
                     if times > 1
                     else "every distinct payment_id must still be charged once, even with equal amounts",
                 )
@@ -374,8 +397,22 @@ def charge_once(answer: Path) -> CheckResult:
                     got=f"{first!r} then {second!r}",
                     hint="let the idempotency utility return the stored result instead of recomputing it",
                 )
+        if charged.get(reused["payment_id"], 0) != 1 or misuse.ok:
+            got = (
+                "it was charged a second time"
+                if charged.get(reused["payment_id"], 0) != 1
+                else f"it returned {misuse.payload!r}, the first payment's charge, as if it were this one"
+            )
+            return failed(
+                expected=f"a delivery reusing {reused['payment_id']} with amount {reused['amount']} (first charged "
+                f"{amount}) refused with an error, and not charged",
+                got=got,
+                hint="tell Powertools which fields must match for a repeat to count as the same payment "
+                "(payload_validation_jmespath): then a different amount raises IdempotencyValidationError",
+            )
         return passed(
-            got=f"{len(payments)} unseen payments delivered twice each: charged once each, same answer both times"
+            got=f"{len(payments)} unseen payments delivered twice each: charged once each, same answer both times; "
+            "a reused id with another amount refused"
         )
     finally:
         fn.delete()

@@ -96,12 +96,13 @@ def charge(payment):
 
 
 persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
-config = IdempotencyConfig(event_key_jmespath="payment_id")
+config = IdempotencyConfig(event_key_jmespath="detail.payment_id",
+                           payload_validation_jmespath="detail.[amount, currency]")
 
 
 @idempotent_function(data_keyword_argument="payment", config=config, persistence_store=persistence)
 def charge_once(payment):
-    return charge(payment)
+    return charge(payment["detail"])
 
 
 def handler(event, context):
@@ -161,15 +162,23 @@ def test_ex2_when_keys_are_decoded_with_unquote_then_spaces_stay_plus_signs_and_
     assert "unquote_plus" in result.hint
 
 
-def test_ex3_when_payments_are_idempotent_on_payment_id_then_it_passes(tmp_path):
+def test_ex3_when_payments_are_idempotent_on_payment_id_and_validated_then_it_passes(tmp_path):
     assert check(3, write(tmp_path, "lab03/ex3/app.py", IDEMPOTENT_RIGHT)).status is Status.PASSED
 
 
-def test_ex3_when_the_whole_event_is_the_key_then_a_retry_charges_twice(tmp_path):
-    wrong = IDEMPOTENT_RIGHT.replace('IdempotencyConfig(event_key_jmespath="payment_id")', "IdempotencyConfig()")
+def test_ex3_when_the_whole_event_is_the_key_then_a_redelivery_charges_twice(tmp_path):
+    """Each EventBridge delivery has its own id and time, so the whole event never repeats."""
+    wrong = IDEMPOTENT_RIGHT.replace('event_key_jmespath="detail.payment_id",\n', "")
     result = check(3, write(tmp_path, "lab03/ex3/app.py", wrong))
     assert result.status is Status.FAILED
-    assert result.got == "2 entries" and "payment_id alone" in result.hint
+    assert result.got == "2 entries" and "id alone" in result.hint
+
+
+def test_ex3_when_a_reused_id_is_not_validated_then_it_is_answered_with_the_old_charge_and_fails(tmp_path):
+    wrong = IDEMPOTENT_RIGHT.replace(',\n                           payload_validation_jmespath="detail.[amount, currency]"', "")
+    result = check(3, write(tmp_path, "lab03/ex3/app.py", wrong))
+    assert result.status is Status.FAILED
+    assert "as if it were this one" in result.got and "payload_validation_jmespath" in result.hint
 
 
 def test_ex4_when_both_schedules_are_right_then_it_passes(tmp_path):
