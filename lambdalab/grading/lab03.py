@@ -198,7 +198,7 @@ def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
     return found
 
 
-# --- exercise 2: decode S3 keys -------------------------------------------------------------------------------
+# --- exercise 2: S3 notifications through a queue ----------------------------------------------------------
 _WORDS = [
     "report",
     "photo",
@@ -228,75 +228,80 @@ def _unseen_keys(rng: random.Random) -> list[str]:
     return sorted(keys)
 
 
-@exercise(lab="03", number=2, title="Decode the object keys S3 sends", files=[KEYS_FILE])
+def _test_event(bucket: str) -> dict:
+    """The message S3 sends to a queue when a notification is configured ("Event message structure",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html, checked
+    December 2026)."""
+    return {
+        "Service": "Amazon S3",
+        "Event": "s3:TestEvent",
+        "Time": "2026-12-01T09:00:00.000Z",
+        "Bucket": bucket,
+        "RequestId": uuid.uuid4().hex[:16].upper(),
+        "HostId": uuid.uuid4().hex,
+    }
+
+
+@exercise(lab="03", number=2, title="Read S3 notifications that come through a queue", files=[KEYS_FILE])
 def s3_keys(answer: Path) -> CheckResult:
     import lambdalab
-    from lambdalab.service.async_invoke import invoker
+    from lambdalab.events.s3 import s3_event, s3_record
+    from lambdalab.events.sqs import sqs_event, sqs_record
 
     rng = random.Random()
     box = lambdalab.sandbox()
-    s3, sqs, lam = box.client("s3"), box.client("sqs"), box.client("lambda")
+    s3 = box.client("s3")
     bucket = f"check-uploads-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     fn = _deploy_answer(answer, KEYS_FILE, timeout=30)
-    lam.put_function_concurrency(FunctionName=fn.name, ReservedConcurrentExecutions=2)  # two environments
-    queues = {kind: sqs.create_queue(QueueName=_name(kind))["QueueUrl"] for kind in ("ok", "failed")}
-    lam.put_function_event_invoke_config(
-        FunctionName=fn.name,
-        MaximumRetryAttempts=0,
-        DestinationConfig={
-            kind: {"Destination": f"arn:aws:sqs:{box.region}:{_ACCOUNT}:{queues[key].rsplit('/', 1)[1]}"}
-            for kind, key in (("OnSuccess", "ok"), ("OnFailure", "failed"))
-        },
-    )
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn.arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
     try:
-        expected = {}
-        for key in _unseen_keys(rng):
-            first_line = f"line for {uuid.uuid4().hex[:6]}"
-            s3.put_object(Bucket=bucket, Key=key, Body=f"{first_line}\nmore\n".encode())
-            expected[key] = first_line
-        if not invoker(box.lambda_service).drain(timeout=240):
-            raise TimeoutError("S3 notifications were still being delivered after 4 minutes: run the check again")
-        failures = [json.loads(m["Body"]) for m in _drain(sqs, queues["failed"])]
-        if failures:
-            record = failures[0]
-            sent_key = record["requestPayload"]["Records"][0]["s3"]["object"]["key"]
-            error = record.get("responsePayload") or {}
-            return failed(
-                expected="the first line of every uploaded object, keyed by its real name",
-                got=f"{error.get('errorType', 'an error')}: {str(error.get('errorMessage', ''))[:160]} "
-                f"for the key S3 sent as {sent_key!r}",
-                hint="S3 URL-encodes the key in the event ('+' for a space, %XX for the rest): decode it "
-                "with urllib.parse.unquote_plus before calling S3",
-            )
-        got: dict[str, Any] = {}
-        for message in _drain(sqs, queues["ok"]):
-            payload = json.loads(message["Body"]).get("responsePayload")
-            if not isinstance(payload, dict) or not isinstance(payload.get("objects"), dict):
+        keys = _unseen_keys(rng)
+        lines = {key: f"line for {uuid.uuid4().hex[:6]}" for key in keys}
+        for key, line in lines.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=f"{line}\nmore\n".encode())
+        # Every batch carries S3's notifications as SQS message bodies; one also carries S3's test message.
+        rng.shuffle(keys)
+        cut = rng.randrange(1, len(keys))
+        batches = [keys[:cut], keys[cut:]]
+        with_test = rng.randrange(2)
+        for number, batch in enumerate(batches):
+            bodies = [json.dumps(s3_event(s3_record(bucket, key, size=len(lines[key]) + 6))) for key in batch]
+            if number == with_test:
+                bodies.insert(rng.randrange(len(bodies) + 1), json.dumps(_test_event(bucket)))
+            result = fn.invoke(sqs_event(sqs_record(body, queue_name="uploads") for body in bodies))
+            wanted = {key: lines[key] for key in batch}
+            if not result.ok:
+                test = " (one of them S3's s3:TestEvent)" if number == with_test else ""
+                return failed(
+                    expected=f"the first line of each of {len(batch)} uploaded objects, from a batch of "
+                    f"{len(bodies)} SQS records{test}",
+                    got=describe_failure(result),
+                    hint="each record's body is a JSON string: json.loads it to find S3's Records; S3's test "
+                    "message has no Records; keys arrive URL-encoded (urllib.parse.unquote_plus)",
+                )
+            got = result.payload.get("objects") if isinstance(result.payload, dict) else None
+            if not isinstance(got, dict):
                 return failed(
                     expected='{"objects": {key: first line}}',
-                    got=repr(payload)[:200],
+                    got=repr(result.payload)[:200],
                     hint="return a dict with one key, 'objects'",
                 )
-            got.update(payload["objects"])
-        for key, line in expected.items():
-            if got.get(key) != line:
-                near = next((k for k in got if k not in expected), None)
+            if got != wanted:
+                missing = next((k for k in wanted if got.get(k) != wanted[k]), None)
+                near = next((k for k in got if k not in wanted), None)
                 return failed(
-                    expected=f"objects[{key!r}] == {line!r}",
-                    got=f"{got.get(key)!r}" + (f"; the answer used the key {near!r}" if near else ""),
-                    hint="use the decoded key as the dict key too; unquote_plus turns '+' into a space "
-                    "and %2B into '+'",
+                    expected=f"objects[{missing!r}] == {wanted.get(missing)!r}"
+                    if missing
+                    else f"only the {len(wanted)} objects of the batch",
+                    got=f"{got.get(missing)!r}" + (f"; the answer used the key {near!r}" if near else "")
+                    if missing
+                    else f"extra keys {sorted(set(got) - set(wanted))[:3]}",
+                    hint="decode each key with unquote_plus ('+' is a space, %2B a '+') and use the decoded key "
+                    "in the result too",
                 )
         return passed(
-            got="decoded every unseen key (spaces, '+', '=', '&', non-ASCII letters) that real S3 "
-            "notifications delivered"
+            got=f"read {len(keys)} unseen objects (spaces, '+', '=', '&', non-ASCII letters) from S3 "
+            "notifications delivered through a queue, S3's test message skipped"
         )
     finally:
         fn.delete()

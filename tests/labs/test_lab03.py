@@ -63,6 +63,7 @@ def handler(event, context):
     return {"batchItemFailures": []}
 '''
 KEYS_RIGHT = '''
+import json
 import urllib.parse
 
 import boto3
@@ -72,10 +73,12 @@ s3 = boto3.client("s3")
 
 def handler(event, context):
     objects = {}
-    for record in event["Records"]:
-        bucket = record["s3"]["bucket"]["name"]
-        key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
-        objects[key] = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()[0]
+    for message in event["Records"]:
+        notification = json.loads(message["body"])
+        for record in notification.get("Records", []):  # S3's test message has none
+            bucket = record["s3"]["bucket"]["name"]
+            key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+            objects[key] = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()[0]
     return {"objects": objects}
 '''
 IDEMPOTENT_RIGHT = '''
@@ -151,7 +154,7 @@ def test_ex1_when_the_key_name_is_wrong_then_it_names_the_expected_shape(tmp_pat
     assert result.status is Status.FAILED and "itemIdentifier" in result.expected + result.got
 
 
-def test_ex2_when_keys_are_decoded_with_unquote_plus_then_it_passes(tmp_path):
+def test_ex2_when_bodies_are_unwrapped_keys_decoded_and_the_test_message_skipped_then_it_passes(tmp_path):
     assert check(2, write(tmp_path, "lab03/ex2/app.py", KEYS_RIGHT)).status is Status.PASSED
 
 
@@ -160,6 +163,14 @@ def test_ex2_when_keys_are_decoded_with_unquote_then_spaces_stay_plus_signs_and_
     result = check(2, write(tmp_path, "lab03/ex2/app.py", wrong))
     assert result.status is Status.FAILED
     assert "unquote_plus" in result.hint
+
+
+def test_ex2_when_s3_s_test_message_is_not_expected_then_it_fails_every_time(tmp_path):
+    """Every run puts S3's s3:TestEvent in one of the batches."""
+    wrong = KEYS_RIGHT.replace('notification.get("Records", [])', 'notification["Records"]')
+    result = check(2, write(tmp_path, "lab03/ex2/app.py", wrong))
+    assert result.status is Status.FAILED
+    assert "KeyError" in result.got and "test" in result.hint
 
 
 def test_ex3_when_payments_are_idempotent_on_payment_id_and_validated_then_it_passes(tmp_path):
