@@ -1,9 +1,12 @@
-"""Lesson 03's lab: partial batch failures, S3 keys, idempotency, and an EventBridge cron expression.
+"""Lesson 03's lab: four situations the lessons did not show, each needing their idea.
 
-Every check runs the learner's code through the real event source where it can — a queue and an event
-source mapping, a bucket notification with Lambda's asynchronous invocation and destinations, a scheduled
-rule on the sandbox clock — with inputs drawn fresh each time (failure patterns, object keys, payment ids,
-start dates), and compares with what lambdalab computes itself.
+A FIFO queue's batch where one customer's order fails (what goes back so no order overtakes it), S3
+notifications that come through a queue (unwrap, decode, skip S3's test message), payments redelivered by
+EventBridge with one id reused for another amount (what identifies a payment, what must match), and two
+Scheduler schedules on other people's wall clocks across the changes of the clocks. Every check runs the
+learner's code in real execution environments on inputs drawn fresh each time, always including the case
+each rule decides, and judges what happened outside the learner's process: what process() passed on, what
+the ledger holds, when the sandbox clock fired.
 """
 
 from __future__ import annotations
