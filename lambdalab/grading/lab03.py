@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -176,22 +175,6 @@ def partial_batch(answer: Path) -> CheckResult:
         )
     finally:
         fn.delete()
-
-
-def _first_trips(sqs_trigger: Any, mapping: str, message_ids: set[str], *, timeout: float) -> dict[str, str] | None:
-    """How each message's first trip through the function ended ("deleted" or "failed"), once all have; None
-    if they had not by ``timeout`` seconds (a generous cap: the wait ends as soon as the condition holds)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        settled = {
-            d.message_id: d.outcome
-            for d in sqs_trigger.deliveries(mapping)
-            if d.message_id in message_ids and d.outcome in ("deleted", "failed")
-        }
-        if set(settled) == message_ids:
-            return settled
-        time.sleep(0.05)
-    return None
 
 
 def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
