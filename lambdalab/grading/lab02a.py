@@ -11,17 +11,21 @@ random numbers of throttles read back from CloudWatch.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import random
 import statistics
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.probes import FUNCTION_PROBE, deploy_with_probe, describe_failure
+from lambdalab.grading.fixtures import check_name, deploy_with_probe, describe_failure, lambda_client, probe_source
+from lambdalab.grading.probes import FUNCTION_PROBE
 from lambdalab.grading.results import CheckResult
 
 check = checker("02a")
@@ -34,11 +38,15 @@ THROTTLES_FILE = "lab02a/ex4/throttles.py"
 RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
 ACCOUNT = "ConcurrentInvocationLimitExceeded"
 #: The other reasons Lambda's API model gives a TooManyRequestsException (the local Lambda never sends them).
-OTHER_REASONS = ("FunctionInvocationRateLimitExceeded", "ReservedFunctionInvocationRateLimitExceeded",
-                 "CallerRateLimitExceeded", "ConcurrentSnapshotCreateLimitExceeded")
+OTHER_REASONS = (
+    "FunctionInvocationRateLimitExceeded",
+    "ReservedFunctionInvocationRateLimitExceeded",
+    "CallerRateLimitExceeded",
+    "ConcurrentSnapshotCreateLimitExceeded",
+)
 
 # A function that holds its environment for event["seconds"]: a slot of concurrency, taken for that long.
-HOLD = "import time\n\ndef handler(event, context):\n    time.sleep(event.get('seconds', 0))\n    return 'done'\n"
+HOLD = probe_source("lab02a_hold")
 
 
 def _sandbox():
@@ -48,17 +56,38 @@ def _sandbox():
 
 
 def _lambda_client(attempts: int = 1):
-    """A boto3 Lambda client that tries each call ``attempts`` times (1: every 429 reaches the check)."""
-    from botocore.config import Config
-
-    return _sandbox().client("lambda", config=Config(retries={"total_max_attempts": attempts},
-                                                     max_pool_connections=32, read_timeout=60))
+    """A Lambda client whose pool holds a burst's connections, each call tried ``attempts`` times."""
+    return lambda_client(attempts, max_pool_connections=32, read_timeout=60)
 
 
 def _deploy_target(prefix: str, *, timeout: float = 10):
     import lambdalab
 
-    return lambdalab.deploy(f"check-{prefix}-{uuid.uuid4().hex[:8]}", code=HOLD, timeout=timeout)
+    return lambdalab.deploy(check_name(prefix), code=HOLD, timeout=timeout)
+
+
+@contextlib.contextmanager
+def _slot_held(name: str, timeout: float = 240) -> Iterator[None]:
+    """One invocation of ``name`` (a HOLD target) running in the background until the block ends: its
+    concurrency slot is taken for the whole block, however slowly this machine runs."""
+    box = _sandbox()
+    s3 = box.client("s3")
+    bucket = check_name("gate")
+    s3.create_bucket(Bucket=bucket)
+    holder = lambda_client(1, read_timeout=timeout + 60)
+    payload = json.dumps({"gate": {"bucket": bucket, "key": "open"}}).encode()
+    thread = threading.Thread(target=lambda: holder.invoke(FunctionName=name, Payload=payload), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while box.lambda_service.governor.in_flight(name) < 1:  # the slot is taken as the invoke arrives
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the check's holding invocation did not start: run the check again")
+            time.sleep(0.01)
+        yield
+    finally:
+        s3.put_object(Bucket=bucket, Key="open", Body=b"")
+        thread.join(timeout)
 
 
 def _cleanup(lam, fn) -> None:
@@ -105,23 +134,27 @@ def _real_error_responses(rng: random.Random) -> list[dict]:
 
     box = _sandbox()
     lam = _lambda_client()
-    fn = _deploy_target("throttled")
+    fn = _deploy_target("throttled", timeout=300)
     settings = box.lambda_service.governor.settings
     responses: list[dict] = []
     try:
         lam.put_function_concurrency(FunctionName=fn.name, ReservedConcurrentExecutions=1)
-        responses += [r for r in _burst(lam, fn.name, 3, 0.6) if r is not None]
-        # Without its reservation the function shares the account's unreserved pool, shrunk to one slot for a
-        # moment, so that a burst of two exhausts it.
-        lam.delete_function_concurrency(FunctionName=fn.name)
-        limits = lam.get_account_settings()["AccountLimit"]
-        reserved_total = limits["ConcurrentExecutions"] - limits["UnreservedConcurrentExecutions"]
-        box.configure_lambda(concurrent_executions=reserved_total + 1)
-        try:
-            responses += [r for r in _burst(lam, fn.name, 2, 0.6) if r is not None]
-        finally:
-            box.configure_lambda(concurrent_executions=settings.concurrent_executions,
-                                 scaling_rate=settings.scaling_rate, scaling_period_s=settings.scaling_period_s)
+        with _slot_held(fn.name):  # the one reserved slot is taken until the block ends: every invoke here is refused
+            responses += [r for r in _burst(lam, fn.name, 2, 0) if r is not None]
+            # Without its reservation the function shares the account's unreserved pool, shrunk to one slot for a
+            # moment: the held invocation fills it.
+            lam.delete_function_concurrency(FunctionName=fn.name)
+            limits = lam.get_account_settings()["AccountLimit"]
+            reserved_total = limits["ConcurrentExecutions"] - limits["UnreservedConcurrentExecutions"]
+            box.configure_lambda(concurrent_executions=reserved_total + 1)
+            try:
+                responses += [r for r in _burst(lam, fn.name, 2, 0) if r is not None]
+            finally:
+                box.configure_lambda(
+                    concurrent_executions=settings.concurrent_executions,
+                    scaling_rate=settings.scaling_rate,
+                    scaling_period_s=settings.scaling_period_s,
+                )
         for attempt in (
             lambda: lam.invoke(FunctionName=f"check-missing-{uuid.uuid4().hex[:8]}"),
             lambda: lam.put_function_concurrency(FunctionName=fn.name, ReservedConcurrentExecutions=10**6),
@@ -148,110 +181,39 @@ def classify_throttles(answer: Path) -> CheckResult:
     responses = _real_error_responses(rng)
     kinds = {_expected_class(r) for r in responses}
     if not {"reserved", "account"} <= kinds:
-        return failed(expected="a burst that throttles", got="the check could not make Lambda throttle this time",
-                      hint="run the check again; if it keeps happening, restart the kernel")
+        return failed(
+            expected="a burst that throttles",
+            got="the check could not make Lambda throttle this time",
+            hint="run the check again; if it keeps happening, restart the kernel",
+        )
     fn = deploy_with_probe(answer, CLASSIFY_FILE, FUNCTION_PROBE, function="classify", timeout=5)
     try:
         result = fn.invoke({"calls": [{"response": r} for r in responses]})
     finally:
         fn.delete()
     if not result.ok:
-        return failed(expected="one of 'reserved', 'account', 'other throttle', 'not a throttle' for each response",
-                      got=describe_failure(result),
-                      hint="not every error has a Reason: read it with response.get('Reason')")
+        return failed(
+            expected="one of 'reserved', 'account', 'other throttle', 'not a throttle' for each response",
+            got=describe_failure(result),
+            hint="not every error has a Reason: read it with response.get('Reason')",
+        )
     for response, got in zip(responses, result.payload, strict=True):
         want = _expected_class(response)
         if got != want:
-            return failed(expected=f"{want!r} for {_describe_response(response)}", got=repr(got),
-                          hint="a throttle is HTTP 429; its Reason names the limit — compare the whole Reason, "
-                               "not a part of it")
+            return failed(
+                expected=f"{want!r} for {_describe_response(response)}",
+                got=repr(got),
+                hint="a throttle is HTTP 429; its Reason names the limit — compare the whole Reason, not a part of it",
+            )
     order = ("reserved", "account", "other throttle", "not a throttle")
     counts = ", ".join(f"{sum(_expected_class(r) == kind for r in responses)} {kind!r}" for kind in order)
     return passed(got=f"classified {len(responses)} error responses from real bursts and calls: {counts}")
 
 
 # --- exercise 2 ------------------------------------------------------------------------------------
-# The probe calls call_with_backoff with fake calls and a fake sleep (and, in "live" mode, with real invokes of
-# a function whose reserved concurrency is 1). ANSWER is replaced by the answer's module name.
-BACKOFF_PROBE = '''
-import threading
-import time
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
-import ANSWER as _answer
-
-
-def _throttle(n):
-    return ClientError({"Error": {"Code": "TooManyRequestsException", "Message": f"Rate Exceeded. (attempt {n})"},
-                        "ResponseMetadata": {"HTTPStatusCode": 429},
-                        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User"}, "Invoke")
-
-
-def _scenario(params, throttles, then):
-    calls, sleeps = [0], []
-
-    def call():
-        calls[0] += 1
-        if calls[0] <= throttles:
-            raise _throttle(calls[0])
-        if then == "value":
-            return {"StatusCode": 200, "token": params["token"]}
-        if then == "client-error":
-            raise ClientError({"Error": {"Code": "InvalidParameterValueException", "Message": "bad parameter"},
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "Invoke")
-        raise ValueError("a bug in the caller's own code")
-
-    outcome = {"returned": None, "raised": None}
-    try:
-        outcome["returned"] = _answer.call_with_backoff(call, base=params["base"], cap=params["cap"],
-                                                        max_attempts=params["max_attempts"], sleep=sleeps.append)
-    except Exception as exc:
-        outcome["raised"] = {"type": type(exc).__name__, "message": str(exc),
-                             "status": getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")}
-    outcome.update(calls=calls[0], sleeps=sleeps)
-    return outcome
-
-
-def _live(event):
-    lam = boto3.client("lambda", config=Config(retries={"total_max_attempts": 1}, max_pool_connections=32))
-    outcomes = [None] * event["callers"]
-
-    def caller(i):
-        calls, throttles = [0], [0]
-
-        def call():
-            calls[0] += 1
-            try:
-                return lam.invoke(FunctionName=event["target"], Payload=b'{"seconds": 0.25}')["StatusCode"]
-            except ClientError as exc:
-                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 429:
-                    throttles[0] += 1
-                raise
-
-        try:
-            status = _answer.call_with_backoff(call, base=event["base"], cap=event["cap"],
-                                               max_attempts=event["max_attempts"], sleep=time.sleep)
-            outcomes[i] = {"ok": status == 200, "error": None, "calls": calls[0], "throttles": throttles[0]}
-        except Exception as exc:
-            outcomes[i] = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "calls": calls[0],
-                           "throttles": throttles[0]}
-
-    threads = [threading.Thread(target=caller, args=(i,)) for i in range(event["callers"])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
-def handler(event, context):
-    if event["mode"] == "live":
-        return _live(event)
-    return [_scenario(s["params"], s["throttles"], s["then"]) for s in event["scenarios"]]
-'''
+# The probe (lambdalab/grading/probes/lab02a_backoff.py) calls call_with_backoff with fake calls and a fake sleep
+# (and, in "live" mode, with real invokes of a function whose reserved concurrency is 1).
+BACKOFF_PROBE = "lab02a_backoff"
 
 
 def _ceiling(params: dict, retry: int) -> float:
@@ -259,8 +221,12 @@ def _ceiling(params: dict, retry: int) -> float:
 
 
 def _backoff_params(rng: random.Random, *, base: float, max_attempts: int) -> dict:
-    return {"base": base, "cap": base * 2 ** rng.choice([2, 3]), "max_attempts": max_attempts,
-            "token": uuid.uuid4().hex}
+    return {
+        "base": base,
+        "cap": base * 2 ** rng.choice([2, 3]),
+        "max_attempts": max_attempts,
+        "token": uuid.uuid4().hex,
+    }
 
 
 def _judge_contract(scenarios: list[dict], outcomes: list[dict]) -> CheckResult | None:
@@ -272,45 +238,69 @@ def _judge_contract(scenarios: list[dict], outcomes: list[dict]) -> CheckResult 
         if then == "value" and throttles < m:
             what = f"a call throttled {throttles} time(s), then successful ({setting})"
             if raised is not None:
-                return failed(expected=f"call()'s result after {throttles + 1} calls, for {what}",
-                              got=f"it raised {raised['type']}: {raised['message']}",
-                              hint="retry while call() raises a throttle and attempts remain")
+                return failed(
+                    expected=f"call()'s result after {throttles + 1} calls, for {what}",
+                    got=f"it raised {raised['type']}: {raised['message']}",
+                    hint="retry while call() raises a throttle and attempts remain",
+                )
             if outcome["returned"] != {"StatusCode": 200, "token": params["token"]}:
-                return failed(expected=f"call()'s own result, for {what}", got=f"it returned {outcome['returned']!r}",
-                              hint="return what the successful call() returned")
+                return failed(
+                    expected=f"call()'s own result, for {what}",
+                    got=f"it returned {outcome['returned']!r}",
+                    hint="return what the successful call() returned",
+                )
             if outcome["calls"] != throttles + 1:
-                return failed(expected=f"{throttles + 1} calls for {what}", got=f"{outcome['calls']} calls",
-                              hint="call again after each throttle, and stop at the first success")
+                return failed(
+                    expected=f"{throttles + 1} calls for {what}",
+                    got=f"{outcome['calls']} calls",
+                    hint="call again after each throttle, and stop at the first success",
+                )
             if len(sleeps) != throttles:
-                return failed(expected=f"{throttles} wait(s) for {what}, one before each retry",
-                              got=f"{len(sleeps)} wait(s)", hint="wait once before each retry, never before the "
-                                                                  "first call")
+                return failed(
+                    expected=f"{throttles} wait(s) for {what}, one before each retry",
+                    got=f"{len(sleeps)} wait(s)",
+                    hint="wait once before each retry, never before the first call",
+                )
         elif then == "value":
             what = f"a call that is always throttled ({setting})"
             if outcome["calls"] != m:
-                return failed(expected=f"exactly {m} calls in all for {what}", got=f"{outcome['calls']} calls",
-                              hint="max_attempts counts every call, the first one included")
+                return failed(
+                    expected=f"exactly {m} calls in all for {what}",
+                    got=f"{outcome['calls']} calls",
+                    hint="max_attempts counts every call, the first one included",
+                )
             if raised is None or raised["type"] != "ClientError" or f"(attempt {m})" not in raised["message"]:
                 got = "it returned normally" if raised is None else f"it raised {raised['type']}: {raised['message']}"
-                return failed(expected=f"the last throttle (the ClientError of call {m}) re-raised, for {what}",
-                              got=got, hint="when the attempts run out, re-raise the last error with a bare `raise`")
+                return failed(
+                    expected=f"the last throttle (the ClientError of call {m}) re-raised, for {what}",
+                    got=got,
+                    hint="when the attempts run out, re-raise the last error with a bare `raise`",
+                )
             if len(sleeps) != m - 1:
-                return failed(expected=f"{m - 1} waits for {what} (one before each retry, none after the last "
-                                       f"call)", got=f"{len(sleeps)} waits", hint="do not wait after the last attempt")
+                return failed(
+                    expected=f"{m - 1} waits for {what} (one before each retry, none after the last call)",
+                    got=f"{len(sleeps)} waits",
+                    hint="do not wait after the last attempt",
+                )
         else:
             kind = "a 400 InvalidParameterValueException" if then == "client-error" else "a ValueError"
             want_type = "ClientError" if then == "client-error" else "ValueError"
             if outcome["calls"] != throttles + 1 or raised is None or raised["type"] != want_type:
-                got = (f"{outcome['calls']} calls, then " + ("a normal return" if raised is None
-                                                             else f"{raised['type']}: {raised['message']}"))
-                return failed(expected=f"{kind} raised at once, after {throttles + 1} call(s) "
-                                       f"({throttles} throttle(s) first)", got=got,
-                              hint="retry only throttles (HTTP 429); any other error is a real failure")
+                got = f"{outcome['calls']} calls, then " + (
+                    "a normal return" if raised is None else f"{raised['type']}: {raised['message']}"
+                )
+                return failed(
+                    expected=f"{kind} raised at once, after {throttles + 1} call(s) ({throttles} throttle(s) first)",
+                    got=got,
+                    hint="retry only throttles (HTTP 429); any other error is a real failure",
+                )
         for retry, wait in enumerate(sleeps):
             if not isinstance(wait, int | float) or not 0 <= wait <= _ceiling(params, retry) + 1e-9:
-                return failed(expected=f"the wait before retry {retry} within [0, {_ceiling(params, retry):g}] s "
-                                       f"({setting})", got=f"{wait!r}",
-                              hint="the ceiling is min(cap, base * 2**retry), retry counting from 0")
+                return failed(
+                    expected=f"the wait before retry {retry} within [0, {_ceiling(params, retry):g}] s ({setting})",
+                    got=f"{wait!r}",
+                    hint="the ceiling is min(cap, base * 2**retry), retry counting from 0",
+                )
     return None
 
 
@@ -323,24 +313,32 @@ def _judge_jitter(params: dict, outcomes: list[dict]) -> CheckResult | None:
     for retry, fractions in sorted(waits_by_retry.items()):
         ceiling = _ceiling(params, retry)
         if any(f > 1 + 1e-9 or f < 0 for f in fractions):
-            return failed(expected=f"every wait before retry {retry} within [0, {ceiling:g}] s ({setting})",
-                          got=f"a wait of {max(fractions) * ceiling:.4g} s",
-                          hint="the ceiling is min(cap, base * 2**retry)")
+            return failed(
+                expected=f"every wait before retry {retry} within [0, {ceiling:g}] s ({setting})",
+                got=f"a wait of {max(fractions) * ceiling:.4g} s",
+                hint="the ceiling is min(cap, base * 2**retry)",
+            )
         mean = statistics.fmean(fractions)
         if len(set(fractions)) == 1:
-            return failed(expected=f"random waits before retry {retry}, spread over [0, {ceiling:g}] s",
-                          got=f"the same wait every time: {fractions[0] * ceiling:.4g} s, in {len(fractions)} runs",
-                          hint="full jitter: draw each wait at random between 0 and the ceiling")
+            return failed(
+                expected=f"random waits before retry {retry}, spread over [0, {ceiling:g}] s",
+                got=f"the same wait every time: {fractions[0] * ceiling:.4g} s, in {len(fractions)} runs",
+                hint="full jitter: draw each wait at random between 0 and the ceiling",
+            )
         if mean < 0.4:
-            return failed(expected=f"waits before retry {retry} averaging about half of {ceiling:g} s "
-                                   f"(uniform on [0, {ceiling:g}] s)",
-                          got=f"an average of {mean * ceiling:.4g} s over {len(fractions)} runs",
-                          hint="the ceiling doubles with each retry until it reaches cap: base * 2**retry")
+            return failed(
+                expected=f"waits before retry {retry} averaging about half of {ceiling:g} s "
+                f"(uniform on [0, {ceiling:g}] s)",
+                got=f"an average of {mean * ceiling:.4g} s over {len(fractions)} runs",
+                hint="the ceiling doubles with each retry until it reaches cap: base * 2**retry",
+            )
         if mean > 0.6 or min(fractions) > 0.2:
-            return failed(expected=f"waits before retry {retry} drawn from the whole of [0, {ceiling:g}] s",
-                          got=f"waits between {min(fractions) * ceiling:.4g} s and {max(fractions) * ceiling:.4g} s "
-                              f"(average {mean * ceiling:.4g} s) over {len(fractions)} runs",
-                          hint="full jitter draws uniformly from 0 to the ceiling, not from a part of it")
+            return failed(
+                expected=f"waits before retry {retry} drawn from the whole of [0, {ceiling:g}] s",
+                got=f"waits between {min(fractions) * ceiling:.4g} s and {max(fractions) * ceiling:.4g} s "
+                f"(average {mean * ceiling:.4g} s) over {len(fractions)} runs",
+                hint="full jitter draws uniformly from 0 to the ceiling, not from a part of it",
+            )
     return None
 
 
@@ -349,8 +347,12 @@ def backoff_with_full_jitter(answer: Path) -> CheckResult:
     rng = random.Random()
     # Waits of a minute or more: an answer that sleeps for real instead of calling sleep() times out here.
     contract = []
-    for throttles, then in ((rng.randrange(1, 4), "value"), (99, "value"), (rng.randrange(0, 3), "client-error"),
-                            (rng.randrange(0, 3), "other-error")):
+    for throttles, then in (
+        (rng.randrange(1, 4), "value"),
+        (99, "value"),
+        (rng.randrange(0, 3), "client-error"),
+        (rng.randrange(0, 3), "other-error"),
+    ):
         params = _backoff_params(rng, base=rng.choice([60.0, 90.0, 120.0]), max_attempts=rng.randrange(5, 8))
         contract.append({"params": params, "throttles": throttles, "then": then})
     jitter_params = _backoff_params(rng, base=round(rng.uniform(0.5, 2.0), 3), max_attempts=rng.randrange(6, 8))
@@ -363,63 +365,100 @@ def backoff_with_full_jitter(answer: Path) -> CheckResult:
         result = fn.invoke({"mode": "fake", "scenarios": contract})
         if not result.ok:
             failure = describe_failure(result)
-            hint = ("wait only by calling the sleep function you are given: the check passes a fake one and "
-                    "watches what you ask it to wait" if "timed out" in failure else
-                    "call_with_backoff(call, *, base, cap, max_attempts, sleep) should call call() and sleep()")
+            hint = (
+                "wait only by calling the sleep function you are given: the check passes a fake one and "
+                "watches what you ask it to wait"
+                if "timed out" in failure
+                else "call_with_backoff(call, *, base, cap, max_attempts, sleep) should call call() and sleep()"
+            )
             return failed(expected="call_with_backoff to return call()'s result or raise", got=failure, hint=hint)
         verdict = _judge_contract(contract, result.payload)
         if verdict is not None:
             return verdict
         result = fn.invoke({"mode": "fake", "scenarios": jitter_runs})
         if not result.ok:
-            return failed(expected="400 runs against a call that is always throttled", got=describe_failure(result),
-                          hint="call_with_backoff should not depend on anything but its arguments")
+            return failed(
+                expected="400 runs against a call that is always throttled",
+                got=describe_failure(result),
+                hint="call_with_backoff should not depend on anything but its arguments",
+            )
         verdict = _judge_jitter(jitter_params, result.payload)
         if verdict is not None:
             return verdict
-        # Live: a burst against reserved concurrency 1, each caller retrying with the answer's backoff.
-        target = _deploy_target("reserved-1")
+        from lambdalab.service.gateway import observe_requests
+
+        # Live: callers against reserved concurrency 1, each retrying with the answer's backoff. The one slot is
+        # held until every caller has been refused at least once, so the retries are exercised on any machine.
+        target = _deploy_target("reserved-1", timeout=300)
         lam.put_function_concurrency(FunctionName=target.name, ReservedConcurrentExecutions=1)
         target.invoke({"seconds": 0})  # its one environment is warm, so every slot frees at a steady pace
         callers = rng.randrange(3, 6)
-        live = fn.invoke({"mode": "live", "target": target.name, "callers": callers, "base": 0.05, "cap": 1.0,
-                          "max_attempts": 30})
+        live_fn = deploy_with_probe(answer, BACKOFF_FILE, BACKOFF_PROBE, timeout=300)
+        outcome: dict = {}
+        try:
+            with observe_requests(
+                lambda method, path: method == "POST" and f"/functions/{target.name}/" in path
+            ) as seen:
+                with _slot_held(target.name):
+                    event = {
+                        "mode": "live",
+                        "target": target.name,
+                        "callers": callers,
+                        "base": 0.05,
+                        "cap": 1.0,
+                        "max_attempts": 30,
+                    }
+                    runner = threading.Thread(target=lambda: outcome.update(live=live_fn.invoke(event)), daemon=True)
+                    runner.start()
+                    deadline = time.monotonic() + 240
+                    while len(seen) < 1 + callers and runner.is_alive() and time.monotonic() < deadline:
+                        time.sleep(0.01)  # the holder's invoke and one refused call per caller
+                runner.join(300)
+        finally:
+            live_fn.delete()
+        live = outcome.get("live")
     finally:
         fn.delete()
         if target is not None:
             _cleanup(lam, target)
+    if live is None:
+        return failed(
+            expected=f"{callers} callers retrying against reserved concurrency 1 all to succeed",
+            got="the callers had not finished after 5 minutes",
+            hint="each call_with_backoff should return within seconds",
+        )
     if not live.ok:
-        return failed(expected=f"{callers} callers retrying against reserved concurrency 1 all to succeed",
-                      got=describe_failure(live), hint="each call_with_backoff should return within seconds")
+        return failed(
+            expected=f"{callers} callers retrying against reserved concurrency 1 all to succeed",
+            got=describe_failure(live),
+            hint="each call_with_backoff should return within seconds",
+        )
     outcomes = live.payload
     if not all(o["ok"] for o in outcomes):
         bad = next(o for o in outcomes if not o["ok"])
-        return failed(expected=f"all {callers} callers to succeed against reserved concurrency 1 (30 attempts each)",
-                      got=f"a caller failed after {bad['calls']} call(s): {bad['error']}",
-                      hint="keep retrying throttles until max_attempts calls have been made")
+        return failed(
+            expected=f"all {callers} callers to succeed against reserved concurrency 1 (30 attempts each)",
+            got=f"a caller failed after {bad['calls']} call(s): {bad['error']}",
+            hint="keep retrying throttles until max_attempts calls have been made",
+        )
     throttles = sum(o["throttles"] for o in outcomes)
     if throttles == 0:
-        return failed(expected="a burst that throttles", got="the check's burst was never throttled this time",
-                      hint="run the check again")
-    return passed(got=f"correct on fake calls (400 runs: waits uniform below min(cap, base·2^n)); live, {callers} "
-                      f"callers against reserved concurrency 1 all succeeded after {throttles} throttles")
+        return failed(
+            expected="a burst that throttles",
+            got="the check's burst was never throttled this time",
+            hint="run the check again",
+        )
+    return passed(
+        got=f"correct on fake calls (400 runs: waits uniform below min(cap, base·2^n)); live, {callers} "
+        f"callers against reserved concurrency 1 all succeeded after {throttles} throttles"
+    )
 
 
 # --- exercise 3 ------------------------------------------------------------------------------------
-LIMITS_PROBE = '''
-import boto3
-
-import ANSWER as _answer
-
-lam = boto3.client("lambda")
+LIMITS_PROBE = "lab02a_limits"
 
 
-def handler(event, context):
-    return _answer.apply_concurrency(lam, **event)
-'''
-
-
-def _wait_ready(lam, name: str, qualifier: str, timeout: float = 20.0) -> None:
+def _wait_ready(lam, name: str, qualifier: str, timeout: float = 240.0) -> None:
     deadline = time.monotonic() + timeout
     while lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)["Status"] != "READY":
         if time.monotonic() > deadline:
@@ -438,8 +477,10 @@ def _concurrency_state(lam, name: str, alias: str) -> tuple[int | None, str | No
 
 
 def _describe_spec(reserved: int | None, provisioned: int) -> str:
-    return (f"reserved={reserved if reserved is not None else 'None (no reservation)'}, "
-            f"provisioned={provisioned}{' (no config)' if provisioned == 0 else ''}")
+    return (
+        f"reserved={reserved if reserved is not None else 'None (no reservation)'}, "
+        f"provisioned={provisioned}{' (no config)' if provisioned == 0 else ''}"
+    )
 
 
 @exercise(lab="02a", number=3, title="Set reserved and provisioned concurrency to a spec", files=[LIMITS_FILE])
@@ -463,42 +504,62 @@ def concurrency_to_spec(answer: Path) -> CheckResult:
             if start_reserved is not None:
                 lam.put_function_concurrency(FunctionName=target.name, ReservedConcurrentExecutions=start_reserved)
             if start_provisioned:
-                lam.put_provisioned_concurrency_config(FunctionName=target.name, Qualifier=alias,
-                                                       ProvisionedConcurrentExecutions=start_provisioned)
+                lam.put_provisioned_concurrency_config(
+                    FunctionName=target.name, Qualifier=alias, ProvisionedConcurrentExecutions=start_provisioned
+                )
                 _wait_ready(lam, target.name, alias)
             spec = _describe_spec(want_reserved, want_provisioned)
             start = _describe_spec(start_reserved, start_provisioned)
-            result = fn.invoke({"function_name": target.name, "alias": alias, "reserved": want_reserved,
-                                "provisioned": want_provisioned})
+            result = fn.invoke(
+                {
+                    "function_name": target.name,
+                    "alias": alias,
+                    "reserved": want_reserved,
+                    "provisioned": want_provisioned,
+                }
+            )
             if not result.ok:
-                return failed(expected=f"apply_concurrency to set {spec} (starting from {start})",
-                              got=describe_failure(result),
-                              hint="provisioned concurrency goes on the alias (Qualifier=alias), never on $LATEST")
+                return failed(
+                    expected=f"apply_concurrency to set {spec} (starting from {start})",
+                    got=describe_failure(result),
+                    hint="provisioned concurrency goes on the alias (Qualifier=alias), never on $LATEST",
+                )
             got_reserved, status, requested = _concurrency_state(lam, target.name, alias)
             if got_reserved != want_reserved:
-                return failed(expected=f"reserved concurrency {want_reserved} after setting {spec} (starting from "
-                                       f"{start})", got=f"reserved concurrency {got_reserved}",
-                              hint="None means: remove the reservation (delete_function_concurrency)")
+                return failed(
+                    expected=f"reserved concurrency {want_reserved} after setting {spec} (starting from {start})",
+                    got=f"reserved concurrency {got_reserved}",
+                    hint="None means: remove the reservation (delete_function_concurrency)",
+                )
             if want_provisioned == 0:
                 if status is not None:
-                    return failed(expected=f"no provisioned concurrency config on {alias!r} after setting {spec}",
-                                  got=f"a config for {requested} environment(s), {status}",
-                                  hint="0 means: delete the provisioned concurrency config")
+                    return failed(
+                        expected=f"no provisioned concurrency config on {alias!r} after setting {spec}",
+                        got=f"a config for {requested} environment(s), {status}",
+                        hint="0 means: delete the provisioned concurrency config",
+                    )
                 if result.payload is not None:
-                    return failed(expected="None returned when provisioned is 0", got=repr(result.payload),
-                                  hint="there is no status to return when there is no config")
+                    return failed(
+                        expected="None returned when provisioned is 0",
+                        got=repr(result.payload),
+                        hint="there is no status to return when there is no config",
+                    )
                 continue
             if requested != want_provisioned or result.payload != "READY" or status != "READY":
-                return failed(expected=f"{want_provisioned} provisioned environment(s) on {alias!r}, READY when "
-                                       f"apply_concurrency returns, and 'READY' returned (setting {spec})",
-                              got=f"{requested} requested, status {status} just after it returned "
-                                  f"{result.payload!r}",
-                              hint="the put returns at once with IN_PROGRESS: poll get_provisioned_concurrency_config "
-                                   "until the Status is READY, then return it")
+                return failed(
+                    expected=f"{want_provisioned} provisioned environment(s) on {alias!r}, READY when "
+                    f"apply_concurrency returns, and 'READY' returned (setting {spec})",
+                    got=f"{requested} requested, status {status} just after it returned {result.payload!r}",
+                    hint="the put returns at once with IN_PROGRESS: poll get_provisioned_concurrency_config "
+                    "until the Status is READY, then return it",
+                )
             response = lam.invoke(FunctionName=target.name, Qualifier=alias, LogType="Tail", Payload=b"{}")
             if "Init Duration" in base64.b64decode(response["LogResult"]).decode():
-                return failed(expected=f"a request to {alias!r} served by a provisioned environment",
-                              got="it started cold", hint="set provisioned concurrency on the alias itself")
+                return failed(
+                    expected=f"a request to {alias!r} served by a provisioned environment",
+                    got="it started cold",
+                    hint="set provisioned concurrency on the alias itself",
+                )
     finally:
         fn.delete()
         for target in targets:
@@ -507,20 +568,7 @@ def concurrency_to_spec(answer: Path) -> CheckResult:
 
 
 # --- exercise 4 ------------------------------------------------------------------------------------
-THROTTLES_PROBE = '''
-import datetime as dt
-
-import boto3
-
-import ANSWER as _answer
-
-cloudwatch = boto3.client("cloudwatch")
-
-
-def handler(event, context):
-    start, end = (dt.datetime.fromisoformat(event[k]) for k in ("start", "end"))
-    return [_answer.count_throttles(cloudwatch, name, start, end) for name in event["functions"]]
-'''
+THROTTLES_PROBE = "lab02a_throttles"
 
 
 @exercise(lab="02a", number=4, title="Count throttles from CloudWatch", files=[THROTTLES_FILE])
@@ -540,22 +588,32 @@ def throttles_from_cloudwatch(answer: Path) -> CheckResult:
         lambdalab.flush_logs()
         end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
         order = rng.sample(range(2), 2)
-        result = fn.invoke({"functions": [targets[i].name for i in order], "start": start.isoformat(),
-                            "end": end.isoformat()})
+        result = fn.invoke(
+            {"functions": [targets[i].name for i in order], "start": start.isoformat(), "end": end.isoformat()}
+        )
     finally:
         fn.delete()
         for target in targets:
             _cleanup(lam, target)
     if not result.ok:
-        return failed(expected="the number of throttles of each function", got=describe_failure(result),
-                      hint="cloudwatch.get_metric_statistics(Namespace='AWS/Lambda', MetricName='Throttles', ...)")
+        return failed(
+            expected="the number of throttles of each function",
+            got=describe_failure(result),
+            hint="cloudwatch.get_metric_statistics(Namespace='AWS/Lambda', MetricName='Throttles', ...)",
+        )
     for i, got in zip(order, result.payload, strict=True):
         want = expected[i]
         if isinstance(got, bool) or not isinstance(got, int | float) or got != want:
             other = expected[1 - i]
-            hint = ("count only this function's throttles: filter on the FunctionName dimension"
-                    if got == want + other else
-                    "add up the Sum statistic over every datapoint in the window")
-            return failed(expected=f"{want} for a function throttled {want} times (another was throttled {other} "
-                                   f"times in the same window)", got=repr(got), hint=hint)
+            hint = (
+                "count only this function's throttles: filter on the FunctionName dimension"
+                if got == want + other
+                else "add up the Sum statistic over every datapoint in the window"
+            )
+            return failed(
+                expected=f"{want} for a function throttled {want} times (another was throttled {other} "
+                f"times in the same window)",
+                got=repr(got),
+                hint=hint,
+            )
     return passed(got=f"counted {expected[0]} and {expected[1]} throttles of two functions from CloudWatch")

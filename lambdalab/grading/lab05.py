@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.probes import FUNCTION_PROBE, answer_source, deploy_with_probe, describe_failure
+from lambdalab.grading.fixtures import deploy_answer, deploy_with_probe, describe_failure, probe_source
+from lambdalab.grading.probes import FUNCTION_PROBE
 from lambdalab.grading.results import CheckResult
 
 check = checker("05")
@@ -27,33 +28,13 @@ SIGN_FILE = "lab05/ex3/client.py"
 GRANT_FILE = "lab05/ex4/grant.py"
 BAD_JSON = {"message": "Bad Request: the body is not a JSON object"}
 
-_HTTP_ECHO = """
-import base64, json
-def handler(event, context):
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode()
-    return {"statusCode": 200, "body": json.dumps({"body": body,
-            "caller": event["requestContext"].get("authorizer", {}).get("iam", {}).get("accessKey")})}
-"""
-
 
 def _word(rng: random.Random, n: int = 6) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n))
 
 
 def _deploy_answer(answer: Path, relative: str, environment: dict[str, str] | None = None):
-    import lambdalab
-
-    module = Path(relative).stem
-    name = f"check-{module}-{uuid.uuid4().hex[:8]}"
-    return lambdalab.deploy(
-        name,
-        files={Path(relative).name: answer_source(answer, relative)},
-        handler=f"{module}.handler",
-        timeout=5,
-        environment=environment,
-    )
+    return deploy_answer(answer, relative, timeout=5, environment=environment)
 
 
 def _describe(response: object) -> str:
@@ -94,7 +75,7 @@ def orders(answer: Path) -> CheckResult:
     try:
         for order, content_type in good:
             response = requests.post(
-                f"{base}/orders", data=json.dumps(order).encode(), headers={"content-type": content_type}, timeout=10
+                f"{base}/orders", data=json.dumps(order).encode(), headers={"content-type": content_type}, timeout=60
             )
             want = {"item": order["item"], "quantity": order["quantity"]}
             if response.status_code != 201 or _json(response) != want:
@@ -110,7 +91,7 @@ def orders(answer: Path) -> CheckResult:
                 )
         for body in bad:
             response = requests.post(
-                f"{base}/orders", data=body, headers={"content-type": "application/json"}, timeout=10
+                f"{base}/orders", data=body, headers={"content-type": "application/json"}, timeout=60
             )
             if response.status_code != 400 or _json(response) != BAD_JSON:
                 return failed(
@@ -162,7 +143,7 @@ def cors(answer: Path) -> CheckResult:
         origin = rng.choice(allowed)
         pre = requests.options(
             f"{base}/{_word(rng)}",
-            timeout=10,
+            timeout=60,
             headers={
                 "Origin": origin,
                 "Access-Control-Request-Method": "POST",
@@ -185,7 +166,7 @@ def cors(answer: Path) -> CheckResult:
                 else "a REST API proxy passes OPTIONS to your function: answer it yourself, with 204",
             )
         for who, expect in ((origin, origin), (stranger, None)):
-            response = requests.get(f"{base}/{_word(rng)}", headers={"Origin": who}, timeout=10)
+            response = requests.get(f"{base}/{_word(rng)}", headers={"Origin": who}, timeout=60)
             seen = response.headers.get("access-control-allow-origin")
             vary = response.headers.get("vary", "")
             if response.status_code != 200 or seen != expect or "origin" not in vary.lower():
@@ -206,13 +187,13 @@ def signed_call(answer: Path) -> CheckResult:
     import lambdalab
 
     rng = random.Random()
-    target = lambdalab.deploy(f"check-iam-{uuid.uuid4().hex[:8]}", code=_HTTP_ECHO)
+    target = lambdalab.deploy(f"check-iam-{uuid.uuid4().hex[:8]}", code=probe_source("lab05_http_echo"))
     box = lambdalab.sandbox()
     lam = box.client("lambda")
     url = lam.create_function_url_config(FunctionName=target.name, AuthType="AWS_IAM")["FunctionUrl"]
     body = json.dumps({"token": uuid.uuid4().hex, "n": rng.randrange(10**6)})
     path = f"{url}{_word(rng)}?q={_word(rng, 4)}"
-    client = deploy_with_probe(answer, SIGN_FILE, FUNCTION_PROBE, function="call", timeout=10)
+    client = deploy_with_probe(answer, SIGN_FILE, FUNCTION_PROBE, function="call", timeout=60)
     try:
         result = client.invoke({"calls": [{"url": path, "body": body}]})
     finally:
@@ -250,13 +231,6 @@ def signed_call(answer: Path) -> CheckResult:
     )
 
 
-_TOKEN_HANDLER = """
-import os
-def handler(event, context):
-    return {"statusCode": 200, "body": os.environ["TOKEN"]}
-"""
-
-
 def _public_grants(lam: object, function_name: str) -> list[str]:
     """The actions the function's policy grants to everyone (``*``), for the hint."""
     try:
@@ -278,13 +252,15 @@ def open_url(answer: Path) -> CheckResult:
     import lambdalab
 
     token = uuid.uuid4().hex
-    target = lambdalab.deploy(f"check-public-{uuid.uuid4().hex[:8]}", code=_TOKEN_HANDLER, environment={"TOKEN": token})
+    target = lambdalab.deploy(
+        f"check-public-{uuid.uuid4().hex[:8]}", code=probe_source("lab05_token"), environment={"TOKEN": token}
+    )
     box = lambdalab.sandbox()
     lam = box.client("lambda")
     url = lam.create_function_url_config(FunctionName=target.name, AuthType="NONE")["FunctionUrl"]
-    grant = deploy_with_probe(answer, GRANT_FILE, FUNCTION_PROBE, function="open_to_public", timeout=10)
+    grant = deploy_with_probe(answer, GRANT_FILE, FUNCTION_PROBE, function="open_to_public", timeout=60)
     try:
-        before = requests.get(url, timeout=10)
+        before = requests.get(url, timeout=60)
         if before.status_code != 403:
             return failed(
                 expected="HTTP 403 from a fresh AuthType NONE URL (no policy yet)",
@@ -299,7 +275,7 @@ def open_url(answer: Path) -> CheckResult:
                 hint="boto3.client('lambda').add_permission(FunctionName=..., StatementId=..., "
                 "Action=..., Principal='*', ...)",
             )
-        after = requests.get(url, timeout=10)
+        after = requests.get(url, timeout=60)
         if after.status_code != 200 or after.text != token:
             granted = _public_grants(lam, target.name)
             return failed(

@@ -93,8 +93,43 @@ def test_lab01_ex2_when_the_client_is_made_at_module_level_then_it_passes(tmp_pa
 def test_lab01_ex2_when_the_client_is_made_in_the_handler_then_it_fails_and_says_how_many(tmp_path):
     result = check01(2, write(tmp_path, "lab01/ex2/app.py", CLIENT_INSIDE))
     assert result.status is Status.FAILED
-    assert "created 4 client(s) over 4 invocations" in result.got
+    assert "4 different connections over 4 invocations" in result.got
     assert "module level" in result.hint
+
+
+def test_lab01_ex2_when_a_per_call_client_hides_behind_dead_code_and_tampering_then_it_still_fails(tmp_path):
+    """The text a source check looked for (a client at module level, no client call in the handler) and a
+    probe's in-process counters are both there to fool; the connections reaching the sandbox are not."""
+    fooling = """
+        import boto3
+        import botocore.session
+
+        # s3 = boto3.client("s3")  <- the expected line, in a comment
+        if False:
+            s3 = boto3.client("s3")  # at module level, never run
+        make = boto3.client  # the handler's client call no longer says "client"
+        botocore.session.Session.create_client = botocore.session.Session.create_client  # undo a counting wrapper
+
+        def handler(event, context):
+            return make("s3").head_object(Bucket=event["bucket"], Key=event["key"])["ContentLength"]
+    """
+    result = check01(2, write(tmp_path, "lab01/ex2/app.py", fooling))
+    assert result.status is Status.FAILED
+    assert "different connections" in result.got
+
+
+def test_lab01_ex2_when_the_client_is_made_lazily_once_then_it_passes(tmp_path):
+    lazy = """
+        import boto3
+        _s3 = None
+
+        def handler(event, context):
+            global _s3
+            if _s3 is None:
+                _s3 = boto3.client("s3")
+            return _s3.head_object(Bucket=event["bucket"], Key=event["key"])["ContentLength"]
+    """
+    assert check01(2, write(tmp_path, "lab01/ex2/app.py", lazy)).status is Status.PASSED
 
 
 def test_lab01_ex3_when_the_prediction_follows_the_pool_then_it_matches_the_simulator(tmp_path):
@@ -105,6 +140,14 @@ def test_lab01_ex3_when_overlapping_requests_share_one_environment_then_it_names
     result = check01(3, write(tmp_path, "lab01/ex3/predict.py", PREDICT_ONE_ENVIRONMENT))
     assert result.status is Status.FAILED
     assert result.expected.startswith("request #")
+
+
+def test_lab01_ex3_when_environments_never_expire_then_it_fails_every_time(tmp_path):
+    """The unseen traces are random, but one always sends a request after keep_alive of idleness."""
+    forever = PREDICT_SOLUTION.replace("if t - f < keep_alive", "if True")
+    result = check01(3, write(tmp_path, "lab01/ex3/predict.py", forever))
+    assert result.status is Status.FAILED
+    assert "to be cold" in result.expected
 
 
 def test_when_the_answer_is_still_the_placeholder_then_not_yet_solved(tmp_path):
