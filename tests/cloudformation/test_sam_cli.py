@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -182,3 +184,90 @@ def test_aws_cloudformation_package_and_deploy_deploy_a_sam_template(terminal, p
     function_name = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "FunctionName")
     assert invoke_alias(terminal, function_name) == {"release": "CLI", "version": "1"}
     run(terminal, project, AWS, "cloudformation", "delete-stack", "--stack-name", "cli-app")
+
+
+GUIDED_TEMPLATE = f"""AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  App:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: {RUNTIME}
+      CodeUri: src/
+      Handler: app.handler
+      AutoPublishAlias: live
+      FunctionUrlConfig:
+        AuthType: NONE
+"""
+#: ``sam deploy --guided``'s questions for GUIDED_TEMPLATE, in the order SAM CLI asks them, and our answers.
+GUIDED_ANSWERS = [
+    ("Stack Name [sam-app]", "guided-app"),
+    ("AWS Region", ""),  # the default: the region the sandbox exported
+    ("Confirm changes before deploy [y/N]", "n"),
+    ("Allow SAM CLI IAM role creation [Y/n]", "y"),
+    ("Disable rollback [y/N]", "n"),
+    ("App Function Url has no authentication. Is this okay? [y/N]", "y"),
+    ("Save arguments to configuration file [Y/n]", "y"),
+    ("SAM configuration file [samconfig.toml]", ""),
+    ("SAM configuration environment [default]", ""),
+]
+
+
+def test_sam_deploy_guided_takes_its_answers_from_stdin_and_saves_them_for_the_next_deploy(terminal, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(
+        "def handler(event, context):\n    print('marker', event.get('marker'))\n    return {'ok': True}\n"
+    )
+    (tmp_path / "template.yaml").write_text(GUIDED_TEMPLATE)
+    run(terminal, tmp_path, SAM, "build")
+    answers = "".join(f"{answer}\n" for _, answer in GUIDED_ANSWERS)
+    done = subprocess.run([SAM, "deploy", "--guided"], input=answers, env=terminal, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    asked = [question for question, _ in GUIDED_ANSWERS if question in output]
+    assert asked == [question for question, _ in GUIDED_ANSWERS], output  # every question, in this order
+    assert "Successfully created/updated stack - guided-app" in output
+    config = (tmp_path / "samconfig.toml").read_text()
+    assert 'stack_name = "guided-app"' in config and "resolve_s3 = true" in config, config
+
+    # The next deploy reads samconfig.toml and asks nothing.
+    again = run(terminal, tmp_path, SAM, "deploy", "--no-fail-on-empty-changeset")
+    assert "Stack guided-app is up to date" in again or "No changes to deploy" in again, again
+
+    try:
+        _sam_logs_tail_shows_a_new_invocation(terminal, tmp_path)
+    finally:
+        run(terminal, tmp_path, SAM, "delete", "--stack-name", "guided-app", "--no-prompts")
+
+
+def _sam_logs_tail_shows_a_new_invocation(env: dict[str, str], cwd: Path) -> None:
+    """``sam logs --tail`` runs until stopped and prints an invocation made after it started."""
+    tail = subprocess.Popen([SAM, "logs", "--stack-name", "guided-app", "--name", "App", "--tail"], env=env, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in tail.stdout], daemon=True).start()
+    seen: list[str] = []
+    try:
+        seen.append(lines.get(timeout=120))  # SAM CLI is up and polling
+        marker = f"m-{time.time_ns()}"
+        function_name = next(f["FunctionName"] for f in client(env, "lambda").list_functions()["Functions"]
+                             if f["FunctionName"].startswith("guided-app-App"))
+        client(env, "lambda").invoke(FunctionName=function_name, Qualifier="live",
+                                     Payload=json.dumps({"marker": marker}).encode())
+        deadline = time.monotonic() + 120
+        while not any(marker in line for line in seen) and time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                pass
+        assert tail.poll() is None, "sam logs --tail stopped by itself"
+        assert any(f"marker {marker}" in line for line in seen), "".join(seen)
+        assert any("REPORT RequestId" in line for line in seen) or any("START RequestId" in line for line in seen)
+    finally:
+        os.killpg(tail.pid, signal.SIGINT)
+        try:
+            tail.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(tail.pid, signal.SIGKILL)
+            tail.wait()
