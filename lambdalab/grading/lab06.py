@@ -298,10 +298,7 @@ def _repair(answer: Path) -> CheckResult:
                 got=f"{in_flight} message(s) left",
                 hint="the batch's good messages must be deleted",
             )
-    return passed(
-        got=f"deployed; {len(good)} orders processed and {len(poison)} poison message(s) kept for retry "
-        "and the dead-letter queue"
-    )
+    return passed(got="deployed; every order processed, each poison message left in the queue for retries and the DLQ")
 
 
 @exercise(lab="06", number=2, title="Add an S3 trigger, an HTTP API route and an alias", files=[EXTEND_FILE])
@@ -371,7 +368,4 @@ def _extend(answer: Path) -> CheckResult:
                 got=f"invoked as {not_on_alias}",
                 hint="AutoPublishAlias makes SAM point every event at the alias",
             )
-    return passed(
-        got=f"{len(wanted)} matching upload(s) of {len(wanted) + len(unwanted)} and GET /orders/{order_id} "
-        "reached the function through its live alias"
-    )
+    return passed(got="deployed; only the matching uploads and GET /orders/{id} reached the function, through live")
