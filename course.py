@@ -59,10 +59,14 @@ def main(argv: list[str]) -> int:
         found = ".".join(map(str, sys.version_info[:3]))
         return _fail(f"the course needs Python {'.'.join(map(str, MIN_PYTHON))} or newer; this is {found}")
     command, extra = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "sam-cli":  # Binder's postBuild: no .venv there, the image's Python is the course's
+        install_sam_cli_beside(Path(sys.executable), Path(sys.prefix) / "tools", [sys.executable, "-m", "uv"])
+        return 0
     commands = {"lab": lab, "test": test, "lock": lock}
     if command not in commands:
         print(__doc__.split("\n\n")[1] if command in ("", "-h", "--help") else f"unknown command {command!r}")
         print("    python3 course.py lock    # maintainers: regenerate binder/requirements.txt")
+        print("    python3 course.py sam-cli # Binder's build: the AWS SAM CLI beside this Python, without .venv")
         return 0 if command in ("-h", "--help") else 2
     ensure_venv()
     return commands[command](extra)
@@ -184,10 +188,19 @@ def install_sam_cli() -> None:
     if not _have_uv():
         _say(f"uv is not available: skipping the AWS SAM CLI (install {SAM_CLI} yourself for lesson 06)")
         return
-    _say(f"installing the AWS SAM CLI ({SAM_CLI}) into {VENV.name}/tools")
-    env = {**os.environ, "UV_TOOL_DIR": str(VENV / "tools"), "UV_TOOL_BIN_DIR": str(venv_python().parent)}
-    args = [*_uv(), "tool", "install", "--force", "--python", str(venv_python()), SAM_CLI]
-    # uv warns that .venv's scripts folder is not on PATH: the sandbox puts it there for notebooks.
+    install_sam_cli_beside(venv_python(), VENV / "tools", _uv())
+
+
+def install_sam_cli_beside(python: Path, tools: Path, uv: list[str]) -> None:
+    """The AWS SAM CLI in its own environment under ``tools``, its ``sam`` linked beside ``python``.
+
+    ``python3 course.py`` does it for .venv; Binder's postBuild (``python3 course.py sam-cli``) for the
+    image's Python, which has no .venv: one recipe, so a laptop and Binder get the same SAM CLI.
+    """
+    _say(f"installing the AWS SAM CLI ({SAM_CLI}) into {tools}")
+    env = {**os.environ, "UV_TOOL_DIR": str(tools), "UV_TOOL_BIN_DIR": str(python.parent)}
+    args = [*uv, "tool", "install", "--force", "--python", str(python), SAM_CLI]
+    # uv warns that the scripts folder is not on PATH: the sandbox puts it there for notebooks.
     _run(args, quiet_lines=(*_UV_PACKAGE_LINE, "warning: `"), env=env)
 
 

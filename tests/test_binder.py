@@ -109,3 +109,12 @@ def test_lock_covers_every_runtime_dependency_within_its_bounds():
 def test_lock_does_not_pin_the_course_package_itself():
     """postBuild installs it from the repository; a pin would fetch some other release from PyPI."""
     assert "lambdalab" not in locked()
+
+
+def test_binder_installs_the_sam_cli_with_the_recipe_course_py_uses_for_its_venv(dockerfile):
+    post_build = (BINDER / "postBuild").read_text().splitlines()
+
+    assert "pip install --no-cache-dir uv" in post_build
+    assert "python3 course.py sam-cli" in post_build
+    assert post_build.index("pip install --no-cache-dir uv") < post_build.index("python3 course.py sam-cli")
+    assert re.search(r'^SAM_CLI = "aws-sam-cli>=[\d.]+"$', (ROOT / "course.py").read_text(), re.MULTILINE)

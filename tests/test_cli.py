@@ -135,6 +135,20 @@ def course(tmp_path, monkeypatch):
     return module
 
 
+def test_course_sam_cli_installs_the_sam_cli_beside_this_python_without_making_a_venv(course, tmp_path, monkeypatch):
+    runs = []
+    monkeypatch.setattr(course, "_run", lambda args, **kwargs: runs.append((list(args), kwargs.get("env") or {})))
+
+    assert course.main(["sam-cli"]) == 0
+
+    ((args, env),) = runs
+    assert args[:3] == [sys.executable, "-m", "uv"] and args[3:6] == ["tool", "install", "--force"]
+    assert args[-3:] == ["--python", sys.executable, course.SAM_CLI]
+    assert env["UV_TOOL_BIN_DIR"] == str(Path(sys.executable).parent)
+    assert env["UV_TOOL_DIR"] == str(Path(sys.prefix) / "tools")
+    assert not (tmp_path / ".venv").exists()
+
+
 def test_course_test_runs_one_pytest_over_the_folders_that_exist(course, tmp_path):
     (tmp_path / "tests").mkdir()
     (tmp_path / "labs").mkdir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,9 @@ def translate(
         "AWS::URLSuffix": "amazonaws.com",
         "AWS::NotificationARNs": [],
     }
+    # The translator warns about its own usage metrics, which nobody publishes here: in a notebook that
+    # line would sit under the learner's output of every deploy.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
     try:
         with _lock:
             ArnGenerator.BOTO_SESSION_REGION_NAME = region
