@@ -6,6 +6,12 @@ a function error is retried ``MaximumRetryAttempts`` times (2 by default) after 
 still fails goes to the on-failure destination (or the dead-letter queue), one that succeeds to the
 on-success destination — each with AWS's invocation record. AWS waits about one and then two minutes
 between retries; the sandbox waits ``service.async_retry_delays`` seconds so a lesson can watch it happen.
+
+It publishes AWS's three asynchronous invocation metrics (docs.aws.amazon.com/lambda/latest/dg/
+monitoring-metrics-types.html, checked December 2026): ``AsyncEventsReceived`` for each event queued,
+``AsyncEventAge`` (milliseconds from queueing to each time the function is invoked with it, so it grows while
+throttles and errors keep the event waiting) and ``AsyncEventsDropped`` for each event discarded without a
+successful run (retries exhausted, or too old).
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class AsyncInvoker:
     def enqueue(self, function_name: str, payload: bytes, qualifier: str | None = None) -> str:
         self.service.resolve(function_name, qualifier)  # unknown functions fail now, as on AWS
         request_id = str(uuid.uuid4())
+        self.service.metrics.put("AsyncEventsReceived", 1, "Count", self._name(function_name))
         now = time.monotonic()
         with self._cv:
             heapq.heappush(self._heap, _Queued(now, next(self._seq), function_name, payload, qualifier,
@@ -108,7 +115,9 @@ class AsyncInvoker:
         config = self._event_config(item.function_name)
         max_age = float(config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE_S))
         max_retries = int(config.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES))
-        if time.monotonic() - item.enqueued_at > max_age:
+        age_s = time.monotonic() - item.enqueued_at
+        if age_s > max_age:
+            self._drop(item)
             self._deliver(item, config, None, "EventAgeExceeded")
             return
         try:
@@ -120,6 +129,8 @@ class AsyncInvoker:
             return
         except ResourceNotFound:
             return
+        # The function was invoked with the event: how long it had waited in the queue until then.
+        self.service.metrics.put("AsyncEventAge", round(age_s * 1000), "Milliseconds", self._name(item.function_name))
         item.attempts += 1
         if invocation.ok:
             self._deliver(item, config, invocation, "Success")
@@ -127,7 +138,16 @@ class AsyncInvoker:
             delays = self.service.async_retry_delays or (0.0,)
             self._requeue(item, delays[min(item.attempts - 1, len(delays) - 1)])
         else:
+            self._drop(item)
             self._deliver(item, config, invocation, "RetriesExhausted")
+
+    def _drop(self, item: _Queued) -> None:
+        self.service.metrics.put("AsyncEventsDropped", 1, "Count", self._name(item.function_name))
+
+    @staticmethod
+    def _name(function_name: str) -> str:
+        """The FunctionName dimension: a name, also when the event was queued by ARN."""
+        return function_name.split(":")[6] if function_name.startswith("arn:") else function_name
 
     def _requeue(self, item: _Queued, delay: float) -> None:
         with self._cv:
