@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
 import lambdalab
@@ -115,3 +116,34 @@ def test_when_throttles_continue_after_a_fix_that_is_not_enough_then_the_alarm_s
     lambdalab.flush_logs()
     sandbox_clock.set(MINUTE + dt.timedelta(minutes=4))  # range 10:01-10:04 holds the throttles after the fix
     assert box.alarms.evaluate()["still-throttled"] == "ALARM"
+
+
+def test_when_the_clock_is_frozen_then_api_gateway_metrics_land_in_the_frozen_minute_too(box):
+    function = lambdalab.deploy("switched-off", code=SLEEPER)
+    box.client("lambda").put_function_concurrency(FunctionName="switched-off", ReservedConcurrentExecutions=0)
+    rest = box.client("apigateway")
+    api_id = rest.create_rest_api(name="frozen-shop")["id"]
+    root = next(r["id"] for r in rest.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    rest.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function.arn}/invocations",
+    )
+    rest.create_deployment(restApiId=api_id, stageName="prod")
+
+    assert requests.get(lambdalab.api_url(api_id, "prod") + "/", timeout=30).status_code == 500  # throttled
+    lambdalab.flush_logs()  # Lambda's writers and the triggers' own, API Gateway's included
+    points = box.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/ApiGateway",
+        MetricName="5XXError",
+        Dimensions=[{"Name": "ApiName", "Value": "frozen-shop"}, {"Name": "Stage", "Value": "prod"}],
+        StartTime=MINUTE - dt.timedelta(seconds=5),
+        EndTime=MINUTE + dt.timedelta(seconds=55),
+        Period=60,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    assert [p["Sum"] for p in points] == [1.0]
