@@ -67,8 +67,9 @@ class AsyncInvoker:
         self.service.metrics.put("AsyncEventsReceived", 1, "Count", self._name(function_name))
         now = time.monotonic()
         with self._cv:
-            heapq.heappush(self._heap, _Queued(now, next(self._seq), function_name, payload, qualifier,
-                                               request_id, now))
+            heapq.heappush(
+                self._heap, _Queued(now, next(self._seq), function_name, payload, qualifier, request_id, now)
+            )
             self._cv.notify()
         return request_id
 
@@ -156,8 +157,7 @@ class AsyncInvoker:
             heapq.heappush(self._heap, item)
             self._cv.notify()
 
-    def _deliver(self, item: _Queued, config: dict[str, object], invocation: Invocation | None,
-                 condition: str) -> None:
+    def _deliver(self, item: _Queued, config: dict[str, object], invocation: Invocation | None, condition: str) -> None:
         destinations = config.get("DestinationConfig") or {}
         success = condition == "Success"
         target = (destinations.get("OnSuccess") if success else destinations.get("OnFailure")) or {}
@@ -170,14 +170,22 @@ class AsyncInvoker:
             dlq = self.service.dead_letter_targets.get(item.function_name)
             if dlq:
                 error = (invocation.error or {}) if invocation else {}
-                self._send(dlq, item.payload.decode(errors="replace"), attributes={
-                    "RequestID": item.request_id, "ErrorCode": "200",
-                    "ErrorMessage": str(error.get("errorMessage", condition))[:256]})
+                self._send(
+                    dlq,
+                    item.payload.decode(errors="replace"),
+                    attributes={
+                        "RequestID": item.request_id,
+                        "ErrorCode": "200",
+                        "ErrorMessage": str(error.get("errorMessage", condition))[:256],
+                    },
+                )
 
     def _record(self, item: _Queued, invocation: Invocation | None, condition: str) -> dict[str, object]:
         """AWS's invocation record, as destinations receive it."""
-        fn_arn = (f"arn:aws:lambda:{self.service.region}:{self.service.account_id}:function:"
-                  f"{item.function_name}:{item.qualifier or '$LATEST'}")
+        fn_arn = (
+            f"arn:aws:lambda:{self.service.region}:{self.service.account_id}:function:"
+            f"{item.function_name}:{item.qualifier or '$LATEST'}"
+        )
         try:
             request_payload = json.loads(item.payload or b"null")
         except ValueError:
@@ -185,8 +193,12 @@ class AsyncInvoker:
         record: dict[str, object] = {
             "version": "1.0",
             "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "requestContext": {"requestId": item.request_id, "functionArn": fn_arn, "condition": condition,
-                               "approximateInvokeCount": item.attempts},
+            "requestContext": {
+                "requestId": item.request_id,
+                "functionArn": fn_arn,
+                "condition": condition,
+                "approximateInvokeCount": item.attempts,
+            },
             "requestPayload": request_payload,
         }
         if invocation is not None:
@@ -206,17 +218,25 @@ class AsyncInvoker:
                 url = sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
                 kwargs: dict[str, object] = {"QueueUrl": url, "MessageBody": body}
                 if attributes:
-                    kwargs["MessageAttributes"] = {k: {"DataType": "String", "StringValue": v}
-                                                   for k, v in attributes.items()}
+                    kwargs["MessageAttributes"] = {
+                        k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                    }
                 sqs.send_message(**kwargs)
             elif service == "sns":
                 self.service._client_factory("sns").publish(TopicArn=arn, Message=body)
             elif service == "lambda":
                 self.enqueue(arn.split(":")[6], body.encode())
             elif service == "events":
-                self.service._client_factory("events").put_events(Entries=[{
-                    "Source": "lambda", "DetailType": "Lambda Function Invocation Result",
-                    "Detail": body, "EventBusName": arn}])
+                self.service._client_factory("events").put_events(
+                    Entries=[
+                        {
+                            "Source": "lambda",
+                            "DetailType": "Lambda Function Invocation Result",
+                            "Detail": body,
+                            "EventBusName": arn,
+                        }
+                    ]
+                )
         except Exception:  # noqa: BLE001 - a missing destination loses the record, as on AWS
             return
 

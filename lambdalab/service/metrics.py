@@ -54,5 +54,4 @@ def _datum(d: Datum) -> dict[str, object]:
     dimensions = [{"Name": "FunctionName", "Value": d.function_name}]
     if d.resource:
         dimensions.append({"Name": "Resource", "Value": d.resource})
-    return {"MetricName": d.name, "Dimensions": dimensions, "Timestamp": d.timestamp, "Value": d.value,
-            "Unit": d.unit}
+    return {"MetricName": d.name, "Dimensions": dimensions, "Timestamp": d.timestamp, "Value": d.value, "Unit": d.unit}
