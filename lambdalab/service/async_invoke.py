@@ -10,6 +10,12 @@ between retries; the sandbox waits 1 and then 2 *seconds* so a lesson can watch 
 
 Each :class:`~lambdalab.service.lambda_service.LambdaService` owns one invoker,
 ``service.async_invocations`` (``box.async_invocations`` on the sandbox).
+
+It publishes AWS's three asynchronous invocation metrics (docs.aws.amazon.com/lambda/latest/dg/
+monitoring-metrics-types.html, checked December 2026): ``AsyncEventsReceived`` for each event queued,
+``AsyncEventAge`` (milliseconds from queueing to each time the function is invoked with it, so it grows while
+throttles and errors keep the event waiting) and ``AsyncEventsDropped`` for each event discarded without a
+successful run (retries exhausted, or too old).
 """
 
 from __future__ import annotations
@@ -66,10 +72,12 @@ class AsyncInvoker:
     def enqueue(self, function_name: str, payload: bytes, qualifier: str | None = None) -> str:
         self.service.resolve(function_name, qualifier)  # unknown functions fail now, as on AWS
         request_id = str(uuid.uuid4())
+        self.service.metrics.put("AsyncEventsReceived", 1, "Count", self._name(function_name))
         now = time.monotonic()
         with self._cv:
-            heapq.heappush(self._heap, _Queued(now, next(self._seq), function_name, payload, qualifier,
-                                               request_id, now))
+            heapq.heappush(
+                self._heap, _Queued(now, next(self._seq), function_name, payload, qualifier, request_id, now)
+            )
             self._cv.notify()
         return request_id
 
@@ -125,7 +133,9 @@ class AsyncInvoker:
         config = self._event_config(item.function_name)
         max_age = float(config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE_S))
         max_retries = int(config.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES))
-        if time.monotonic() - item.enqueued_at > max_age:
+        age_s = time.monotonic() - item.enqueued_at
+        if age_s > max_age:
+            self._drop(item)
             self._deliver(item, config, None, "EventAgeExceeded")
             return
         try:
@@ -137,6 +147,8 @@ class AsyncInvoker:
             return
         except ResourceNotFound:
             return
+        # The function was invoked with the event: how long it had waited in the queue until then.
+        self.service.metrics.put("AsyncEventAge", round(age_s * 1000), "Milliseconds", self._name(item.function_name))
         item.attempts += 1
         if invocation.ok:
             self._deliver(item, config, invocation, "Success")
@@ -144,7 +156,16 @@ class AsyncInvoker:
             delays = self.retry_delays or (0.0,)
             self._requeue(item, delays[min(item.attempts - 1, len(delays) - 1)])
         else:
+            self._drop(item)
             self._deliver(item, config, invocation, "RetriesExhausted")
+
+    def _drop(self, item: _Queued) -> None:
+        self.service.metrics.put("AsyncEventsDropped", 1, "Count", self._name(item.function_name))
+
+    @staticmethod
+    def _name(function_name: str) -> str:
+        """The FunctionName dimension: a name, also when the event was queued by ARN."""
+        return function_name.split(":")[6] if function_name.startswith("arn:") else function_name
 
     def _requeue(self, item: _Queued, delay: float) -> None:
         with self._cv:
@@ -153,8 +174,7 @@ class AsyncInvoker:
             heapq.heappush(self._heap, item)
             self._cv.notify()
 
-    def _deliver(self, item: _Queued, config: dict[str, object], invocation: Invocation | None,
-                 condition: str) -> None:
+    def _deliver(self, item: _Queued, config: dict[str, object], invocation: Invocation | None, condition: str) -> None:
         destinations = config.get("DestinationConfig") or {}
         success = condition == "Success"
         target = (destinations.get("OnSuccess") if success else destinations.get("OnFailure")) or {}
@@ -167,9 +187,15 @@ class AsyncInvoker:
             dlq = self.service.dead_letter_targets.get(item.function_name)
             if dlq:
                 error = (invocation.error or {}) if invocation else {}
-                self._send(dlq, item.payload.decode(errors="replace"), attributes={
-                    "RequestID": item.request_id, "ErrorCode": "200",
-                    "ErrorMessage": str(error.get("errorMessage", condition))[:256]})
+                self._send(
+                    dlq,
+                    item.payload.decode(errors="replace"),
+                    attributes={
+                        "RequestID": item.request_id,
+                        "ErrorCode": "200",
+                        "ErrorMessage": str(error.get("errorMessage", condition))[:256],
+                    },
+                )
 
     def _record(self, item: _Queued, invocation: Invocation | None, condition: str) -> dict[str, object]:
         """AWS's invocation record, as destinations receive it."""
@@ -182,8 +208,12 @@ class AsyncInvoker:
         record: dict[str, object] = {
             "version": "1.0",
             "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "requestContext": {"requestId": item.request_id, "functionArn": fn_arn, "condition": condition,
-                               "approximateInvokeCount": item.attempts},
+            "requestContext": {
+                "requestId": item.request_id,
+                "functionArn": fn_arn,
+                "condition": condition,
+                "approximateInvokeCount": item.attempts,
+            },
             "requestPayload": request_payload,
         }
         if invocation is not None:
@@ -203,17 +233,25 @@ class AsyncInvoker:
                 url = sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
                 kwargs: dict[str, object] = {"QueueUrl": url, "MessageBody": body}
                 if attributes:
-                    kwargs["MessageAttributes"] = {k: {"DataType": "String", "StringValue": v}
-                                                   for k, v in attributes.items()}
+                    kwargs["MessageAttributes"] = {
+                        k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                    }
                 sqs.send_message(**kwargs)
             elif service == "sns":
                 self.service._client_factory("sns").publish(TopicArn=arn, Message=body)
             elif service == "lambda":
                 self.enqueue(arn.split(":")[6], body.encode())
             elif service == "events":
-                self.service._client_factory("events").put_events(Entries=[{
-                    "Source": "lambda", "DetailType": "Lambda Function Invocation Result",
-                    "Detail": body, "EventBusName": arn}])
+                self.service._client_factory("events").put_events(
+                    Entries=[
+                        {
+                            "Source": "lambda",
+                            "DetailType": "Lambda Function Invocation Result",
+                            "Detail": body,
+                            "EventBusName": arn,
+                        }
+                    ]
+                )
         except Exception:  # noqa: BLE001 - a missing destination loses the record, as on AWS
             return
 

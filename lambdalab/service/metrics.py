@@ -1,9 +1,14 @@
 """Lambda's CloudWatch metrics (namespace ``AWS/Lambda``), written to the sandbox's CloudWatch.
 
-AWS publishes Invocations, Errors, Throttles, Duration, ConcurrentExecutions and the provisioned
-concurrency metrics for every function; a lesson reads them with ``get_metric_statistics`` and alarms on
-Throttles exactly as on AWS. Data points are batched by a background writer, so an invocation never waits
-for CloudWatch.
+AWS publishes Invocations, Errors, Throttles, Duration, ConcurrentExecutions, the provisioned
+concurrency metrics and the asynchronous invocation metrics for every function; a lesson reads them with
+``get_metric_statistics`` and alarms on Throttles exactly as on AWS. Data points are batched by a background
+writer, so an invocation never waits for CloudWatch.
+
+Each data point is stamped with the sandbox clock (:mod:`lambdalab.triggers.clock`), the clock CloudWatch
+alarms are evaluated on: it follows the wall clock until a lesson freezes it, and then a burst run "at" a
+frozen minute lands in that minute, so moving the clock one minute on lets the alarm judge that minute
+without waiting for it in real time.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambdalab.service.shipping import BackgroundWriter
+from lambdalab.triggers.clock import sandbox_clock
 
 NAMESPACE = "AWS/Lambda"
 
@@ -35,7 +41,7 @@ class MetricsShipper(BackgroundWriter[Datum]):
         self._trim = trim  # keeps what CloudWatch holds bounded (see lambdalab.service.retention)
 
     def put(self, name: str, value: float, unit: str, function_name: str, resource: str | None = None) -> None:
-        self._enqueue(Datum(name, float(value), unit, function_name, resource, dt.datetime.now(dt.UTC)))
+        self._enqueue(Datum(name, float(value), unit, function_name, resource, sandbox_clock.now()))
 
     def write(self, client: object, items: list[Datum]) -> None:
         for start in range(0, len(items), 1000):  # PutMetricData takes at most 1,000 data points
@@ -48,5 +54,4 @@ def _datum(d: Datum) -> dict[str, object]:
     dimensions = [{"Name": "FunctionName", "Value": d.function_name}]
     if d.resource:
         dimensions.append({"Name": "Resource", "Value": d.resource})
-    return {"MetricName": d.name, "Dimensions": dimensions, "Timestamp": d.timestamp, "Value": d.value,
-            "Unit": d.unit}
+    return {"MetricName": d.name, "Dimensions": dimensions, "Timestamp": d.timestamp, "Value": d.value, "Unit": d.unit}

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambdalab.service.shipping import BackgroundWriter
+from lambdalab.triggers.clock import sandbox_clock
 
 NAMESPACE = "AWS/ApiGateway"
 _NAMES = {"rest": {"4xx": "4XXError", "5xx": "5XXError"}, "http": {"4xx": "4xx", "5xx": "5xx"}}
@@ -59,7 +60,7 @@ class ApiGatewayMetrics(BackgroundWriter[_Datum]):
         super().__init__(client_factory, name="lambdalab-apigateway-metrics")
 
     def record(self, outcome: RequestOutcome) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = sandbox_clock.now()  # the clock alarms are evaluated on (see lambdalab.service.metrics)
         names = _NAMES[outcome.kind]
         values: list[tuple[str, float, str]] = [
             ("Count", 1, "Count"),
