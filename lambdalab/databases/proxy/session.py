@@ -4,8 +4,9 @@ The client logs in to the proxy (its password is checked by logging in to the da
 user, database and password); then, for each transaction, the session borrows a database connection on the
 first message, forwards messages both ways, and gives the connection back when the server reports
 ``ReadyForQuery`` idle with nothing pending — and no unnamed statement parsed but not yet executed, since
-drivers such as pg8000 parse, describe and execute one statement in three round trips. A statement that changes session state (see
-:mod:`~lambdalab.databases.proxy.pinning`) pins the session to its connection until the client leaves.
+drivers such as pg8000 parse, describe and execute one statement in three round trips. A statement that
+changes session state (see :mod:`~lambdalab.databases.proxy.pinning`) pins the session to its connection
+until the client leaves.
 """
 
 from __future__ import annotations
