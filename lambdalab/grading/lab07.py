@@ -94,8 +94,15 @@ def _evidence(case: str, rng: random.Random) -> dict[str, Any]:
         message_id = _request_id(rng)
         for count in (1, 2):
             logs.append(
-                json.dumps({"level": "INFO", "message": "processed", "messageId": message_id,
-                            "ApproximateReceiveCount": str(count), "order": rng.randrange(10_000)})
+                json.dumps(
+                    {
+                        "level": "INFO",
+                        "message": "processed",
+                        "messageId": message_id,
+                        "ApproximateReceiveCount": str(count),
+                        "order": rng.randrange(10_000),
+                    }
+                )
             )
         lam["Errors"]["Sum"] = 0
     elif case == "connection-exhaustion":
@@ -110,9 +117,7 @@ def _evidence(case: str, rng: random.Random) -> dict[str, Any]:
                 "sorry, too many clients already",
             ]
         )
-        logs.append(
-            f"[ERROR] DatabaseError: {{'S': 'FATAL', 'V': 'FATAL', 'C': '53300', 'M': '{message}'}}"
-        )
+        logs.append(f"[ERROR] DatabaseError: {{'S': 'FATAL', 'V': 'FATAL', 'C': '53300', 'M': '{message}'}}")
     else:  # pragma: no cover - CASES is closed
         raise ValueError(case)
     rng.shuffle(logs)
@@ -294,7 +299,8 @@ def _burst(box: Any, function: str, n: int) -> list[dict[str, Any]]:
             answer = caller.invoke(FunctionName=function, Payload=b"{}")
         except Exception as error:  # noqa: BLE001 - a caller that gave up is an outcome to report
             return {"errorType": type(error).__name__, "errorMessage": str(error)}
-        return json.loads(answer["Payload"].read() or b"null") or {}
+        payload = json.loads(answer["Payload"].read() or b"null")
+        return payload if isinstance(payload, dict) else {"result": payload}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(one, range(n)))
@@ -315,7 +321,11 @@ def connection_budget(answer: Path) -> CheckResult:
     rds.modify_db_parameter_group(
         DBParameterGroupName=group,
         Parameters=[
-            {"ParameterName": "max_connections", "ParameterValue": str(max_connections), "ApplyMethod": "pending-reboot"}
+            {
+                "ParameterName": "max_connections",
+                "ParameterValue": str(max_connections),
+                "ApplyMethod": "pending-reboot",
+            }
         ],
     )
     rds.create_db_instance(
@@ -335,9 +345,7 @@ def connection_budget(answer: Path) -> CheckResult:
         "app", password=_PASSWORD, host=endpoint["Address"], port=endpoint["Port"], database="orders"
     )
     master.run(f"CREATE ROLE orders_app LOGIN PASSWORD '{_PASSWORD}'")
-    layer = lam.publish_layer_version(LayerName=_name("pg8000"), Content={"ZipFile": driver_layer()})[
-        "LayerVersionArn"
-    ]
+    layer = lam.publish_layer_version(LayerName=_name("pg8000"), Content={"ZipFile": driver_layer()})["LayerVersionArn"]
     api = lambdalab.deploy(
         _name("orders-api"),
         code=_DB_HANDLER,
