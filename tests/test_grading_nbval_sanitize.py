@@ -45,6 +45,16 @@ def sanitize(text: str) -> str:
         ),
         ("Root=1-5759e988-bd862e3fe1be46a994272793", "Root=1-67a0b1c2-0123456789abcdef01234567"),
         ("Writing lab01/ex1/app.py\n", "Overwriting lab01/ex1/app.py\n"),
+        (
+            "VisibilityTimeout 51 s for timeout 8 s and window 3 s, maxReceiveCount 5",
+            "VisibilityTimeout 85 s for timeout 14 s and window 1 s, maxReceiveCount 5",
+        ),
+        (
+            "ReservedConcurrentExecutions 8 for max_connections 15 and 2 other connections; a burst of 14 served "
+            "with 8 connections and no refusal",
+            "ReservedConcurrentExecutions 7 for max_connections 14 and 2 other connections; a burst of 13 served "
+            "with 7 connections and no refusal",
+        ),
     ],
 )
 def test_outputs_differing_only_in_run_to_run_details_compare_equal(first, second):
@@ -66,6 +76,8 @@ def test_a_report_line_keeps_its_shape_and_its_configured_memory_size():
         ("errorType: Runtime.ExitError", "errorType: Runtime.ImportModuleError"),
         ("REPORT … Init Duration: 1 ms", "REPORT …"),
         ("throttled 0.25 s", "throttled 0.5 s"),
+        ("maxReceiveCount 5; 3 slow messages", "maxReceiveCount 2; 3 slow messages"),
+        ("8 connections and no refusal", "8 connections and 2 refusals"),
     ],
 )
 def test_real_differences_still_show(first, second):

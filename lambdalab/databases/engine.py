@@ -273,7 +273,8 @@ def change_master_password(instance: DatabaseInstance, password: str, admin_pass
 
 
 def _create_master_user(instance: DatabaseInstance, admin_password: str) -> None:
-    """RDS's arrangement: rds_superuser (monitoring, signalling), the master user in it, and its database."""
+    """RDS's arrangement: rds_superuser (monitoring, signalling, the 2 slots RDS reserves for it), the master
+    user in it, and its database."""
     import pg8000.native
 
     spec = instance.spec
@@ -281,7 +282,9 @@ def _create_master_user(instance: DatabaseInstance, admin_password: str) -> None
     try:
         ident, literal = pg8000.native.identifier, pg8000.native.literal
         connection.run("CREATE ROLE rds_superuser NOLOGIN")
-        connection.run("GRANT pg_monitor, pg_signal_backend, pg_read_all_settings TO rds_superuser")
+        connection.run(
+            "GRANT pg_monitor, pg_signal_backend, pg_read_all_settings, pg_use_reserved_connections TO rds_superuser"
+        )
         connection.run(
             f"CREATE ROLE {ident(spec.master_username)} LOGIN CREATEDB CREATEROLE "
             f"PASSWORD {literal(spec.master_password)} IN ROLE rds_superuser"

@@ -28,11 +28,14 @@ ADMIN_USER = "rdsadmin"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 
-#: Settings every server gets: small, fast, and RDS's reserved slots for superusers.
+#: Settings every server gets: small, fast, and RDS's reserved slots: 3 for superusers (rdsadmin) and 2 for
+#: rds_superuser (RDS's ``rds.rds_superuser_reserved_connections``, here PostgreSQL's ``reserved_connections``
+#: used by members of ``pg_use_reserved_connections``, which rds_superuser is).
 BASE_SETTINGS: dict[str, str] = {
     "listen_addresses": "'127.0.0.1'",
     "unix_socket_directories": "''",
     "superuser_reserved_connections": "3",
+    "reserved_connections": "2",
     "shared_buffers": "'16MB'",
     "fsync": "off",
     "synchronous_commit": "off",

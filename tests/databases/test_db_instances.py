@@ -212,3 +212,29 @@ def test_when_clients_are_connected_then_database_connections_is_published_for_t
     )["Datapoints"]
     assert (points[0]["Maximum"], points[0]["Minimum"]) == (4, 1)
     clients[3].close()
+
+
+def test_when_an_application_role_exhausts_the_instance_then_the_master_user_can_still_log_in_to_look(rds):
+    # RDS: non-superusers get max_connections - superuser_reserved_connections (3)
+    # - rds.rds_superuser_reserved_connections (2); rds_superuser members (the master user) may use those 2.
+    endpoint = describe(rds, create_instance(rds, group=parameter_group(rds, 12))["DBInstanceIdentifier"])["Endpoint"]
+    master = connect(endpoint["Address"], endpoint["Port"])
+    master.run(f"CREATE ROLE orders_app LOGIN PASSWORD '{PASSWORD}'")
+    master.close()
+    opened, refusal = [], None
+    try:
+        for _ in range(30):
+            opened.append(connect(endpoint["Address"], endpoint["Port"], user="orders_app"))
+    except DatabaseError as error:
+        refusal = error.args[0]
+    try:
+        assert len(opened) == 12 - 3 - 2
+        assert refusal["S"] == "FATAL" and refusal["C"] == "53300"
+        assert refusal["M"].startswith("remaining connection slots are reserved for roles with privileges of")
+        looking = connect(endpoint["Address"], endpoint["Port"])
+        held = looking.run("SELECT count(*) FROM pg_stat_activity WHERE usename = 'orders_app'")[0][0]
+        looking.close()
+        assert held == 7
+    finally:
+        for connection in opened:
+            connection.close()

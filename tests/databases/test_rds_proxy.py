@@ -232,3 +232,43 @@ def test_when_a_client_stays_idle_past_idle_client_timeout_then_the_proxy_closes
     with pytest.raises(InterfaceError):
         client.run("SELECT 1")
     rds.delete_db_proxy(DBProxyName=name)
+
+
+def test_when_many_clients_run_parameterised_queries_then_each_keeps_its_unnamed_statement(rds, box, proxy):
+    # pg8000 parses, describes and executes an unnamed statement in three round trips (three Syncs): the
+    # connection must stay lent to the client until the statement has run, or another client's Parse
+    # replaces it ("unnamed prepared statement does not exist").
+    clients = [through(proxy, box) for _ in range(20)]
+    errors: list[Exception] = []
+    results: list[int] = []
+
+    def work(client, n) -> None:
+        try:
+            for i in range(20):
+                results.append(client.run("SELECT CAST(:v AS int)", v=n * 100 + i)[0][0])
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(client, n)) for n, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == sorted(n * 100 + i for n in range(20) for i in range(20))
+    assert box.databases.proxies[_key(box, proxy)].snapshot()["DatabaseConnectionsCurrentlySessionPinned"] == 0
+    for client in clients:
+        client.close()
+
+
+def test_when_a_parameterised_statement_fails_then_the_connection_goes_back_to_the_pool(rds, box, proxy):
+    client, others = through(proxy, box), [through(proxy, box) for _ in range(5)]
+    with pytest.raises(DatabaseError):
+        client.run("SELECT CAST(:v AS int) FROM no_such_table", v=1)
+    for other in others:  # the pool of 5 must be whole again for five other clients
+        other.run("BEGIN")
+        other.run("SELECT CAST(:v AS int)", v=2)
+    for other in others:
+        other.run("COMMIT")
+    for connection in [client, *others]:
+        connection.close()

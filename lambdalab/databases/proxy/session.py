@@ -3,8 +3,10 @@
 The client logs in to the proxy (its password is checked by logging in to the database with it, once per
 user, database and password); then, for each transaction, the session borrows a database connection on the
 first message, forwards messages both ways, and gives the connection back when the server reports
-``ReadyForQuery`` idle with nothing pending. A statement that changes session state (see
-:mod:`~lambdalab.databases.proxy.pinning`) pins the session to its connection until the client leaves.
+``ReadyForQuery`` idle with nothing pending — and no unnamed statement parsed but not yet executed, since
+drivers such as pg8000 parse, describe and execute one statement in three round trips. A statement that
+changes session state (see :mod:`~lambdalab.databases.proxy.pinning`) pins the session to its connection
+until the client leaves.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class ClientSession:
         self.pinned_reason: str | None = None
         self._outstanding = 0
         self._unsynced = False
+        self._unnamed_pending = False  # an unnamed statement parsed, its Execute still to come
         self._discarding = False
         self._pump: asyncio.Task[None] | None = None
 
@@ -124,6 +127,10 @@ class ClientSession:
                         await self.writer.drain()
                     continue
             self._note_pinning(message)
+            if message.kind == b"P" and not wire.parse_statement_name(message):
+                self._unnamed_pending = True
+            elif message.kind == b"E":
+                self._unnamed_pending = False
             self.attached.writer.write(message.encode())
             if message.kind in _SYNC_POINTS:
                 self._outstanding += 1
@@ -166,10 +173,18 @@ class ClientSession:
             while True:
                 message = await wire.read_message(connection.reader)
                 self.writer.write(message.encode())
+                if message.kind == b"E":  # an error ends the statement's extended-protocol cycle
+                    self._unnamed_pending = False
                 if message.kind == b"Z":
                     self._outstanding = max(0, self._outstanding - 1)
                     idle = message.payload == b"I"
-                    if idle and self._outstanding == 0 and not self._unsynced and not connection.pinned:
+                    if (
+                        idle
+                        and self._outstanding == 0
+                        and not self._unsynced
+                        and not self._unnamed_pending
+                        and not connection.pinned
+                    ):
                         self.attached = None  # before any await: the next message must borrow afresh
                         await self.proxy.pool.give_back(connection, reusable=True)
                         await self.writer.drain()

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import string
+import threading
 import time
 from typing import Any
 
@@ -51,6 +52,7 @@ def install() -> None:
     from moto.awslambda.models import LambdaBackend
     from moto.sqs import models as sqs_models
     from moto.sqs.models import Queue, SQSBackend
+    from moto.sqs.responses import SQSResponse
 
     replace(Queue, "lambda_event_source_mappings", property(_no_mappings, _ignore_mappings))
     replace(Queue, "delete_message", _delete_message)
@@ -58,6 +60,7 @@ def install() -> None:
     replace(Queue, "approximate_number_of_messages_not_visible", property(_count_not_visible))
     replace(Queue, "approximate_number_of_messages_delayed", property(_count_delayed))
     replace(SQSBackend, "receive_message", _receive_message)
+    replace(SQSResponse, "receive_message", _receive_message_request)
     replace(SQSBackend, "change_message_visibility", _locked_change_message_visibility)
     replace(SQSBackend, "purge_queue", _locked_purge_queue)
     replace(SQSBackend, "is_message_valid_based_on_retention_period", _within_retention_period)
@@ -115,6 +118,25 @@ def _count_delayed(queue: Any) -> int:
     return sum(1 for m in queue._messages if now < m.delayed_until)
 
 
+_request = threading.local()
+
+
+def _receive_message_request(response: Any) -> Any:
+    """moto's ReceiveMessage request, noting whether it named a ``VisibilityTimeout``.
+
+    Without one, each message takes the queue's visibility timeout *when it is received*: moto reads the
+    queue's value once, before a long poll that may wait 20 s, so a ``SetQueueAttributes`` made meanwhile
+    would not reach the messages that poll hands out.
+    """
+    from moto.sqs.responses import SQSResponse
+
+    _request.queue_default = response._get_param("VisibilityTimeout") is None
+    try:
+        return original(SQSResponse, "receive_message")(response)
+    finally:
+        _request.queue_default = False
+
+
 def _receive_message(
     backend: Any,
     queue_name: str,
@@ -129,8 +151,11 @@ def _receive_message(
     receive = original(SQSBackend, "receive_message")
     lock = _queue_lock(backend, queue_name)
     deadline = time.monotonic() + max(0, int(wait_seconds_timeout or 0))
+    queue_default = getattr(_request, "queue_default", False)
     while True:
         with lock:
+            if queue_default:
+                visibility_timeout = backend.get_queue(queue_name).visibility_timeout
             found = receive(backend, queue_name, count, 0, visibility_timeout, message_attribute_names)
             remaining = deadline - time.monotonic()
             if found or remaining <= 0:

@@ -1,0 +1,38 @@
+"""A queue's visibility timeout, changed with SetQueueAttributes, reaches the messages received afterwards."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import lambdalab
+
+
+def test_when_the_visibility_timeout_changes_during_a_long_poll_then_the_message_takes_the_new_one():
+    box = lambdalab.sandbox()
+    sqs = box.client("sqs")
+    url = sqs.create_queue(QueueName="visibility-changed-mid-poll", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    received: list[dict] = []
+    poll = threading.Thread(
+        target=lambda: received.extend(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", []))
+    )
+    poll.start()
+    time.sleep(0.3)  # the long poll is waiting, with the queue's old value in hand
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    poll.join()
+    assert len(received) == 1
+    time.sleep(1.5)  # past the old 1 s: with it, the message would be visible again
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_when_a_receive_names_its_own_visibility_timeout_then_it_wins_over_the_queue():
+    box = lambdalab.sandbox()
+    sqs = box.client("sqs")
+    url = sqs.create_queue(QueueName="visibility-named", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    assert len(sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"]) == 1
+    time.sleep(1.3)
+    assert len(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"]) == 1
+    sqs.delete_queue(QueueUrl=url)
