@@ -24,7 +24,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lambdalab.observability.alarm_rules import AlarmSettings, Sample, Verdict, evaluate
+from lambdalab.observability import metric_data
+from lambdalab.observability.alarm_rules import (
+    EXTRA_PERIODS,
+    AlarmSettings,
+    Sample,
+    Verdict,
+    evaluate,
+    evaluate_points,
+    series_datapoints,
+)
+from lambdalab.observability.metric_data import query_series
+from lambdalab.observability.metric_math import MetricMathError
 from lambdalab.triggers.clock import sandbox_clock
 from lambdalab.triggers.moto_patches import original, replace
 
@@ -118,8 +129,16 @@ class AlarmEvaluator:
         data = list(backend.metric_data)
         states: dict[str, str] = {}
         for alarm in list(backend.alarms.values()):
-            if alarm.metric_data_queries or not alarm.metric_name or alarm.rule:
-                continue  # metric-math and composite alarms are not evaluated here
+            if alarm.rule:
+                continue  # composite alarms are not evaluated here
+            if alarm.metric_data_queries:
+                verdict = self._evaluate_math(alarm, data, at)
+                if verdict is not None and verdict.state != alarm.state_value:
+                    self._change(alarm, verdict, at)
+                states[alarm.name] = alarm.state_value
+                continue
+            if not alarm.metric_name:
+                continue
             key = (alarm.namespace, alarm.metric_name, _dimension_key(alarm.dimensions), alarm.unit)
             if key not in samples_by_metric:
                 samples_by_metric[key] = [_sample(d) for d in data if _matches(d, alarm)]
@@ -129,13 +148,29 @@ class AlarmEvaluator:
             states[alarm.name] = alarm.state_value
         return states
 
+    def _evaluate_math(self, alarm: Any, data: list[Any], at: dt.datetime) -> Verdict | None:
+        """An alarm on metric math: the expression's series (the query with ReturnData) per period."""
+        queries = [_query_dict(q) for q in alarm.metric_data_queries]
+        returned = [q for q in queries if q.get("ReturnData", True)] or queries[-1:]
+        period = next((int(q["MetricStat"]["Period"]) for q in queries if q.get("MetricStat")), None)
+        period = int(alarm.period or period or 60)
+        settings = _settings(alarm, period=period, statistic="Sum")
+        end = math.floor(at.timestamp() / period) * period
+        start = end - (settings.evaluation_periods + EXTRA_PERIODS) * period
+        try:
+            series = query_series(data, queries, start, end)
+        except MetricMathError:
+            return None  # PutMetricAlarm accepted it; CloudWatch would keep it in INSUFFICIENT_DATA
+        points = series_datapoints(series[returned[0]["Id"]], settings, at)
+        return evaluate_points(points, settings, alarm.state_value)
+
     def _change(self, alarm: Any, verdict: Verdict, at: dt.datetime) -> None:
         old = alarm.state_value
         reason_data = {
             "version": "1.0",
             "queryDate": _iso(at),
             "statistic": alarm.statistic or alarm.extended_statistic,
-            "period": int(alarm.period),
+            "period": int(alarm.period or 0),
             "recentDatapoints": [p.value for p in verdict.datapoints],
             "threshold": float(alarm.threshold),
             "evaluatedDatapoints": [{"timestamp": _iso(p.start), "value": p.value} for p in verdict.datapoints],
@@ -208,7 +243,7 @@ def notification(
             "ExtendedStatistic": alarm.extended_statistic,
             "Unit": alarm.unit,
             "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
-            "Period": int(alarm.period),
+            "Period": int(alarm.period or 0),
             "EvaluationPeriods": int(alarm.evaluation_periods),
             "DatapointsToAlarm": int(alarm.datapoints_to_alarm or alarm.evaluation_periods),
             "ComparisonOperator": alarm.comparison_operator,
@@ -254,7 +289,7 @@ def lambda_event(
                                 "name": alarm.metric_name,
                                 "dimensions": {d.name: d.value for d in alarm.dimensions},
                             },
-                            "period": int(alarm.period),
+                            "period": int(alarm.period or 0),
                             "stat": alarm.statistic or alarm.extended_statistic,
                             **({"unit": alarm.unit} if alarm.unit else {}),
                         },
@@ -271,6 +306,7 @@ def install() -> None:
     from moto.cloudwatch.models import CloudWatchBackend
 
     replace(CloudWatchBackend, "put_metric_alarm", _put_metric_alarm)
+    metric_data.install()
 
 
 def _put_metric_alarm(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -289,17 +325,39 @@ def _backend(account_id: str, region: str) -> Any:
     return cloudwatch_backends[account_id][region]
 
 
-def _settings(alarm: Any) -> AlarmSettings:
+def _settings(alarm: Any, period: int | None = None, statistic: str | None = None) -> AlarmSettings:
     periods = int(alarm.evaluation_periods)
     return AlarmSettings(
-        period_s=int(alarm.period),
+        period_s=int(period or alarm.period),
         evaluation_periods=periods,
         datapoints_to_alarm=int(alarm.datapoints_to_alarm or periods),
         threshold=float(alarm.threshold),
         comparison_operator=alarm.comparison_operator,
-        statistic=alarm.extended_statistic or alarm.statistic,
+        statistic=statistic or alarm.extended_statistic or alarm.statistic,
         treat_missing_data=alarm.treat_missing_data or "missing",
     )
+
+
+def _query_dict(query: Any) -> dict[str, Any]:
+    """moto's stored MetricDataQuery as the wire shape GetMetricData takes."""
+    result: dict[str, Any] = {"Id": query.id, "ReturnData": str(query.return_data).lower() != "false"}
+    if query.expression:
+        result["Expression"] = query.expression
+    if query.period:
+        result["Period"] = int(query.period)
+    if query.metric_stat is not None:
+        stat = query.metric_stat
+        result["MetricStat"] = {
+            "Metric": {
+                "Namespace": stat.metric.namespace,
+                "MetricName": stat.metric.metric_name,
+                "Dimensions": [{"Name": d.name, "Value": d.value} for d in stat.metric.dimensions],
+            },
+            "Period": int(stat.period),
+            "Stat": stat.stat,
+            **({"Unit": stat.unit} if stat.unit else {}),
+        }
+    return result
 
 
 def _dimension_key(dimensions: list[Any]) -> tuple[tuple[str, str], ...]:
