@@ -12,7 +12,8 @@ CloudWatch evaluates alarms every minute; here a background thread evaluates at 
 the sandbox clock (:mod:`lambdalab.triggers.clock`), so when a lesson moves that clock forward by an hour,
 sixty evaluations happen in order. :meth:`AlarmEvaluator.evaluate` catches up at once (a lesson that just
 published data need not wait for the thread). A new alarm starts
-in INSUFFICIENT_DATA (moto starts it in OK).
+in INSUFFICIENT_DATA (moto starts it in OK). At each minute it also publishes SQS's queue metrics
+(:mod:`lambdalab.observability.queue_metrics`), which moto does not.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lambdalab.observability import metric_data
+from lambdalab.observability import metric_data, queue_metrics
 from lambdalab.observability.alarm_rules import (
     EXTRA_PERIODS,
     AlarmSettings,
@@ -111,15 +112,30 @@ class AlarmEvaluator:
         boundary = math.floor(sandbox_clock.now().timestamp() / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
         if self._last_boundary is None or boundary < self._last_boundary:  # first look, or the clock set back
             self._last_boundary = boundary
+            self._publish_queue_metrics(boundary)
             self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
             return
         steps = int((boundary - self._last_boundary) // EVALUATION_INTERVAL_S)
         due = [self._last_boundary + k * EVALUATION_INTERVAL_S for k in range(1, steps + 1)]
         for instant in due[-MAX_CATCH_UP_EVALUATIONS:]:
+            if instant == boundary:  # a queue's depth is known now, not for the minutes the clock jumped over
+                self._publish_queue_metrics(instant)
             self._evaluate_all(dt.datetime.fromtimestamp(instant, dt.UTC))
         self._last_boundary = boundary
         if again and not due:
+            self._publish_queue_metrics(boundary)
             self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
+
+    def _publish_queue_metrics(self, boundary: float) -> None:
+        """SQS's one-minute gauges (AWS/SQS), which moto does not publish, for alarms and dashboards."""
+        if self._client_factory is None:
+            return
+        try:
+            queue_metrics.publish(
+                self._client_factory, self.account_id, self.region, dt.datetime.fromtimestamp(boundary, dt.UTC)
+            )
+        except Exception:  # noqa: BLE001 - a queue deleted meanwhile must not stop alarm evaluation
+            pass
 
     def _evaluate_all(self, at: dt.datetime) -> dict[str, str]:
         backend = _backend(self.account_id, self.region)

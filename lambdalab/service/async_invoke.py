@@ -4,7 +4,11 @@ The caller gets 202 at once; the event waits in a queue and is invoked when a wo
 a throttled event goes back to the queue and is tried again later (until ``MaximumEventAgeInSeconds``),
 a function error is retried ``MaximumRetryAttempts`` times (2 by default) after a delay, and an event that
 still fails goes to the on-failure destination (or the dead-letter queue), one that succeeds to the
-on-success destination — each with AWS's invocation record. AWS waits about one and then two minutes
+on-success destination — each with AWS's invocation record. Lambda's asynchronous metrics are published:
+``AsyncEventsReceived`` for each queued event, ``AsyncEventAge`` (ms in the queue) at each invocation, and
+``AsyncEventsDropped`` for each event discarded after its retries or maximum age, a destination or DLQ
+notwithstanding (https://aws.amazon.com/blogs/compute/introducing-new-asynchronous-invocation-metrics-for-aws-lambda/,
+checked December 2026). AWS waits about one and then two minutes
 between retries; the sandbox waits ``service.async_retry_delays`` seconds so a lesson can watch it happen.
 """
 
@@ -57,6 +61,7 @@ class AsyncInvoker:
 
     def enqueue(self, function_name: str, payload: bytes, qualifier: str | None = None) -> str:
         self.service.resolve(function_name, qualifier)  # unknown functions fail now, as on AWS
+        self.service.metrics.put("AsyncEventsReceived", 1, "Count", function_name, _resource(function_name, qualifier))
         request_id = str(uuid.uuid4())
         now = time.monotonic()
         with self._cv:
@@ -111,6 +116,7 @@ class AsyncInvoker:
         if time.monotonic() - item.enqueued_at > max_age:
             self._deliver(item, config, None, "EventAgeExceeded")
             return
+        age_ms = (time.monotonic() - item.enqueued_at) * 1000
         try:
             invocation = self.service.invoke(item.function_name, item.payload, qualifier=item.qualifier)
         except TooManyRequests:
@@ -121,6 +127,8 @@ class AsyncInvoker:
         except ResourceNotFound:
             return
         item.attempts += 1
+        resource = _resource(item.function_name, item.qualifier)
+        self.service.metrics.put("AsyncEventAge", age_ms, "Milliseconds", item.function_name, resource)
         if invocation.ok:
             self._deliver(item, config, invocation, "Success")
         elif item.attempts <= max_retries:
@@ -140,6 +148,9 @@ class AsyncInvoker:
                  condition: str) -> None:
         destinations = config.get("DestinationConfig") or {}
         success = condition == "Success"
+        if not success:  # dropped from Lambda's queue, whether or not a destination or DLQ keeps a copy
+            resource = _resource(item.function_name, item.qualifier)
+            self.service.metrics.put("AsyncEventsDropped", 1, "Count", item.function_name, resource)
         target = (destinations.get("OnSuccess") if success else destinations.get("OnFailure")) or {}
         arn = target.get("Destination") if isinstance(target, dict) else None
         if arn:
@@ -199,6 +210,11 @@ class AsyncInvoker:
                     "Detail": body, "EventBusName": arn}])
         except Exception:  # noqa: BLE001 - a missing destination loses the record, as on AWS
             return
+
+
+def _resource(function_name: str, qualifier: str | None) -> str | None:
+    """The ``Resource`` dimension of a version's or alias's metrics (none for $LATEST)."""
+    return f"{function_name}:{qualifier}" if qualifier and qualifier != "$LATEST" else None
 
 
 _invokers: dict[int, AsyncInvoker] = {}
