@@ -193,6 +193,7 @@ class AlarmEvaluator:
         }
         alarm.update_state(verdict.reason, json.dumps(reason_data), verdict.state)
         alarm.state_updated_timestamp = at
+        record_history(alarm, old, verdict, reason_data, at)
         actions = {
             "ALARM": alarm.alarm_actions,
             "OK": alarm.ok_actions,
@@ -317,9 +318,59 @@ def lambda_event(
     }
 
 
+def record_history(alarm: Any, old: str, verdict: Verdict, reason_data: dict[str, Any], at: dt.datetime) -> None:
+    """One ``StateUpdate`` item of the alarm's history, in DescribeAlarmHistory's shape."""
+    data = {
+        "version": "1.0",
+        "oldState": {"stateValue": old, "stateReason": alarm.history[-1][1] if alarm.history else ""},
+        "newState": {"stateValue": verdict.state, "stateReason": verdict.reason, "stateReasonData": reason_data},
+    }
+    items = alarm.__dict__.setdefault("lambdalab_history", [])
+    items.append(
+        {
+            "AlarmName": alarm.name,
+            "AlarmType": "MetricAlarm",
+            "Timestamp": at,
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": f"Alarm updated from {old} to {verdict.state}",
+            "HistoryData": json.dumps(data),
+        }
+    )
+
+
+def _describe_alarm_history(response: Any) -> Any:
+    """DescribeAlarmHistory (moto has none): the state changes the evaluator made, newest first by default."""
+    from moto.core.responses import ActionResult
+
+    name = response._get_param("AlarmName")
+    kind = response._get_param("HistoryItemType")
+    start, end = response._get_param("StartDate"), response._get_param("EndDate")
+    limit = int(response._get_param("MaxRecords") or 100)
+    items = [
+        item
+        for alarm in list(response.cloudwatch_backend.alarms.values())
+        if not name or alarm.name == name
+        for item in alarm.__dict__.get("lambdalab_history", [])
+        if (not kind or item["HistoryItemType"] == kind)
+        and (start is None or item["Timestamp"] >= _aware(start))
+        and (end is None or item["Timestamp"] <= _aware(end))
+    ]
+    items.sort(key=lambda item: item["Timestamp"], reverse=response._get_param("ScanBy") != "TimestampAscending")
+    return ActionResult({"AlarmHistoryItems": items[:limit]})
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
 def install() -> None:
-    """New alarms start in INSUFFICIENT_DATA, as on AWS (idempotent)."""
+    """New alarms start in INSUFFICIENT_DATA, as on AWS; GetMetricData and DescribeAlarmHistory answered
+    as CloudWatch answers them (idempotent)."""
     from moto.cloudwatch.models import CloudWatchBackend
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    if not hasattr(CloudWatchResponse, "describe_alarm_history"):
+        CloudWatchResponse.describe_alarm_history = _describe_alarm_history
 
     replace(CloudWatchBackend, "put_metric_alarm", _put_metric_alarm)
     metric_data.install()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -193,3 +194,27 @@ def test_when_the_error_rate_stays_under_the_threshold_then_the_alarm_is_ok(box,
     frozen.freeze(START + dt.timedelta(minutes=1, seconds=5))
     box.alarms.evaluate()
     assert cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] == "OK"
+
+
+def test_when_an_alarm_changes_state_then_describe_alarm_history_lists_the_change(box, cloudwatch, frozen):
+    function = f"fn-{uuid.uuid4().hex[:6]}"
+    name = f"throttles-{function}"
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/Lambda",
+        MetricName="Throttles",
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    put(cloudwatch, "AWS/Lambda", "Throttles", function, [1.0, 1.0])
+    frozen.freeze(START + dt.timedelta(minutes=1, seconds=5))
+    box.alarms.evaluate()
+    items = cloudwatch.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert [item["HistorySummary"] for item in items] == ["Alarm updated from INSUFFICIENT_DATA to ALARM"]
+    data = json.loads(items[0]["HistoryData"])
+    assert data["newState"]["stateValue"] == "ALARM"
+    assert data["newState"]["stateReasonData"]["recentDatapoints"] == [2.0]
