@@ -315,3 +315,97 @@ def walls_table(found: Sequence[Wall]) -> str:
         when = "-" if x.at_s is None else f"{x.at_s:.0f} s"
         lines.append(f"{x.name:28} {'YES' if x.hit else 'no':5} {when:>8} {x.needed:12.4g} {x.limit:12.4g}  {x.detail}")
     return "\n".join(lines)
+
+
+def plot_walls(workload: Workload, step_s: float = 1.0):  # noqa: ANN201 - a matplotlib Figure
+    """Demand over the profile against the limits that move with it: concurrency, scaling, requests per
+    second and database connections, each as a fraction of its limit (1.0 is the wall)."""
+    import matplotlib.pyplot as plt
+
+    w = workload
+    end = w.profile[-1][0]
+    t = np.arange(0.0, end + step_s / 2, step_s)
+    rate = w.rate(t)
+    busy = rate * w.duration_ms / 1000
+    limit = w.concurrency_limit
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    ax.plot(t, busy / limit, label=f"concurrency / limit ({limit:,})")
+    ax.plot(t, rate / (REQUESTS_PER_CONCURRENCY * limit), label="requests per second / (10 x limit)")
+    if w.db_connections_per_env and w.db_max_connections:
+        connections = np.maximum.accumulate(np.ceil(np.minimum(busy, limit))) * w.db_connections_per_env
+        ax.plot(t, connections / w.db_max_connections, label=f"DB connections / max ({w.db_max_connections:,})")
+    ax.axhline(1.0, color="tab:red", linestyle="--", linewidth=1, label="the wall")
+    first = first_wall(w)
+    if first is not None and first.at_s is not None:
+        ax.axvline(first.at_s, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"first wall: {first.name} at {first.at_s:.0f} s", (first.at_s, 1.02), fontsize=8)
+    ax.set_xlabel("seconds into the profile")
+    ax.set_ylabel("share of the limit")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def explore_walls(**defaults: float):  # noqa: ANN201 - an ipywidgets box
+    """Sliders for one's own workload; the walls table and plot redraw as they move."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    sliders = {
+        "peak_rps": widgets.FloatLogSlider(
+            value=defaults.get("peak_rps", 500), base=10, min=0, max=5, description="peak req/s"
+        ),
+        "ramp_s": widgets.IntSlider(value=int(defaults.get("ramp_s", 120)), min=1, max=1800, description="ramp (s)"),
+        "duration_ms": widgets.FloatLogSlider(
+            value=defaults.get("duration_ms", 200), base=10, min=0, max=5.9, description="duration ms"
+        ),
+        "init_ms": widgets.IntSlider(
+            value=int(defaults.get("init_ms", 300)), min=0, max=10_000, step=50, description="init ms"
+        ),
+        "account_concurrency": widgets.IntSlider(
+            value=int(defaults.get("account_concurrency", 1000)),
+            min=100,
+            max=30_000,
+            step=100,
+            description="concurrency",
+        ),
+        "db_max_connections": widgets.IntSlider(
+            value=int(defaults.get("db_max_connections", 400)), min=0, max=5000, step=50, description="DB max conn."
+        ),
+        "payload_mb": widgets.FloatSlider(
+            value=defaults.get("payload_mb", 0.1), min=0, max=10, step=0.1, description="payload MB"
+        ),
+        "package_mb": widgets.IntSlider(
+            value=int(defaults.get("package_mb", 20)), min=1, max=400, description="package MB"
+        ),
+    }
+    out = widgets.Output()
+
+    def redraw(_: object = None) -> None:
+        v = {k: s.value for k, s in sliders.items()}
+        workload = Workload.ramp(
+            v["peak_rps"] / 20,
+            v["peak_rps"],
+            v["ramp_s"],
+            hold_s=600,
+            duration_ms=v["duration_ms"],
+            init_ms=v["init_ms"],
+            latency_objective_ms=1000,
+            account_concurrency=v["account_concurrency"],
+            db_connections_per_env=1 if v["db_max_connections"] else 0,
+            db_max_connections=v["db_max_connections"] or None,
+            payload_mb=v["payload_mb"],
+            package_mb=v["package_mb"],
+        )
+        with out:
+            out.clear_output(wait=True)
+            print(walls_table(walls(workload)))
+            figure = plot_walls(workload)
+            display(figure)
+            plt.close(figure)
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(list(sliders.values())[:4]), widgets.HBox(list(sliders.values())[4:]), out])

@@ -97,3 +97,16 @@ def test_a_workload_file_gives_the_same_walls_as_the_dataclass(tmp_path):
     path.write_text("[workload]\nprofile = [[0, 1], [10, 1]]\nduration = 5\n")
     with pytest.raises(ValueError, match="unknown workload keys \\['duration'\\]"):
         load_workload(path)
+
+
+def test_the_plot_marks_the_first_wall_and_the_explorer_builds_its_sliders():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lambdalab.sim.walls import explore_walls, plot_walls
+
+    figure = plot_walls(Workload.ramp(0, 2000, 100, duration_ms=1000))
+    assert any("first wall: concurrency at 51 s" in t.get_text() for t in figure.axes[0].texts)
+    box = explore_walls(peak_rps=3000)
+    sliders = box.children[0].children + box.children[1].children
+    assert len(sliders) == 8 and sliders[0].value == pytest.approx(3000)
