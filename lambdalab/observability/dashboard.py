@@ -125,11 +125,12 @@ def fetch_panels(
 def draw(panels: list[Panel], title: str = "") -> Any:
     """A matplotlib figure with one axes per panel, limits as dashed red lines; returns the figure."""
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     columns = 2
     rows = (len(panels) + 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(11, 2.6 * rows), squeeze=False)
+    fig = Figure(figsize=(11, 2.6 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax, panel in zip(axes.flat, panels, strict=False):
         for label, (times, values) in panel.lines.items():
             ax.plot(times, values, marker="o", markersize=3, label=label)
@@ -144,7 +145,6 @@ def draw(panels: list[Panel], title: str = "") -> Any:
         ax.set_visible(False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

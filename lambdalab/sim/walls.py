@@ -320,7 +320,7 @@ def walls_table(found: Sequence[Wall]) -> str:
 def plot_walls(workload: Workload, step_s: float = 1.0):  # noqa: ANN201 - a matplotlib Figure
     """Demand over the profile against the limits that move with it: concurrency, scaling, requests per
     second and database connections, each as a fraction of its limit (1.0 is the wall)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     w = workload
     end = w.profile[-1][0]
@@ -328,7 +328,8 @@ def plot_walls(workload: Workload, step_s: float = 1.0):  # noqa: ANN201 - a mat
     rate = w.rate(t)
     busy = rate * w.duration_ms / 1000
     limit = w.concurrency_limit
-    fig, ax = plt.subplots(figsize=(9, 3.4))
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    ax = fig.add_subplot()
     ax.plot(t, busy / limit, label=f"concurrency / limit ({limit:,})")
     ax.plot(t, rate / (REQUESTS_PER_CONCURRENCY * limit), label="requests per second / (10 x limit)")
     if w.db_connections_per_env and w.db_max_connections:
@@ -342,14 +343,12 @@ def plot_walls(workload: Workload, step_s: float = 1.0):  # noqa: ANN201 - a mat
     ax.set_xlabel("seconds into the profile")
     ax.set_ylabel("share of the limit")
     ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
     return fig
 
 
 def explore_walls(**defaults: float):  # noqa: ANN201 - an ipywidgets box
     """Sliders for one's own workload; the walls table and plot redraw as they move."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     from IPython.display import display
 
     sliders = {
@@ -401,9 +400,7 @@ def explore_walls(**defaults: float):  # noqa: ANN201 - an ipywidgets box
         with out:
             out.clear_output(wait=True)
             print(walls_table(walls(workload)))
-            figure = plot_walls(workload)
-            display(figure)
-            plt.close(figure)
+            display(plot_walls(workload))
 
     for slider in sliders.values():
         slider.observe(redraw, names="value")
