@@ -148,6 +148,9 @@ class Sandbox:
 
         self.alarms = AlarmEvaluator()  # CloudWatch alarms evaluated every minute of the sandbox clock
         self.alarms.start(self)
+        from lambdalab.observability import cloudwatch_logs
+
+        cloudwatch_logs.install()  # Logs Insights queries over the log groups; EMF log lines become metrics
 
     def configure_lambda(self, *, concurrent_executions: int | None = None, scaling_rate: int | None = None,
                          scaling_period_s: float | None = None) -> None:
