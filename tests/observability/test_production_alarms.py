@@ -137,4 +137,5 @@ def test_the_runbook_has_a_page_per_alarm_with_its_history_query_and_fix(box, in
     throttles = by_case["throttles"]
     assert "Alarm updated from INSUFFICIENT_DATA to ALARM" in throttles
     assert 'filter @type = "REPORT"' in throttles and "## Fix" in throttles
+    assert "| bin(1m) | invocations | slowest_ms |" in throttles  # the query ran over this run's REPORT lines
     assert (tmp_path / "throttles.md").read_text() == throttles
