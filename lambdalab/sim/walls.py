@@ -47,7 +47,7 @@ COLD_TAIL_FRACTION = 0.01
 
 
 @dataclass(frozen=True)
-class Workload:
+class ProductionWorkload:
     """What a function must serve. ``profile``: (seconds, requests per second) points, linear between them.
 
         ``duration_ms`` is the typical (mean) handler time, ``p99_duration_ms`` the slow tail's (defaults to
@@ -84,7 +84,7 @@ class Workload:
             raise ValueError(f"invocation is 'sync' or 'async', got {self.invocation!r}")
 
     @classmethod
-    def ramp(cls, base_rps: float, peak_rps: float, ramp_s: float, hold_s: float = 600, **kwargs) -> Workload:
+    def ramp(cls, base_rps: float, peak_rps: float, ramp_s: float, hold_s: float = 600, **kwargs) -> ProductionWorkload:
         """Traffic at ``base_rps`` rising linearly to ``peak_rps`` over ``ramp_s`` seconds, then held."""
         return cls(profile=((0.0, base_rps), (ramp_s, peak_rps), (ramp_s + hold_s, peak_rps)), **kwargs)
 
@@ -113,7 +113,7 @@ class Wall:
     detail: str
 
 
-def walls(workload: Workload, step_s: float = 1.0) -> list[Wall]:
+def walls(workload: ProductionWorkload, step_s: float = 1.0) -> list[Wall]:
     """Every wall, hit ones first in the order they are hit (then the rest, by how close they come)."""
     w = workload
     end = w.profile[-1][0]
@@ -273,8 +273,8 @@ def walls(workload: Workload, step_s: float = 1.0) -> list[Wall]:
     return hit + rest
 
 
-def load_workload(path: str | Path) -> Workload:
-    """A workload from a TOML (or YAML) file: a ``[workload]`` table with :class:`Workload`'s fields, e.g.::
+def load_workload(path: str | Path) -> ProductionWorkload:
+    """A workload from a TOML (or YAML) file: a ``[workload]`` table with :class:`ProductionWorkload`'s fields, e.g.::
 
     [workload]
     profile = [[0, 50], [300, 2000], [900, 2000]]   # seconds, requests per second
@@ -293,16 +293,16 @@ def load_workload(path: str | Path) -> Workload:
     table = document.get("workload")
     if not isinstance(table, dict):
         raise ValueError(f"{path}: no [workload] table (see lambdalab.sim.walls.load_workload)")
-    known = {f.name for f in fields(Workload)} - {"fleet"}
+    known = {f.name for f in fields(ProductionWorkload)} - {"fleet"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ValueError(f"{path}: unknown workload keys {unknown}; known keys are {sorted(known)}")
     settings = dict(table)
     settings["profile"] = tuple((float(t), float(r)) for t, r in settings.get("profile", ()))
-    return Workload(**settings)
+    return ProductionWorkload(**settings)
 
 
-def first_wall(workload: Workload) -> Wall | None:
+def first_wall(workload: ProductionWorkload) -> Wall | None:
     """The first limit the workload hits, or None if it fits every one."""
     hit = [x for x in walls(workload) if x.hit]
     return hit[0] if hit else None
@@ -317,7 +317,7 @@ def walls_table(found: Sequence[Wall]) -> str:
     return "\n".join(lines)
 
 
-def plot_walls(workload: Workload, step_s: float = 1.0):  # noqa: ANN201 - a matplotlib Figure
+def plot_walls(workload: ProductionWorkload, step_s: float = 1.0):  # noqa: ANN201 - a matplotlib Figure
     """Demand over the profile against the limits that move with it: concurrency, scaling, requests per
     second and database connections, each as a fraction of its limit (1.0 is the wall)."""
     from matplotlib.figure import Figure
@@ -383,7 +383,7 @@ def explore_walls(**defaults: float):  # noqa: ANN201 - an ipywidgets box
 
     def redraw(_: object = None) -> None:
         v = {k: s.value for k, s in sliders.items()}
-        workload = Workload.ramp(
+        workload = ProductionWorkload.ramp(
             v["peak_rps"] / 20,
             v["peak_rps"],
             v["ramp_s"],
