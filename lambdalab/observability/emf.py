@@ -1,7 +1,8 @@
 """The CloudWatch Embedded Metric Format (EMF): metrics a handler prints as a JSON log line.
 
-On AWS, CloudWatch Logs reads every log event of a Lambda function (and every event put with the header
-``x-amzn-logs-format: json/emf``), and when it is an EMF document turns it into CloudWatch metrics: each
+On AWS, CloudWatch Logs reads every log event it ingests (a Lambda function's, or one put with
+``PutLogEvents``, where the header ``x-amzn-logs-format: json/emf`` is optional), and when it is an EMF
+document turns it into CloudWatch metrics: each
 metric of each directive, once per dimension set, at the document's ``_aws.Timestamp``. A document that
 breaks the specification is still stored as a log line but yields no metric. The rules checked here are the
 specification's
@@ -21,8 +22,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-EMF_HEADER: Final = "x-amzn-logs-format"
-EMF_HEADER_VALUE: Final = "json/emf"
 MAX_DIMENSIONS: Final = 30
 MAX_METRICS: Final = 100
 MAX_VALUES: Final = 100
@@ -40,7 +39,15 @@ UNITS: Final = frozenset(
 
 
 class InvalidEmf(ValueError):
-    """An EMF document that breaks the specification: the log line stays, no metric is made."""
+    """An EMF document that breaks the specification: the log line stays, no metric is made.
+
+    ``metric`` is the ``AWS/Logs`` metric CloudWatch Logs counts it in: ``EMFParsingErrors`` when the
+    message is not JSON, ``EMFValidationErrors`` when it is JSON that breaks the rules.
+    """
+
+    def __init__(self, reason: str, metric: str = "EMFValidationErrors") -> None:
+        super().__init__(reason)
+        self.metric = metric
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ def extract(message: str) -> tuple[EmfMetric, ...]:
         document = json.loads(text, parse_constant=_reject_constant)
     except ValueError as error:
         if '"_aws"' in text:
-            raise InvalidEmf(f"the message is not a valid JSON object: {error}") from None
+            raise InvalidEmf(f"the message is not a valid JSON object: {error}", "EMFParsingErrors") from None
         return ()
     if not isinstance(document, dict) or "_aws" not in document:
         return ()

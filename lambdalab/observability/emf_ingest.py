@@ -1,20 +1,25 @@
 """Where the sandbox's CloudWatch Logs turns EMF log lines into CloudWatch metrics, as CloudWatch Logs does.
 
-moto stores log events and nothing more. This wraps its PutLogEvents handler: when the request carries
-``x-amzn-logs-format: json/emf`` (the sandbox's Lambda log delivery always does, as Lambda's does on AWS;
-a CloudWatch agent sends it too), each event that is an EMF document becomes data points in the same
+moto stores log events and nothing more. This wraps its PutLogEvents handler, which every log line goes
+through (Lambda's logs too): each accepted event that is an EMF document becomes data points in the same
 account and region's CloudWatch, where ``get_metric_data``, ``get_metric_statistics``, ``list_metrics`` and
-the sandbox's alarms find them. An invalid document is stored as a log line and makes no metric.
+the sandbox's alarms find them. The header ``x-amzn-logs-format: json/emf`` is optional, as on AWS
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Generation_PutLogEvents.html,
+checked December 2026). An invalid document is stored as a log line, makes no metric, and counts in
+``AWS/Logs`` ``EMFValidationErrors`` (or ``EMFParsingErrors`` when it is not JSON) for its ``LogGroupName``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
-from lambdalab.observability.emf import EMF_HEADER, EMF_HEADER_VALUE, EmfMetric, InvalidEmf, extract
+from lambdalab.observability.emf import EmfMetric, InvalidEmf, extract
 from lambdalab.triggers.moto_patches import original, replace
+
+LOGS_NAMESPACE = "AWS/Logs"
 
 
 def install() -> None:
@@ -28,19 +33,23 @@ def _put_log_events(response: Any) -> str:
     from moto.logs.responses import LogsResponse
 
     answer = original(LogsResponse, "put_log_events")(response)
-    headers = getattr(response, "headers", None) or {}
-    if str(headers.get(EMF_HEADER, "")).lower() != EMF_HEADER_VALUE:
-        return answer
     rejected = json.loads(answer).get("rejectedLogEventsInfo") or {}
     events = response._get_param("logEvents") or []
     first = rejected.get("tooOldLogEventEndIndex", -1) + 1
     last = rejected.get("tooNewLogEventStartIndex", len(events))
     metrics: list[EmfMetric] = []
+    errors: dict[str, int] = {}
     for event in events[first:last]:
         try:
             metrics.extend(extract(str(event.get("message", ""))))
-        except InvalidEmf:
-            continue  # stored as a log line, no metric: as CloudWatch Logs does
+        except InvalidEmf as invalid:  # stored as a log line, no metric: as CloudWatch Logs does
+            errors[invalid.metric] = errors.get(invalid.metric, 0) + 1
+    group = response._get_param("logGroupName")
+    now_ms = int(time.time() * 1000)
+    metrics.extend(
+        EmfMetric(LOGS_NAMESPACE, name, (("LogGroupName", group),), (float(count),), "Count", 60, now_ms)
+        for name, count in errors.items()
+    )
     if metrics:
         publish(response.current_account, response.region, metrics)
     return answer

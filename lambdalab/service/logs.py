@@ -1,9 +1,7 @@
 """Shipping function logs into the sandbox's CloudWatch Logs, off the invocation's critical path.
 
 A background writer batches log events per stream and writes them with ``PutLogEvents`` to the log group
-``/aws/lambda/<function>``, so a lesson can read them back with boto3 or ``aws logs tail`` as on AWS. Every
-write carries ``x-amzn-logs-format: json/emf``: CloudWatch Logs extracts Embedded Metric Format lines from
-Lambda's logs into metrics (:mod:`lambdalab.observability.emf_ingest`).
+``/aws/lambda/<function>``, so a lesson can read them back with boto3 or ``aws logs tail`` as on AWS.
 """
 
 from __future__ import annotations
@@ -51,33 +49,17 @@ class CloudWatchLogsShipper(BackgroundWriter[LogBatch]):
                 self._trim(group, stream)
 
     def _write(self, client: object, batch: LogBatch) -> None:
-        _mark_as_emf(client)
         key = (batch.group, batch.stream)
         if key not in self._known:
-            for call, kwargs in (
-                (client.create_log_group, {"logGroupName": batch.group}),
-                (client.create_log_stream, {"logGroupName": batch.group, "logStreamName": batch.stream}),
-            ):
+            for call, kwargs in ((client.create_log_group, {"logGroupName": batch.group}),
+                                 (client.create_log_stream, {"logGroupName": batch.group,
+                                                             "logStreamName": batch.stream})):
                 try:
                     call(**kwargs)
                 except client.exceptions.ResourceAlreadyExistsException:
                     pass
             self._known.add(key)
         if batch.lines:
-            client.put_log_events(
-                logGroupName=batch.group,
-                logStreamName=batch.stream,
-                logEvents=[{"timestamp": batch.timestamp_ms, "message": line} for line in batch.lines],
-            )
-
-
-def _mark_as_emf(client: object) -> None:
-    """Send Lambda's logs as EMF-aware, as Lambda does (once per client)."""
-    if getattr(client, "_lambdalab_emf", False):
-        return
-
-    def add_header(request: object, **_: object) -> None:
-        request.headers["x-amzn-logs-format"] = "json/emf"
-
-    client.meta.events.register("before-sign.cloudwatch-logs.PutLogEvents", add_header)
-    client._lambdalab_emf = True
+            client.put_log_events(logGroupName=batch.group, logStreamName=batch.stream,
+                                  logEvents=[{"timestamp": batch.timestamp_ms, "message": line}
+                                             for line in batch.lines])

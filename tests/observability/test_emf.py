@@ -181,7 +181,7 @@ def test_invalid_emf_is_kept_as_a_log_line_but_makes_no_metric(box, cloudwatch, 
     )
 
 
-def test_put_log_events_without_the_emf_header_makes_no_metric_and_with_it_does(box, cloudwatch):
+def test_put_log_events_from_any_code_makes_metrics_with_or_without_the_emf_header(box, cloudwatch):
     logs = box.client("logs")
     group, namespace = f"/app/{uuid.uuid4().hex[:6]}", f"Agent{uuid.uuid4().hex[:6]}"
     logs.create_log_group(logGroupName=group)
@@ -191,14 +191,39 @@ def test_put_log_events_without_the_emf_header_makes_no_metric_and_with_it_does(
     document["_aws"]["Timestamp"] = now_ms
     event = [{"timestamp": now_ms, "message": json.dumps(document)}]
     logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=event)
-    assert cloudwatch.list_metrics(Namespace=namespace)["Metrics"] == []
 
     def emf_header(request, **_):
         request.headers["x-amzn-logs-format"] = "json/emf"
 
     logs.meta.events.register("before-sign.cloudwatch-logs.PutLogEvents", emf_header)
     logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=event)
-    assert statistics(cloudwatch, namespace, "Jobs", {}, "Sum")["Sum"] == 5
+    jobs = statistics(cloudwatch, namespace, "Jobs", {}, "Sum", "SampleCount")
+    assert (jobs["Sum"], jobs["SampleCount"]) == (10, 2)
+
+
+def test_invalid_documents_are_counted_in_aws_logs_by_log_group(box, cloudwatch):
+    logs = box.client("logs")
+    group = f"/app/{uuid.uuid4().hex[:6]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    not_json = '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [ oops'
+    text_metric = emf("Bad", [{"Name": "M"}], [[]], M="1")  # a metric value that is text, not a number
+    text_metric["_aws"]["Timestamp"] = now_ms
+    text_metric = json.dumps(text_metric)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": now_ms, "message": not_json},
+            {"timestamp": now_ms, "message": text_metric},
+            {"timestamp": now_ms, "message": text_metric},
+            {"timestamp": now_ms, "message": "an ordinary line, not EMF"},
+        ],
+    )
+    where = {"LogGroupName": group}
+    assert statistics(cloudwatch, "AWS/Logs", "EMFParsingErrors", where, "Sum")["Sum"] == 1
+    assert statistics(cloudwatch, "AWS/Logs", "EMFValidationErrors", where, "Sum")["Sum"] == 2
 
 
 def test_an_alarm_on_an_emf_metric_goes_to_alarm(box, cloudwatch, printer):

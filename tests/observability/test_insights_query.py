@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lambdalab.observability.insights.engine import run
@@ -68,3 +70,15 @@ def test_pct_is_the_nearest_rank_percentile_and_bins_are_printed_as_times():
         ]
     ]
     assert outcome.records_matched == 100
+
+
+def test_sort_after_stats_may_name_an_aggregate_as_written_and_json_booleans_compare_with_true():
+    records = [
+        discover(json.dumps({"route": r, "cold_start": r == "/a"}), 1_000 + i, 0, "s", "g", "1")
+        for i, r in enumerate(["/a", "/b", "/b", "/c", "/b", "/c"])
+    ]
+    ranked = run(parse_query("stats count(*) by route | sort count(*) desc | limit 2"), records).rows
+    assert [[cell["value"] for cell in row] for row in ranked] == [["/b", "3"], ["/c", "2"]]
+    cold = run(parse_query('filter cold_start = "true" | stats count(*) as n'), records).rows
+    assert cold == [[{"field": "n", "value": "1"}]]
+    assert run(parse_query("filter cold_start = 1 | stats count(*) as n"), records).rows == cold

@@ -170,7 +170,7 @@ def evaluate(expression: Expression, row: Record) -> Any:
     if isinstance(expression, Call):
         if expression.function == "bin":
             return _bin(expression, row)
-        function = _SCALARS.get(expression.function)
+        function = SCALAR_FUNCTIONS.get(expression.function)
         if function is None:
             raise MalformedQuery(
                 f"{expression.function}() is not a function this sandbox's Logs Insights knows outside stats", 0, 0
@@ -182,6 +182,9 @@ def evaluate(expression: Expression, row: Record) -> Any:
 
 
 def _equal(left: Any, right: Any) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):  # a JSON true matches true, "true" and 1
+        flag, other = (left, right) if isinstance(left, bool) else (right, left)
+        return _text(other).lower() in (("true", "1", "1.0") if flag else ("false", "0", "0.0"))
     a, b = _number(left), _number(right)
     if a is not None and b is not None:
         return a == b
@@ -238,7 +241,7 @@ def _present(value: Any) -> bool:
     return value is not None
 
 
-_SCALARS: dict[str, Callable[..., Any]] = {
+SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ispresent": _present,
     "isempty": lambda v: v is None or _text(v) == "",
     "isblank": lambda v: v is None or _text(v).strip() == "",

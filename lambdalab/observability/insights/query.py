@@ -366,6 +366,9 @@ class _Build(Transformer):
         return Stats(tuple(aggregates), tuple(groups))
 
     def sort_key(self, expression: Expression, order: Token | None) -> SortKey:
+        if isinstance(expression, Call) and expression.function in AGGREGATES:
+            # ``sort count(*) desc`` after stats sorts by the column that aggregate made
+            expression = Field(" ".join(self._text[expression.start : expression.end].split()))
         return SortKey(expression, order is not None and str(order) == "desc")
 
     def sort(self, *keys: SortKey) -> Sort:

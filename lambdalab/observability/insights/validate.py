@@ -4,7 +4,7 @@ failed query later: unknown functions, aggregates outside ``stats``, ``bin()`` w
 
 from __future__ import annotations
 
-from lambdalab.observability.insights.engine import _SCALARS
+from lambdalab.observability.insights.engine import SCALAR_FUNCTIONS
 from lambdalab.observability.insights.query import (
     AGGREGATES,
     Binary,
@@ -66,7 +66,7 @@ def _check(expression: Expression, where: Named | None, *, aggregates_allowed: b
             if len(expression.arguments) != 1 or not isinstance(expression.arguments[0], Duration):
                 raise _fail("bin() takes one period, such as bin(5m) or bin(1h)", where)
             return
-        elif name not in _SCALARS:
+        elif name not in SCALAR_FUNCTIONS:
             raise _fail(f"unknown function {name}()", where)
         for argument in expression.arguments:
             _check(argument, where, aggregates_allowed=False)
