@@ -18,7 +18,8 @@ December 2026):
   when there are none. This reproduces every row of AWS's table for a 3-out-of-3 alarm.
 
 Where the sandbox simplifies: percentiles use the nearest-rank method on the raw values (CloudWatch's exact
-estimator is not published), and alarms on metric math (``Metrics``) are not evaluated.
+estimator is not published). Alarms on metric math (``Metrics``) are evaluated on the expression's series
+(:func:`series_datapoints`), computed by :mod:`lambdalab.observability.metric_data`.
 """
 
 from __future__ import annotations
@@ -127,7 +128,29 @@ def datapoints(samples: Iterable[Sample], settings: AlarmSettings, at: dt.dateti
 
 def evaluate(samples: Iterable[Sample], settings: AlarmSettings, at: dt.datetime, current: str) -> Verdict:
     """The state CloudWatch would set at ``at`` for an alarm now in state ``current``."""
-    points = datapoints(samples, settings, at)
+    return evaluate_points(datapoints(samples, settings, at), settings, current)
+
+
+def series_datapoints(values: dict[float, float], settings: AlarmSettings, at: dt.datetime) -> list[Datapoint | None]:
+    """The evaluation range's periods, newest first, from a series already computed per period (metric math)."""
+    period = settings.period_s
+    end = math.floor(at.timestamp() / period) * period
+    compare = _OPERATORS[settings.comparison_operator][0]
+    result: list[Datapoint | None] = []
+    for index in range(settings.evaluation_periods + EXTRA_PERIODS):
+        begins = end - (index + 1) * period
+        value = values.get(float(begins))
+        if value is None:
+            result.append(None)
+        else:
+            result.append(
+                Datapoint(dt.datetime.fromtimestamp(begins, dt.UTC), value, compare(value, settings.threshold))
+            )
+    return result
+
+
+def evaluate_points(points: list[Datapoint | None], settings: AlarmSettings, current: str) -> Verdict:
+    """The state for the evaluation range's datapoints (newest first, None where a period has no data)."""
     real = [p for p in points if p is not None]
     n, m = settings.evaluation_periods, settings.datapoints_to_alarm
     if len(real) >= n:

@@ -12,7 +12,8 @@ CloudWatch evaluates alarms every minute; here a background thread evaluates at 
 the sandbox clock (:mod:`lambdalab.service.sandbox_clock`), so when a lesson moves that clock forward by an hour,
 sixty evaluations happen in order. :meth:`AlarmEvaluator.evaluate` catches up at once (a lesson that just
 published data need not wait for the thread). A new alarm starts
-in INSUFFICIENT_DATA (moto starts it in OK).
+in INSUFFICIENT_DATA (moto starts it in OK). At each minute it also publishes SQS's queue metrics
+(:mod:`lambdalab.observability.queue_metrics`), which moto does not.
 """
 
 from __future__ import annotations
@@ -24,7 +25,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lambdalab.observability.alarm_rules import AlarmSettings, Sample, Verdict, evaluate
+from lambdalab.observability import metric_data, queue_metrics
+from lambdalab.observability.alarm_rules import (
+    EXTRA_PERIODS,
+    AlarmSettings,
+    Sample,
+    Verdict,
+    evaluate,
+    evaluate_points,
+    series_datapoints,
+)
+from lambdalab.observability.metric_data import query_series
+from lambdalab.observability.metric_math import MetricMathError
 from lambdalab.service.moto_patching import original, replace
 from lambdalab.service.sandbox_clock import SandboxClock
 
@@ -102,15 +114,30 @@ class AlarmEvaluator:
         boundary = math.floor(self.clock.now().timestamp() / EVALUATION_INTERVAL_S) * EVALUATION_INTERVAL_S
         if self._last_boundary is None or boundary < self._last_boundary:  # first look, or the clock set back
             self._last_boundary = boundary
+            self._publish_queue_metrics(boundary)
             self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
             return
         steps = int((boundary - self._last_boundary) // EVALUATION_INTERVAL_S)
         due = [self._last_boundary + k * EVALUATION_INTERVAL_S for k in range(1, steps + 1)]
         for instant in due[-MAX_CATCH_UP_EVALUATIONS:]:
+            if instant == boundary:  # a queue's depth is known now, not for the minutes the clock jumped over
+                self._publish_queue_metrics(instant)
             self._evaluate_all(dt.datetime.fromtimestamp(instant, dt.UTC))
         self._last_boundary = boundary
         if again and not due:
+            self._publish_queue_metrics(boundary)
             self._evaluate_all(dt.datetime.fromtimestamp(boundary, dt.UTC))
+
+    def _publish_queue_metrics(self, boundary: float) -> None:
+        """SQS's one-minute gauges (AWS/SQS), which moto does not publish, for alarms and dashboards."""
+        if self._client_factory is None:
+            return
+        try:
+            queue_metrics.publish(
+                self._client_factory, self.account_id, self.region, dt.datetime.fromtimestamp(boundary, dt.UTC)
+            )
+        except Exception:  # noqa: BLE001 - a queue deleted meanwhile must not stop alarm evaluation
+            pass
 
     def _evaluate_all(self, at: dt.datetime) -> dict[str, str]:
         backend = _backend(self.account_id, self.region)
@@ -120,8 +147,16 @@ class AlarmEvaluator:
         data = list(backend.metric_data)
         states: dict[str, str] = {}
         for alarm in list(backend.alarms.values()):
-            if alarm.metric_data_queries or not alarm.metric_name or alarm.rule:
-                continue  # metric-math and composite alarms are not evaluated here
+            if alarm.rule:
+                continue  # composite alarms are not evaluated here
+            if alarm.metric_data_queries:
+                verdict = self._evaluate_math(alarm, data, at)
+                if verdict is not None and verdict.state != alarm.state_value:
+                    self._change(alarm, verdict, at)
+                states[alarm.name] = alarm.state_value
+                continue
+            if not alarm.metric_name:
+                continue
             key = (alarm.namespace, alarm.metric_name, _dimension_key(alarm.dimensions), alarm.unit)
             if key not in samples_by_metric:
                 samples_by_metric[key] = [_sample(d) for d in data if _matches(d, alarm)]
@@ -131,19 +166,36 @@ class AlarmEvaluator:
             states[alarm.name] = alarm.state_value
         return states
 
+    def _evaluate_math(self, alarm: Any, data: list[Any], at: dt.datetime) -> Verdict | None:
+        """An alarm on metric math: the expression's series (the query with ReturnData) per period."""
+        queries = [_query_dict(q) for q in alarm.metric_data_queries]
+        returned = [q for q in queries if q.get("ReturnData", True)] or queries[-1:]
+        period = next((int(q["MetricStat"]["Period"]) for q in queries if q.get("MetricStat")), None)
+        period = int(alarm.period or period or 60)
+        settings = _settings(alarm, period=period, statistic="Sum")
+        end = math.floor(at.timestamp() / period) * period
+        start = end - (settings.evaluation_periods + EXTRA_PERIODS) * period
+        try:
+            series = query_series(data, queries, start, end)
+        except MetricMathError:
+            return None  # PutMetricAlarm accepted it; CloudWatch would keep it in INSUFFICIENT_DATA
+        points = series_datapoints(series[returned[0]["Id"]], settings, at)
+        return evaluate_points(points, settings, alarm.state_value)
+
     def _change(self, alarm: Any, verdict: Verdict, at: dt.datetime) -> None:
         old = alarm.state_value
         reason_data = {
             "version": "1.0",
             "queryDate": _iso(at),
             "statistic": alarm.statistic or alarm.extended_statistic,
-            "period": int(alarm.period),
+            "period": int(alarm.period or 0),
             "recentDatapoints": [p.value for p in verdict.datapoints],
             "threshold": float(alarm.threshold),
             "evaluatedDatapoints": [{"timestamp": _iso(p.start), "value": p.value} for p in verdict.datapoints],
         }
         alarm.update_state(verdict.reason, json.dumps(reason_data), verdict.state)
         alarm.state_updated_timestamp = at
+        record_history(alarm, old, verdict, reason_data, at)
         actions = {
             "ALARM": alarm.alarm_actions,
             "OK": alarm.ok_actions,
@@ -210,7 +262,7 @@ def notification(
             "ExtendedStatistic": alarm.extended_statistic,
             "Unit": alarm.unit,
             "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
-            "Period": int(alarm.period),
+            "Period": int(alarm.period or 0),
             "EvaluationPeriods": int(alarm.evaluation_periods),
             "DatapointsToAlarm": int(alarm.datapoints_to_alarm or alarm.evaluation_periods),
             "ComparisonOperator": alarm.comparison_operator,
@@ -256,7 +308,7 @@ def lambda_event(
                                 "name": alarm.metric_name,
                                 "dimensions": {d.name: d.value for d in alarm.dimensions},
                             },
-                            "period": int(alarm.period),
+                            "period": int(alarm.period or 0),
                             "stat": alarm.statistic or alarm.extended_statistic,
                             **({"unit": alarm.unit} if alarm.unit else {}),
                         },
@@ -268,11 +320,62 @@ def lambda_event(
     }
 
 
+def record_history(alarm: Any, old: str, verdict: Verdict, reason_data: dict[str, Any], at: dt.datetime) -> None:
+    """One ``StateUpdate`` item of the alarm's history, in DescribeAlarmHistory's shape."""
+    data = {
+        "version": "1.0",
+        "oldState": {"stateValue": old, "stateReason": alarm.history[-1][1] if alarm.history else ""},
+        "newState": {"stateValue": verdict.state, "stateReason": verdict.reason, "stateReasonData": reason_data},
+    }
+    items = alarm.__dict__.setdefault("lambdalab_history", [])
+    items.append(
+        {
+            "AlarmName": alarm.name,
+            "AlarmType": "MetricAlarm",
+            "Timestamp": at,
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": f"Alarm updated from {old} to {verdict.state}",
+            "HistoryData": json.dumps(data),
+        }
+    )
+
+
+def _describe_alarm_history(response: Any) -> Any:
+    """DescribeAlarmHistory (moto has none): the state changes the evaluator made, newest first by default."""
+    from moto.core.responses import ActionResult
+
+    name = response._get_param("AlarmName")
+    kind = response._get_param("HistoryItemType")
+    start, end = response._get_param("StartDate"), response._get_param("EndDate")
+    limit = int(response._get_param("MaxRecords") or 100)
+    items = [
+        item
+        for alarm in list(response.cloudwatch_backend.alarms.values())
+        if not name or alarm.name == name
+        for item in alarm.__dict__.get("lambdalab_history", [])
+        if (not kind or item["HistoryItemType"] == kind)
+        and (start is None or item["Timestamp"] >= _aware(start))
+        and (end is None or item["Timestamp"] <= _aware(end))
+    ]
+    items.sort(key=lambda item: item["Timestamp"], reverse=response._get_param("ScanBy") != "TimestampAscending")
+    return ActionResult({"AlarmHistoryItems": items[:limit]})
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
 def install() -> None:
-    """New alarms start in INSUFFICIENT_DATA, as on AWS (idempotent)."""
+    """New alarms start in INSUFFICIENT_DATA, as on AWS; GetMetricData and DescribeAlarmHistory answered
+    as CloudWatch answers them (idempotent)."""
     from moto.cloudwatch.models import CloudWatchBackend
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    if not hasattr(CloudWatchResponse, "describe_alarm_history"):
+        CloudWatchResponse.describe_alarm_history = _describe_alarm_history
 
     replace(CloudWatchBackend, "put_metric_alarm", _put_metric_alarm)
+    metric_data.install()
 
 
 def _put_metric_alarm(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -291,17 +394,39 @@ def _backend(account_id: str, region: str) -> Any:
     return cloudwatch_backends[account_id][region]
 
 
-def _settings(alarm: Any) -> AlarmSettings:
+def _settings(alarm: Any, period: int | None = None, statistic: str | None = None) -> AlarmSettings:
     periods = int(alarm.evaluation_periods)
     return AlarmSettings(
-        period_s=int(alarm.period),
+        period_s=int(period or alarm.period),
         evaluation_periods=periods,
         datapoints_to_alarm=int(alarm.datapoints_to_alarm or periods),
         threshold=float(alarm.threshold),
         comparison_operator=alarm.comparison_operator,
-        statistic=alarm.extended_statistic or alarm.statistic,
+        statistic=statistic or alarm.extended_statistic or alarm.statistic,
         treat_missing_data=alarm.treat_missing_data or "missing",
     )
+
+
+def _query_dict(query: Any) -> dict[str, Any]:
+    """moto's stored MetricDataQuery as the wire shape GetMetricData takes."""
+    result: dict[str, Any] = {"Id": query.id, "ReturnData": str(query.return_data).lower() != "false"}
+    if query.expression:
+        result["Expression"] = query.expression
+    if query.period:
+        result["Period"] = int(query.period)
+    if query.metric_stat is not None:
+        stat = query.metric_stat
+        result["MetricStat"] = {
+            "Metric": {
+                "Namespace": stat.metric.namespace,
+                "MetricName": stat.metric.metric_name,
+                "Dimensions": [{"Name": d.name, "Value": d.value} for d in stat.metric.dimensions],
+            },
+            "Period": int(stat.period),
+            "Stat": stat.stat,
+            **({"Unit": stat.unit} if stat.unit else {}),
+        }
+    return result
 
 
 def _dimension_key(dimensions: list[Any]) -> tuple[tuple[str, str], ...]:

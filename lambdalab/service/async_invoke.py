@@ -72,7 +72,9 @@ class AsyncInvoker:
     def enqueue(self, function_name: str, payload: bytes, qualifier: str | None = None) -> str:
         self.service.resolve(function_name, qualifier)  # unknown functions fail now, as on AWS
         request_id = str(uuid.uuid4())
-        self.service.metrics.put("AsyncEventsReceived", 1, "Count", self._name(function_name))
+        self.service.metrics.put(
+            "AsyncEventsReceived", 1, "Count", self._name(function_name), _resource(function_name, qualifier)
+        )
         now = time.monotonic()
         with self._cv:
             heapq.heappush(
@@ -148,7 +150,9 @@ class AsyncInvoker:
         except ResourceNotFound:
             return
         # The function was invoked with the event: how long it had waited in the queue until then.
-        self.service.metrics.put("AsyncEventAge", round(age_s * 1000), "Milliseconds", self._name(item.function_name))
+        self.service.metrics.put(
+            "AsyncEventAge", round(age_s * 1000), "Milliseconds", self._name(item.function_name), self._resource(item)
+        )
         item.attempts += 1
         if invocation.ok:
             self._deliver(item, config, invocation, "Success")
@@ -160,7 +164,10 @@ class AsyncInvoker:
             self._deliver(item, config, invocation, "RetriesExhausted")
 
     def _drop(self, item: _Queued) -> None:
-        self.service.metrics.put("AsyncEventsDropped", 1, "Count", self._name(item.function_name))
+        self.service.metrics.put("AsyncEventsDropped", 1, "Count", self._name(item.function_name), self._resource(item))
+
+    def _resource(self, item: _Queued) -> str | None:
+        return _resource(self._name(item.function_name), item.qualifier)
 
     @staticmethod
     def _name(function_name: str) -> str:
@@ -254,6 +261,13 @@ class AsyncInvoker:
                 )
         except Exception:  # noqa: BLE001 - a missing destination loses the record, as on AWS
             return
+
+
+def _resource(function_name: str, qualifier: str | None) -> str | None:
+    """The ``Resource`` dimension of a version's or alias's metrics (none for $LATEST)."""
+    if qualifier and qualifier != "$LATEST":
+        return f"{function_name.split(':')[6] if function_name.startswith('arn:') else function_name}:{qualifier}"
+    return None
 
 
 def invoker(service: LambdaService) -> AsyncInvoker:
