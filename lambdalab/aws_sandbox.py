@@ -113,6 +113,7 @@ class Sandbox:
 
         #: The sandbox's clock: schedules, events' times and alarms run on it (``lambdalab.clock`` moves it).
         self.clock = SandboxClock()
+        self.lambda_service.metrics.clock = self.clock  # Lambda's metrics land in the minute alarms judge
 
         self.triggers = start_all(self)
         from lambdalab.databases import attach

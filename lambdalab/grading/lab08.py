@@ -339,9 +339,9 @@ def _replay(names: dict[str, str], specs: dict[str, list[dict]]) -> tuple[dict[s
     from botocore.exceptions import ClientError, ParamValidationError
 
     import lambdalab
-    from lambdalab.triggers.clock import sandbox_clock
 
     box = lambdalab.sandbox()
+    sandbox_clock = box.clock
     lam = box.client("lambda", config=Config(retries={"total_max_attempts": 1}))
     cloudwatch = box.client("cloudwatch")
     functions = [lambdalab.deploy(name, code=INCIDENT_HANDLER, timeout=3) for name in names.values()]

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from lambdalab.observability.emf import EmfMetric, InvalidEmf, extract
-from lambdalab.triggers.moto_patches import original, replace
+from lambdalab.service.moto_patching import original, replace
 
 LOGS_NAMESPACE = "AWS/Logs"
 

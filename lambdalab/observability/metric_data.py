@@ -20,7 +20,7 @@ from typing import Any
 
 from lambdalab.observability.alarm_rules import Sample, statistic
 from lambdalab.observability.metric_math import MetricMathError, Series, evaluate
-from lambdalab.triggers.moto_patches import replace
+from lambdalab.service.moto_patching import replace
 
 
 def metric_samples(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdalab.triggers.moto_patches import replace
+from lambdalab.service.moto_patching import replace
 
 
 def install() -> None:

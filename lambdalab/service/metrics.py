@@ -5,8 +5,8 @@ concurrency metrics and the asynchronous invocation metrics for every function; 
 ``get_metric_statistics`` and alarms on Throttles exactly as on AWS. Data points are batched by a background
 writer, so an invocation never waits for CloudWatch.
 
-Each data point is stamped with the sandbox clock (:mod:`lambdalab.triggers.clock`), the clock CloudWatch
-alarms are evaluated on: it follows the wall clock until a lesson freezes it, and then a burst run "at" a
+Each data point is stamped with the sandbox clock (``box.clock``, :mod:`lambdalab.service.sandbox_clock`),
+the clock CloudWatch alarms are evaluated on: it follows the wall clock until a lesson freezes it, and then a burst run "at" a
 frozen minute lands in that minute, so moving the clock one minute on lets the alarm judge that minute
 without waiting for it in real time.
 """
@@ -17,8 +17,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lambdalab.service.sandbox_clock import SandboxClock
 from lambdalab.service.shipping import BackgroundWriter
-from lambdalab.triggers.clock import sandbox_clock
 
 NAMESPACE = "AWS/Lambda"
 
@@ -39,9 +39,10 @@ class MetricsShipper(BackgroundWriter[Datum]):
     def __init__(self, client_factory: Callable[[], object], trim: Callable[[], object] | None = None) -> None:
         super().__init__(client_factory, name="lambdalab-metrics")
         self._trim = trim  # keeps what CloudWatch holds bounded (see lambdalab.service.retention)
+        self.clock = SandboxClock()  # the wall clock until the sandbox hands over its own (box.clock)
 
     def put(self, name: str, value: float, unit: str, function_name: str, resource: str | None = None) -> None:
-        self._enqueue(Datum(name, float(value), unit, function_name, resource, sandbox_clock.now()))
+        self._enqueue(Datum(name, float(value), unit, function_name, resource, self.clock.now()))
 
     def write(self, client: object, items: list[Datum]) -> None:
         for start in range(0, len(items), 1000):  # PutMetricData takes at most 1,000 data points

@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lambdalab
+from lambdalab.aws_sandbox import sandbox
 from lambdalab.observability.metric_math import MetricMathError, evaluate
-from lambdalab.triggers.clock import sandbox_clock
 
 START = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
 GRID = [0.0, 60.0, 120.0]
@@ -31,9 +31,9 @@ def cloudwatch(box):
 
 @pytest.fixture
 def frozen():
-    sandbox_clock.freeze(START)
-    yield sandbox_clock
-    sandbox_clock.reset()
+    sandbox().clock.freeze(START)
+    yield sandbox().clock
+    sandbox().clock.reset()
 
 
 def put(cloudwatch, namespace, name, function, values, minute=0):

@@ -24,7 +24,7 @@ from lambdalab.observability.insights.engine import MAX_RESULTS, run
 from lambdalab.observability.insights.query import MalformedQuery, Query, parse_query
 from lambdalab.observability.insights.records import discover
 from lambdalab.observability.insights.validate import validate
-from lambdalab.triggers.moto_patches import replace
+from lambdalab.service.moto_patching import replace
 
 _QUERIES = "_lambdalab_insights_queries"
 

@@ -80,6 +80,7 @@ class ApiGatewayFrontDoor(ListeningTrigger):
     def start(self, box: Any) -> None:
         super().start(box)
         self.metrics = ApiGatewayMetrics(lambda: box.client("cloudwatch"))
+        self.metrics.clock = box.clock  # stamped on the clock alarms are evaluated on
         # Local ApiEndpoint addresses, UpdateStage for HTTP APIs and REST APIs at .../_user_request_/...
         box.gateway.answer_requests(lambda app, environ, start_response: apigateway_control.answer(
             self, app, environ, start_response))

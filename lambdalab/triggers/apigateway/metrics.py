@@ -23,8 +23,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lambdalab.service.sandbox_clock import SandboxClock
 from lambdalab.service.shipping import BackgroundWriter
-from lambdalab.triggers.clock import sandbox_clock
 
 NAMESPACE = "AWS/ApiGateway"
 _NAMES = {"rest": {"4xx": "4XXError", "5xx": "5XXError"}, "http": {"4xx": "4xx", "5xx": "5xx"}}
@@ -58,9 +58,10 @@ class ApiGatewayMetrics(BackgroundWriter[_Datum]):
 
     def __init__(self, client_factory: Callable[[], object]) -> None:
         super().__init__(client_factory, name="lambdalab-apigateway-metrics")
+        self.clock = SandboxClock()  # the wall clock until the sandbox hands over its own (box.clock)
 
     def record(self, outcome: RequestOutcome) -> None:
-        now = sandbox_clock.now()  # the clock alarms are evaluated on (see lambdalab.service.metrics)
+        now = self.clock.now()  # the clock alarms are evaluated on (see lambdalab.service.metrics)
         names = _NAMES[outcome.kind]
         values: list[tuple[str, float, str]] = [
             ("Count", 1, "Count"),
