@@ -6,8 +6,8 @@ concurrency metrics and the asynchronous invocation metrics for every function; 
 writer, so an invocation never waits for CloudWatch.
 
 Each data point is stamped with the sandbox clock (``box.clock``, :mod:`lambdalab.service.sandbox_clock`),
-the clock CloudWatch alarms are evaluated on: it follows the wall clock until a lesson freezes it, and then a burst run "at" a
-frozen minute lands in that minute, so moving the clock one minute on lets the alarm judge that minute
+the clock CloudWatch alarms are evaluated on: it follows the wall clock until a lesson freezes it, and then a
+burst run "at" a frozen minute lands in that minute, so moving the clock one minute on lets the alarm judge that minute
 without waiting for it in real time.
 """
 

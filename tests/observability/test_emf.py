@@ -9,7 +9,6 @@ import uuid
 import pytest
 
 import lambdalab
-from lambdalab.aws_sandbox import sandbox
 
 POWERTOOLS_HANDLER = """
 from aws_lambda_powertools import Metrics
@@ -234,7 +233,7 @@ def test_an_alarm_on_an_emf_metric_goes_to_alarm(box, cloudwatch, printer):
     printer.invoke({"document": document})
     assert lambdalab.flush_logs()
     name = f"deep-{uuid.uuid4().hex[:6]}"
-    sandbox().clock.freeze(minute + dt.timedelta(minutes=2))
+    lambdalab.sandbox().clock.freeze(minute + dt.timedelta(minutes=2))
     try:
         cloudwatch.put_metric_alarm(
             AlarmName=name,
@@ -250,5 +249,5 @@ def test_an_alarm_on_an_emf_metric_goes_to_alarm(box, cloudwatch, printer):
         )
         assert box.alarms.evaluate()[name] == "ALARM"
     finally:
-        sandbox().clock.reset()
+        lambdalab.sandbox().clock.reset()
         box.alarms.reset()

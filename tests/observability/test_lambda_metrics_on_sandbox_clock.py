@@ -11,7 +11,6 @@ import requests
 from botocore.config import Config
 
 import lambdalab
-from lambdalab.aws_sandbox import sandbox
 
 MINUTE = dt.datetime(2026, 12, 5, 10, 0, 5, tzinfo=dt.UTC)
 SLEEPER = "import time\ndef handler(event, context):\n    time.sleep(event.get('seconds', 0))\n"
@@ -20,9 +19,9 @@ SLEEPER = "import time\ndef handler(event, context):\n    time.sleep(event.get('
 @pytest.fixture
 def box():
     sandbox = lambdalab.sandbox()
-    sandbox().clock.freeze(MINUTE)
+    lambdalab.sandbox().clock.freeze(MINUTE)
     yield sandbox
-    sandbox().clock.reset()
+    lambdalab.sandbox().clock.reset()
     sandbox.reset()
 
 
@@ -75,7 +74,7 @@ def test_when_a_burst_throttles_then_a_throttles_alarm_fires_and_after_a_fix_it_
 
     assert burst(lam, 6) >= 3
     lambdalab.flush_logs()
-    sandbox().clock.set(MINUTE + dt.timedelta(minutes=1))
+    lambdalab.sandbox().clock.set(MINUTE + dt.timedelta(minutes=1))
     assert box.alarms.evaluate()["narrow-throttles"] == "ALARM"
 
     lam.put_function_concurrency(FunctionName="narrow", ReservedConcurrentExecutions=8)
@@ -83,9 +82,9 @@ def test_when_a_burst_throttles_then_a_throttles_alarm_fires_and_after_a_fix_it_
     lambdalab.flush_logs()
     # As on AWS, while the breaching datapoint is still in the evaluation range (EvaluationPeriods + 2
     # periods here) and is the newest real one, it decides: TreatMissingData applies only without one.
-    sandbox().clock.set(MINUTE + dt.timedelta(minutes=2))
+    lambdalab.sandbox().clock.set(MINUTE + dt.timedelta(minutes=2))
     assert box.alarms.evaluate()["narrow-throttles"] == "ALARM"
-    sandbox().clock.set(MINUTE + dt.timedelta(minutes=4))  # range 10:01-10:04: the fixed minute, no throttles
+    lambdalab.sandbox().clock.set(MINUTE + dt.timedelta(minutes=4))  # range 10:01-10:04: the fixed minute, no throttles
     assert box.alarms.evaluate()["narrow-throttles"] == "OK"
 
 
@@ -108,13 +107,13 @@ def test_when_throttles_continue_after_a_fix_that_is_not_enough_then_the_alarm_s
     )
     burst(lam, 4)
     lambdalab.flush_logs()
-    sandbox().clock.set(MINUTE + dt.timedelta(minutes=1))
+    lambdalab.sandbox().clock.set(MINUTE + dt.timedelta(minutes=1))
     assert box.alarms.evaluate()["still-throttled"] == "ALARM"
 
     lam.put_function_concurrency(FunctionName="narrow", ReservedConcurrentExecutions=2)  # not enough for 4
     assert burst(lam, 4) >= 1  # at 10:01:05
     lambdalab.flush_logs()
-    sandbox().clock.set(MINUTE + dt.timedelta(minutes=4))  # range 10:01-10:04 holds the throttles after the fix
+    lambdalab.sandbox().clock.set(MINUTE + dt.timedelta(minutes=4))  # range 10:01-10:04 holds the throttles after the fix
     assert box.alarms.evaluate()["still-throttled"] == "ALARM"
 
 

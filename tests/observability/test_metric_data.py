@@ -10,7 +10,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lambdalab
-from lambdalab.aws_sandbox import sandbox
 from lambdalab.observability.metric_math import MetricMathError, evaluate
 
 START = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
@@ -31,9 +30,9 @@ def cloudwatch(box):
 
 @pytest.fixture
 def frozen():
-    sandbox().clock.freeze(START)
-    yield sandbox().clock
-    sandbox().clock.reset()
+    lambdalab.sandbox().clock.freeze(START)
+    yield lambdalab.sandbox().clock
+    lambdalab.sandbox().clock.reset()
 
 
 def put(cloudwatch, namespace, name, function, values, minute=0):

@@ -12,7 +12,6 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import lambdalab
-from lambdalab.aws_sandbox import sandbox
 from lambdalab.observability import fetch_panels, production_alarms, put_production_alarms, runbook
 from lambdalab.observability.dashboard import draw
 
@@ -33,7 +32,7 @@ def handler(event, context):
 def box():
     sandbox = lambdalab.sandbox()
     yield sandbox
-    sandbox().clock.reset()
+    lambdalab.sandbox().clock.reset()
     sandbox.reset()
 
 
@@ -64,11 +63,11 @@ def incident(box):
     for _ in range(2):
         lam.invoke(FunctionName=name, Payload=b'{"fail": true, "sleep": 0.01}')
     lambdalab.flush_logs()
-    sandbox().clock.freeze(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2))
+    lambdalab.sandbox().clock.freeze(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2))
     states = box.alarms.evaluate()
     end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
     yield {"name": name, "states": states, "outcomes": outcomes, "start": start, "end": end}
-    sandbox().clock.reset()
+    lambdalab.sandbox().clock.reset()
     fn.delete()
 
 

@@ -11,7 +11,6 @@ import pytest
 
 import lambdalab
 from lambdalab.service.async_invoke import invoker
-from lambdalab.service.lambda_service import DEFAULT_ASYNC_RETRY_DELAYS
 
 FAILING = "def handler(event, context):\n    raise RuntimeError('boom')\n"
 
@@ -19,9 +18,9 @@ FAILING = "def handler(event, context):\n    raise RuntimeError('boom')\n"
 @pytest.fixture(scope="module")
 def box():
     sandbox = lambdalab.sandbox()
-    sandbox.lambda_service.async_retry_delays = (0.0,)
+    sandbox.async_invocations.set_retry_delays(0.0)
     yield sandbox
-    sandbox.lambda_service.async_retry_delays = DEFAULT_ASYNC_RETRY_DELAYS
+    sandbox.async_invocations.set_retry_delays()
     sandbox.reset()
 
 
