@@ -113,7 +113,7 @@ def test_when_throttles_continue_after_a_fix_that_is_not_enough_then_the_alarm_s
     lam.put_function_concurrency(FunctionName="narrow", ReservedConcurrentExecutions=2)  # not enough for 4
     assert burst(lam, 4) >= 1  # at 10:01:05
     lambdalab.flush_logs()
-    lambdalab.sandbox().clock.set(MINUTE + dt.timedelta(minutes=4))  # range 10:01-10:04 holds the throttles after the fix
+    box.clock.set(MINUTE + dt.timedelta(minutes=4))  # range 10:01-10:04 holds the throttles after the fix
     assert box.alarms.evaluate()["still-throttled"] == "ALARM"
 
 
