@@ -36,3 +36,34 @@ def test_when_a_receive_names_its_own_visibility_timeout_then_it_wins_over_the_q
     time.sleep(1.3)
     assert len(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"]) == 1
     sqs.delete_queue(QueueUrl=url)
+
+
+def test_when_the_visibility_timeout_changes_during_a_mapping_pollers_long_poll_then_its_message_takes_the_new_one():
+    from lambdalab.triggers.sqs.in_process import InProcessSqs
+
+    box = lambdalab.sandbox()
+    sqs = box.client("sqs")
+    url = sqs.create_queue(QueueName="visibility-changed-poller", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    poller = InProcessSqs(box.lambda_service.account_id, box.lambda_service.region)  # what a mapping polls with
+    received: list[dict] = []
+
+    def poll() -> None:
+        answer = poller.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=5,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        received.extend(answer.get("Messages", []))
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    time.sleep(0.3)  # the long poll is waiting, with the queue's old value in hand
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    thread.join()
+    assert len(received) == 1
+    time.sleep(1.5)  # past the old 1 s: with it, the message would be visible again
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+    sqs.delete_queue(QueueUrl=url)

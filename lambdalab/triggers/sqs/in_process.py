@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambdalab.triggers.sqs.moto_patch import visibility_read_at_receipt
+
 #: The system attributes ``MessageSystemAttributeNames=["All"]`` returns (moto's SQSResponse, same order).
 _SYSTEM_ATTRIBUTES = (
     "SenderId",
@@ -63,9 +65,10 @@ class InProcessSqs:
         name = _queue_name(QueueUrl)
         backend = self.backend
         queue = backend.get_queue(name)
-        messages = backend.receive_message(
-            name, MaxNumberOfMessages, WaitTimeSeconds, queue.visibility_timeout, MessageAttributeNames
-        )
+        with visibility_read_at_receipt():  # a SetQueueAttributes during the long poll reaches these messages
+            messages = backend.receive_message(
+                name, MaxNumberOfMessages, WaitTimeSeconds, queue.visibility_timeout, MessageAttributeNames
+            )
         wanted = set(MessageSystemAttributeNames)
         include = [a for a in _SYSTEM_ATTRIBUTES if "All" in wanted or a in wanted]
         return {"Messages": [_as_boto3(message, include) for message in messages]} if messages else {}

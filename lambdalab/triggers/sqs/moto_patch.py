@@ -31,10 +31,12 @@ random lowercase letters) is drawn in one call from moto's random generator, not
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import string
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from lambdalab.service.moto_patching import original, replace
@@ -130,9 +132,19 @@ def _receive_message_request(response: Any) -> Any:
     """
     from moto.sqs.responses import SQSResponse
 
-    _request.queue_default = response._get_param("VisibilityTimeout") is None
-    try:
+    if response._get_param("VisibilityTimeout") is not None:
         return original(SQSResponse, "receive_message")(response)
+    with visibility_read_at_receipt():
+        return original(SQSResponse, "receive_message")(response)
+
+
+@contextlib.contextmanager
+def visibility_read_at_receipt() -> Iterator[None]:
+    """Within this block, a ``receive_message`` on this thread gives each message the queue's visibility
+    timeout as it stands when the message is handed out (a request that names none; the in-process poller)."""
+    _request.queue_default = True
+    try:
+        yield
     finally:
         _request.queue_default = False
 
