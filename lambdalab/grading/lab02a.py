@@ -206,8 +206,9 @@ def classify_throttles(answer: Path) -> CheckResult:
                 hint="a throttle is HTTP 429; its Reason names the limit — compare the whole Reason, not a part of it",
             )
     order = ("reserved", "account", "other throttle", "not a throttle")
-    counts = ", ".join(f"{sum(_expected_class(r) == kind for r in responses)} {kind!r}" for kind in order)
-    return passed(got=f"classified {len(responses)} error responses from real bursts and calls: {counts}")
+    # How many of each a burst produced depends on timing; which kinds were there does not.
+    kinds_seen = ", ".join(repr(kind) for kind in order if kind in kinds)
+    return passed(got=f"classified every error response from real bursts and calls ({kinds_seen})")
 
 
 # --- exercise 2 ------------------------------------------------------------------------------------
