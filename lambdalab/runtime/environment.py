@@ -6,9 +6,9 @@ is shut down — because it sat idle too long, or because the function timed out
 exited, each of which ends it here as it does on AWS, so the next invocation is cold.
 
 The process runs in its own session (process group), so ending the environment also ends anything the
-handler started. Its output goes to a file rather than a pipe: a write the handler made before it
-answered is in the file by the time the answer arrives, so every line lands in the right invocation's log
-without a reader thread, and a handler that floods its output can never block on a full pipe.
+handler started (:mod:`.process_tree`). Its output goes to a file rather than a pipe (:mod:`.log_file`), so
+every line lands in the right invocation's log without a reader thread. How an environment ends is worded
+in :mod:`.endings`; this module starts the process, watches it, and turns its answers into invocations.
 """
 
 from __future__ import annotations
@@ -35,25 +35,18 @@ import psutil
 from lambdalab.runtime import bootstrap, handler_imports, memory
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer, StreamListener
 from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
+from lambdalab.runtime.endings import TIMED_OUT, Ended, error_document, exit_words, timeout_document, timeout_message
+from lambdalab.runtime.log_file import LogFile
+from lambdalab.runtime.process_tree import kill_tree
 from lambdalab.runtime.results import Invocation, Report, encode_event
 
 BOOTSTRAP_SCRIPT = Path(__file__).with_name("bootstrap.py")
 CLIENT_SCRIPT = Path(__file__).with_name("client.py")
 STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
-MAX_LOG_BYTES_PER_INVOCATION = 256 * 1024  # what we keep for the notebook; CloudWatch caps events too
 _POLL_S = 0.01
 #: A long-running invoke is checked less and less often, up to this interval: forty handlers sleeping in
 #: parallel must not cost a core of polling (the answer itself still wakes the wait at once).
 _MAX_POLL_S = 0.1
-_SIGNAL_WORDS = {
-    signal.SIGSEGV: "segmentation fault (core dumped)",
-    signal.SIGKILL: "killed",
-    signal.SIGABRT: "aborted (core dumped)",
-    signal.SIGTERM: "terminated",
-    signal.SIGBUS: "bus error (core dumped)",
-    signal.SIGFPE: "floating point exception (core dumped)",
-    signal.SIGILL: "illegal instruction (core dumped)",
-}
 
 
 #: Set only by an instructor's grader (``lambdalab.grading.isolation``): given an environment and its
@@ -83,22 +76,6 @@ class EnvironmentState(StrEnum):
     IDLE = "idle"
     BUSY = "busy"
     DEAD = "dead"
-
-
-class _Ended(Exception):
-    """The environment died while we waited on it; carries AWS's error type and message tail."""
-
-    def __init__(self, error_type: str, detail: str, status: str = "error") -> None:
-        super().__init__(detail)
-        self.error_type, self.detail, self.status = error_type, detail, status
-
-
-def _exit_words(returncode: int | None) -> str:
-    if returncode is None:
-        return "Runtime exited without providing a reason"
-    if returncode < 0:
-        return f"Runtime exited with error: signal: {_SIGNAL_WORDS.get(-returncode, f'signal {-returncode}')}"
-    return f"Runtime exited with error: exit status {returncode}"
 
 
 def _utc_stamp() -> str:
@@ -138,17 +115,15 @@ class ExecutionEnvironment:
         self._process: subprocess.Popen[bytes] | None = None
         self._ps: psutil.Process | None = None
         self._peak_reader: memory.PeakReader | None = None
-        self._log_reader: object = None
         self._log_dir = Path(tempfile.mkdtemp(prefix="lambdalab-env-"))
         self._log_path = self._log_dir / "output.log"
+        self._log = LogFile(self._log_path)
         self._tmp_dir = self._log_dir / "tmp"
         self._tmp_dir.mkdir()
-        self._log_offset = 0
-        self._dropped_log_bytes = 0
         self._lock = threading.Lock()
         self._peak_seen = 0
         self._oom = False
-        self._init_failure: _Ended | None = None
+        self._init_failure: Ended | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
     @property
@@ -241,7 +216,7 @@ class ExecutionEnvironment:
         try:
             self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init", done=self._api.ready)
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
-        except _Ended as ended:
+        except Ended as ended:
             failure = ended
         if failure is not None:
             self._init_failure = failure
@@ -256,13 +231,13 @@ class ExecutionEnvironment:
         self._init_failure = None
         self.state = EnvironmentState.IDLE
 
-    def _init_error_from_runtime(self) -> _Ended:
+    def _init_error_from_runtime(self) -> Ended:
         error = self._api.init_error
         try:
             document = json.loads(error.body)
         except ValueError:
             document = {"errorMessage": error.body.decode(errors="replace"), "errorType": error.error_type}
-        exc = _Ended(document.get("errorType") or error.error_type or "Runtime.Unknown",
+        exc = Ended(document.get("errorType") or error.error_type or "Runtime.Unknown",
                      document.get("errorMessage", ""))
         exc.document = {k: document[k] for k in ("errorMessage", "errorType", "stackTrace") if k in document}
         return exc
@@ -287,39 +262,10 @@ class ExecutionEnvironment:
         self._remove_logs()
 
     def _kill_tree(self) -> None:
-        process = self._process
-        descendants: list[psutil.Process] = []
-        if self._ps is not None:
-            try:
-                descendants = self._ps.children(recursive=True)
-            except psutil.Error:
-                descendants = []
-        if process is not None:
-            if os.name != "nt":
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            try:
-                process.kill()
-            except OSError:
-                pass
-        for child in descendants:  # children that left the process group (setsid) die too
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
-        if process is not None:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        psutil.wait_procs(descendants, timeout=2)
+        kill_tree(self._process, self._ps)
 
     def _remove_logs(self) -> None:
-        if self._log_reader is not None:
-            self._log_reader.close()
-            self._log_reader = None
+        self._log.close()
         if self._peak_reader is not None:
             self._peak_reader.close()
         # The whole folder: the handler's HOME and TMPDIR live in it, and may hold anything it wrote.
@@ -351,7 +297,7 @@ class ExecutionEnvironment:
                 # The runtime may have posted an init error just before it exited.
                 if phase == "init" and self._api.init_error is not None:
                     return
-                raise _Ended("Runtime.ExitError", _exit_words(returncode))
+                raise Ended("Runtime.ExitError", exit_words(returncode))
             # The whole process tree counts, as in Lambda's cgroup; scanning for children is dearer,
             # so the main process is checked every poll and its descendants every tenth.
             used = memory.tree_rss_bytes(self._ps) if polls % 10 == 0 else memory.rss_bytes(self._ps)
@@ -359,48 +305,16 @@ class ExecutionEnvironment:
             if used > limit:
                 self._oom = True
                 self._kill_tree()
-                raise _Ended("Runtime.OutOfMemory", _exit_words(-signal.SIGKILL))
+                raise Ended("Runtime.OutOfMemory", exit_words(-signal.SIGKILL))
             if time.perf_counter() > deadline:
-                raise _Ended("Sandbox.Timedout", "", status="timeout")
+                raise Ended(TIMED_OUT, "", status="timeout")
             self._trim_log_if_flooded()
 
     def _trim_log_if_flooded(self) -> None:
-        try:
-            size = self._log_path.stat().st_size
-        except OSError:
-            return
-        if size - self._log_offset > 8 * MAX_LOG_BYTES_PER_INVOCATION:
-            # Keep the disk safe from a handler that prints without end: drop the middle, say so.
-            with open(self._log_path, "r+b") as fh:
-                fh.truncate(0)
-            self._dropped_log_bytes += size - self._log_offset
-            self._log_offset = 0
+        self._log.trim_if_flooded()
 
     def _read_new_logs(self) -> str:
-        try:
-            if self._log_reader is None:
-                self._log_reader = open(self._log_path, "rb")  # noqa: SIM115 - kept open, closed on terminate
-            self._log_reader.seek(self._log_offset)
-            data = self._log_reader.read()
-        except OSError:
-            return ""
-        self._log_offset += len(data)
-        note = ""
-        if self._dropped_log_bytes:
-            note = f"[lambdalab: {self._dropped_log_bytes} bytes of log output dropped]\n"
-            self._dropped_log_bytes = 0
-        if len(data) > MAX_LOG_BYTES_PER_INVOCATION:
-            dropped = len(data) - MAX_LOG_BYTES_PER_INVOCATION
-            data = data[:MAX_LOG_BYTES_PER_INVOCATION // 2] + data[-MAX_LOG_BYTES_PER_INVOCATION // 2:]
-            note += f"[lambdalab: {dropped} bytes of log output dropped]\n"
-        if self._log_offset > 8 * MAX_LOG_BYTES_PER_INVOCATION and self.state is not EnvironmentState.BUSY:
-            with open(self._log_path, "r+b") as fh:
-                fh.truncate(0)
-            self._log_offset = 0
-        # awslambdaric joins a multi-line log record with CR so CloudWatch keeps it as one event;
-        # a notebook shows lines, so turn those into newlines.
-        text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-        return note + text
+        return self._log.read_new(busy=self.state is EnvironmentState.BUSY)
 
     # --- invocation ------------------------------------------------------------------------------
     def invoke(self, event: bytes | str | object = None, *, request_id: str | None = None,
@@ -450,19 +364,17 @@ class ExecutionEnvironment:
         tail = ""
         try:
             self._wait_for(pending.done.is_set, cfg.timeout, phase="invoke", done=pending.done)
-        except _Ended as ended:
+        except Ended as ended:
             self._api.forget(request_id)
             elapsed_ms = (time.perf_counter() - (pending.dispatched_at or submitted)) * 1000.0
             if ended.status == "timeout":
                 duration_ms = cfg.timeout * 1000.0
-                message = f"Task timed out after {cfg.timeout:.2f} seconds"
-                error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
-                tail = f"{_utc_stamp()} {request_id} {message}\n"
+                error = timeout_document(request_id, cfg.timeout)
+                tail = f"{_utc_stamp()} {request_id} {timeout_message(cfg.timeout)}\n"
                 status = "timeout"
             else:
                 duration_ms = elapsed_ms
-                error = {"errorType": ended.error_type,
-                         "errorMessage": f"RequestId: {request_id} Error: {ended.detail}"}
+                error = error_document(request_id, ended.error_type, ended.detail)
                 tail = f"RequestId: {request_id} Error: {ended.detail}\n{ended.error_type}\n"
                 status, error_type = "error", ended.error_type
             logs_body = self._read_new_logs()
@@ -511,11 +423,10 @@ class ExecutionEnvironment:
             error = dict(ended.document)
             error_type = error.get("errorType")
         elif ended.status == "timeout":
-            message = f"Task timed out after {INIT_TIMEOUT_S:.2f} seconds"
-            error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
-            error_type = "Sandbox.Timedout"
+            error = timeout_document(request_id, INIT_TIMEOUT_S)
+            error_type = TIMED_OUT
         else:
-            error = {"errorType": ended.error_type, "errorMessage": f"RequestId: {request_id} Error: {ended.detail}"}
+            error = error_document(request_id, ended.error_type, ended.detail)
             error_type = ended.error_type
         status = "timeout" if ended.status == "timeout" else "error"
         init_report = (f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: init\t"
