@@ -20,8 +20,7 @@ from typing import Any
 
 CONFINE_SCRIPT = Path(__file__).with_name("confine.py")
 RUNTIME_SCRIPTS = tuple(  # what an environment runs before the handler: the bootstrap, then a client
-    Path(__file__).parents[1].joinpath("runtime", name)
-    for name in ("bootstrap.py", "client.py", "streaming_client.py")
+    Path(__file__).parents[1].joinpath("runtime", name) for name in ("bootstrap.py", "client.py", "streaming_client.py")
 )
 SYSTEM_READ = (
     "/usr",

@@ -9,7 +9,7 @@ import lambdalab
 from lambdalab.grading import Status
 from lambdalab.grading.lab03 import check
 
-PROCESS = '''
+PROCESS = """
 import json
 import os
 
@@ -26,8 +26,10 @@ def process(order):
         raise ValueError(f"bad quantity: {quantity!r}")
     sqs.send_message(QueueUrl=os.environ["PROCESSED_QUEUE"], MessageBody=json.dumps(order))
     return order
-'''
-BATCH_RIGHT = PROCESS + '''
+"""
+BATCH_RIGHT = (
+    PROCESS
+    + """
 
 def handler(event, context):
     failures, stuck = [], set()
@@ -42,8 +44,11 @@ def handler(event, context):
             stuck.add(customer)
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
-'''
-BATCH_IGNORES_GROUPS = PROCESS + '''
+"""
+)
+BATCH_IGNORES_GROUPS = (
+    PROCESS
+    + """
 
 def handler(event, context):
     failures = []
@@ -53,16 +58,20 @@ def handler(event, context):
         except Exception:
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
-'''
+"""
+)
 BATCH_STOPS_EVERYONE = BATCH_RIGHT.replace("if customer in stuck:", "if stuck:")
-BATCH_RAISES = PROCESS + '''
+BATCH_RAISES = (
+    PROCESS
+    + """
 
 def handler(event, context):
     for record in event["Records"]:
         process(json.loads(record["body"]))
     return {"batchItemFailures": []}
-'''
-KEYS_RIGHT = '''
+"""
+)
+KEYS_RIGHT = """
 import json
 import urllib.parse
 
@@ -80,8 +89,8 @@ def handler(event, context):
             key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
             objects[key] = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()[0]
     return {"objects": objects}
-'''
-IDEMPOTENT_RIGHT = '''
+"""
+IDEMPOTENT_RIGHT = """
 import os
 import uuid
 
@@ -111,7 +120,7 @@ def charge_once(payment):
 def handler(event, context):
     config.register_lambda_context(context)
     return charge_once(payment=event)
-'''
+"""
 SCHEDULE_RIGHT = """
 NIGHTLY_MAINTENANCE = {"ScheduleExpression": "cron(30 1 * * ? *)", "ScheduleExpressionTimezone": "Europe/Berlin"}
 MONTH_END_PAYROLL = {"ScheduleExpression": "cron(30 17 L * ? *)", "ScheduleExpressionTimezone": "America/New_York"}
@@ -186,7 +195,8 @@ def test_ex3_when_the_whole_event_is_the_key_then_a_redelivery_charges_twice(tmp
 
 
 def test_ex3_when_a_reused_id_is_not_validated_then_it_is_answered_with_the_old_charge_and_fails(tmp_path):
-    wrong = IDEMPOTENT_RIGHT.replace(',\n                           payload_validation_jmespath="detail.[amount, currency]"', "")
+    validation = ',\n                           payload_validation_jmespath="detail.[amount, currency]"'
+    wrong = IDEMPOTENT_RIGHT.replace(validation, "")
     result = check(3, write(tmp_path, "lab03/ex3/app.py", wrong))
     assert result.status is Status.FAILED
     assert "as if it were this one" in result.got and "payload_validation_jmespath" in result.hint
@@ -196,14 +206,22 @@ def test_ex4_when_both_schedules_are_right_then_it_passes(tmp_path):
     assert check(4, write(tmp_path, "lab03/ex4/schedule.py", SCHEDULE_RIGHT)).status is Status.PASSED
 
 
-@pytest.mark.parametrize(("wrong", "words"), [
-    # 02:30 does not exist in Berlin the night the clocks spring forward: Scheduler skips that run.
-    (SCHEDULE_RIGHT.replace("cron(30 1 * * ? *)", "cron(30 2 * * ? *)"), "spring forward"),
-    # 21:30 UTC is 17:30 in New York only while summer time lasts.
-    (SCHEDULE_RIGHT.replace('"cron(30 17 L * ? *)", "ScheduleExpressionTimezone": "America/New_York"',
-                            '"cron(30 21 L * ? *)", "ScheduleExpressionTimezone": "UTC"'), "New York time"),
-    (SCHEDULE_RIGHT.replace("cron(30 17 L * ? *)", "cron(30 17 L * * *)"), "CreateSchedule refused"),
-])
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [
+        # 02:30 does not exist in Berlin the night the clocks spring forward: Scheduler skips that run.
+        (SCHEDULE_RIGHT.replace("cron(30 1 * * ? *)", "cron(30 2 * * ? *)"), "spring forward"),
+        # 21:30 UTC is 17:30 in New York only while summer time lasts.
+        (
+            SCHEDULE_RIGHT.replace(
+                '"cron(30 17 L * ? *)", "ScheduleExpressionTimezone": "America/New_York"',
+                '"cron(30 21 L * ? *)", "ScheduleExpressionTimezone": "UTC"',
+            ),
+            "New York time",
+        ),
+        (SCHEDULE_RIGHT.replace("cron(30 17 L * ? *)", "cron(30 17 L * * *)"), "CreateSchedule refused"),
+    ],
+)
 def test_ex4_when_a_schedule_is_wrong_then_it_shows_when_it_should_have_run(tmp_path, wrong, words):
     result = check(4, write(tmp_path, "lab03/ex4/schedule.py", wrong))
     assert result.status is Status.FAILED
@@ -211,10 +229,15 @@ def test_ex4_when_a_schedule_is_wrong_then_it_shows_when_it_should_have_run(tmp_
 
 
 def test_when_the_answer_is_still_the_placeholder_then_not_yet_solved(tmp_path):
-    write(tmp_path, "lab03/ex1/app.py", PROCESS + '''
+    write(
+        tmp_path,
+        "lab03/ex1/app.py",
+        PROCESS
+        + """
 
 def handler(event, context):
     # YOUR CODE HERE
     raise NotImplementedError("exercise 1")
-''')
+""",
+    )
     assert check(1, tmp_path).status is Status.NOT_YET_SOLVED

@@ -58,18 +58,26 @@ def cold_starts(arrivals, durations, keep_alive):
 
 
 def test_lab00_when_the_greeting_is_right_then_it_passes(tmp_path):
-    write(tmp_path, "lab00/ex1/app.py", """
+    write(
+        tmp_path,
+        "lab00/ex1/app.py",
+        """
         def handler(event, context):
             return {"message": f"Hello, {event.get('name', 'world')}!"}
-    """)
+    """,
+    )
     assert check00(1, tmp_path).status is Status.PASSED
 
 
 def test_lab00_when_a_missing_name_raises_then_feedback_names_the_error_and_the_event(tmp_path):
-    write(tmp_path, "lab00/ex1/app.py", """
+    write(
+        tmp_path,
+        "lab00/ex1/app.py",
+        """
         def handler(event, context):
             return {"message": f"Hello, {event['name']}!"}
-    """)
+    """,
+    )
     result = check00(1, tmp_path)
     assert result.status is Status.FAILED
     assert "KeyError" in result.got and "for the event {}" in result.expected
@@ -151,20 +159,28 @@ def test_lab01_ex3_when_environments_never_expire_then_it_fails_every_time(tmp_p
 
 
 def test_when_the_answer_is_still_the_placeholder_then_not_yet_solved(tmp_path):
-    write(tmp_path, "lab01/ex1/report.py", """
+    write(
+        tmp_path,
+        "lab01/ex1/report.py",
+        """
         def parse_report(line):
             # YOUR CODE HERE
             raise NotImplementedError("exercise 1")
-    """)
+    """,
+    )
     assert check01(1, tmp_path).status is Status.NOT_YET_SOLVED
 
 
 def test_when_the_answer_hangs_then_the_check_reports_a_timeout_and_returns(tmp_path):
-    write(tmp_path, "lab01/ex1/report.py", """
+    write(
+        tmp_path,
+        "lab01/ex1/report.py",
+        """
         def parse_report(line):
             while True:
                 pass
-    """)
+    """,
+    )
     result = check01(1, tmp_path)
     assert result.status is Status.FAILED
     assert "timed out" in result.got
@@ -172,10 +188,14 @@ def test_when_the_answer_hangs_then_the_check_reports_a_timeout_and_returns(tmp_
 
 @pytest.mark.parametrize("body", ["import os; os._exit(1)", "print('x' * 10_000_000)"])
 def test_when_the_answer_exits_or_floods_output_then_the_check_still_gives_a_verdict(tmp_path, body):
-    write(tmp_path, "lab01/ex1/report.py", f"""
+    write(
+        tmp_path,
+        "lab01/ex1/report.py",
+        f"""
         def parse_report(line):
             {body}
-    """)
+    """,
+    )
     result = check01(1, tmp_path)
     assert result.status is Status.FAILED
     assert result.got
