@@ -386,7 +386,7 @@ def backoff_with_full_jitter(answer: Path) -> CheckResult:
         verdict = _judge_jitter(jitter_params, result.payload)
         if verdict is not None:
             return verdict
-        from lambdalab.service.gateway import observe_requests
+        from lambdalab.service.lambda_api import observe_requests
 
         # Live: callers against reserved concurrency 1, each retrying with the answer's backoff. The one slot is
         # held until every caller has been refused at least once, so the retries are exercised on any machine.
