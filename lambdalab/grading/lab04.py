@@ -189,13 +189,17 @@ def upgrade_a_pinned_layer(answer: Path) -> CheckResult:
     lam = lambda_client(3)
     stem = f"check-{rng.choice(_WORDS)}-{uuid.uuid4().hex[:6]}"
     target, decoy, other = stem, f"{stem}-extras", f"check-{rng.choice(_WORDS)}-{uuid.uuid4().hex[:6]}"
-    versions = rng.randrange(3, 6)
-    pinned = rng.randrange(1, versions)
+    # random in their values, never lucky: the pinned version is at least two behind the newest (so "one
+    # more" is wrong), the layer sits between the two others (so moving it to either end is seen) and the
+    # decoy whose name begins like it is always attached (so matching by prefix is seen)
+    versions = rng.randrange(3, 7)
+    pinned = rng.randrange(1, versions - 1)
     arns = [_publish(lam, target, f"VERSION = {v}\n") for v in range(1, versions + 1)]
     decoy_arns = [_publish(lam, decoy, f"VERSION = {v}\n") for v in range(1, rng.randrange(2, 4))]
     other_arn = _publish(lam, other, "VERSION = 1\n")
-    layers = [arns[pinned - 1], decoy_arns[0], other_arn]
-    rng.shuffle(layers)
+    ends = [decoy_arns[0], other_arn]
+    rng.shuffle(ends)
+    layers = [ends[0], arns[pinned - 1], ends[1]]
     module = target.replace("-", "_")
     fn = lambdalab.deploy(
         f"check-pinned-{uuid.uuid4().hex[:8]}",
@@ -223,13 +227,14 @@ def upgrade_a_pinned_layer(answer: Path) -> CheckResult:
     wanted = [arns[-1] if arn == arns[pinned - 1] else arn for arn in layers]
     if after != wanted:
         short = [arn.split(":layer:")[1] for arn in after]
-        hint = (
-            "Layers=[...] replaces the whole list: pass every layer, in the same order"
-            if len(after) != len(wanted)
-            else "match the layer by its name (the part of the ARN before the version), not by a prefix"
-        )
-        if sorted(after) == sorted(wanted):
+        if len(after) != len(wanted):
+            hint = "Layers=[...] replaces the whole list: pass every layer, in the same order"
+        elif sorted(after) == sorted(wanted):
             hint = "keep the layers in their order: later layers win when two ship the same file"
+        elif [arn.split(":")[6] for arn in after] == [arn.split(":")[6] for arn in wanted]:
+            hint = "the newest version is the highest Version that list_layer_versions lists, not the next one"
+        else:
+            hint = "match the layer by its name (the part of the ARN before the version), not by a prefix"
         return failed(
             expected="the same layers in the same order, with " + f"{target}:{pinned} replaced by {target}:{versions}",
             got=f"{short}  ({setting})",

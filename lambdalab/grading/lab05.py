@@ -1,5 +1,5 @@
-"""Lesson 05's lab: an HTTP API handler that refuses bad JSON, CORS done by hand, a signed request, and the
-two grants that open a public function URL.
+"""Lesson 05's lab: an HTTP API handler that refuses bad JSON, CORS done by hand, a public relay that signs its
+requests to a private function URL, and closing a function URL a review found open to everyone.
 
 Every check puts the learner's code behind the real front doors of the sandbox — an HTTP API, a REST API,
 an ``AWS_IAM`` function URL, an ``AuthType NONE`` function URL — and talks to it over HTTP with requests
@@ -24,8 +24,8 @@ check = checker("05")
 
 ORDERS_FILE = "lab05/ex1/app.py"
 CORS_FILE = "lab05/ex2/app.py"
-SIGN_FILE = "lab05/ex3/client.py"
-GRANT_FILE = "lab05/ex4/grant.py"
+SIGN_FILE = "lab05/ex3/relay.py"
+GRANT_FILE = "lab05/ex4/close.py"
 BAD_JSON = {"message": "Bad Request: the body is not a JSON object"}
 
 
@@ -42,6 +42,25 @@ def _describe(response: object) -> str:
     return f"HTTP {response.status_code} with body {body!r}"
 
 
+def _bad_bodies(rng: random.Random) -> list[tuple[str, bytes]]:
+    """One malformed body of every kind the exercise names, each drawn at random from its kind: whatever the
+    draw, a handler that forgets one kind meets it."""
+    word = _word(rng)
+    kinds = {
+        "not JSON at all": [f"item={word}&quantity=2".encode(), f"<order>{word}</order>".encode(), word.encode()],
+        "truncated JSON": [f'{{"item": "{word}", '.encode(), b"{", f'{{"item": "{word}"'.encode()],
+        "an empty body": [b""],
+        "JSON that is not an object": [
+            b"null",
+            f"[1, {rng.randrange(99)}]".encode(),
+            f'"{word}"'.encode(),
+            str(rng.randrange(10**6)).encode(),
+            b"true",
+        ],
+    }
+    return [(kind, rng.choice(bodies)) for kind, bodies in kinds.items()]
+
+
 @exercise(lab="05", number=1, title="Answer bad JSON with 400", files=[ORDERS_FILE])
 def orders(answer: Path) -> CheckResult:
     import requests
@@ -53,25 +72,13 @@ def orders(answer: Path) -> CheckResult:
     box = lambdalab.sandbox()
     api_id = box.client("apigatewayv2").create_api(Name=f"check-{fn.name}", ProtocolType="HTTP", Target=fn.arn)["ApiId"]
     base = lambdalab.api_url(api_id)
-    good = [
-        ({"item": _word(rng), "quantity": rng.randrange(1, 50)}, "application/json"),
-        ({"item": _word(rng, 9), "quantity": rng.randrange(51, 999)}, "application/octet-stream"),
+    good = [  # always a text body and a base64-encoded one, always a field the answer must leave out
+        ({"item": _word(rng), "quantity": rng.randrange(1, 50), "note": _word(rng, 4)}, "application/json"),
+        ({"item": _word(rng, 9), "quantity": rng.randrange(51, 999), "gift": True}, "application/octet-stream"),
     ]
-    bad = rng.sample(
-        [
-            b"",
-            b"{",
-            b'{"item": "x", ',
-            b"null",
-            b"[1, 2]",
-            b'"just a string"',
-            b"42",
-            b"\xff\xfe\x00garbage",
-            b"item=x&quantity=2",
-            b'{"item": "x"}}',
-        ],
-        5,
-    )
+    rng.shuffle(good)
+    bad = _bad_bodies(rng)
+    rng.shuffle(bad)
     try:
         for order, content_type in good:
             response = requests.post(
@@ -79,31 +86,38 @@ def orders(answer: Path) -> CheckResult:
             )
             want = {"item": order["item"], "quantity": order["quantity"]}
             if response.status_code != 201 or _json(response) != want:
+                seen = _json(response)
                 hint = (
-                    "the body arrives base64-encoded when its content type is not text: check event['isBase64Encoded']"
+                    "answer 201 with the item and the quantity alone: json.dumps({'item': ..., 'quantity': ...})"
+                    if response.status_code == 201 and isinstance(seen, dict) and set(seen) > set(want)
+                    else "the body arrives base64-encoded when its content type is not text: check "
+                    "event['isBase64Encoded']"
                     if content_type != "application/json"
-                    else "return {'statusCode': 201, 'body': json.dumps(order)}"
+                    else "return {'statusCode': 201, 'body': json.dumps({'item': ..., 'quantity': ...})}"
                 )
                 return failed(
-                    expected=f"HTTP 201 with body {json.dumps(want)} for a {content_type} body",
+                    expected=f"HTTP 201 with body {json.dumps(want)} for the {content_type} body {json.dumps(order)}",
                     got=_describe(response),
                     hint=hint,
                 )
-        for body in bad:
+        for kind, body in bad:
             response = requests.post(
                 f"{base}/orders", data=body, headers={"content-type": "application/json"}, timeout=60
             )
             if response.status_code != 400 or _json(response) != BAD_JSON:
                 return failed(
-                    expected=f"HTTP 400 with body {json.dumps(BAD_JSON)} for the body {body!r}",
+                    expected=f"HTTP 400 with body {json.dumps(BAD_JSON)} for {kind}: {body!r}",
                     got=_describe(response),
-                    hint="a 500 means the handler raised: catch the parse error (and a body that is "
-                    "valid JSON but not an object) and return the 400 yourself",
+                    hint="a 500 means the handler raised: catch the parse error, treat a missing or empty body "
+                    "as bad, and check that what parsed is a dict",
                 )
     finally:
         box.client("apigatewayv2").delete_api(ApiId=api_id)
         fn.delete()
-    return passed(got=f"{len(good)} orders and {len(bad)} malformed bodies answered correctly through an HTTP API")
+    return passed(
+        got=f"{len(good)} orders and {len(bad)} malformed bodies (one of each kind) answered correctly through an "
+        "HTTP API"
+    )
 
 
 def _json(response: object) -> object:
@@ -120,8 +134,11 @@ def cors(answer: Path) -> CheckResult:
     import lambdalab
 
     rng = random.Random()
-    allowed = [f"https://{_word(rng)}.example" for _ in range(rng.randrange(1, 4))]
+    # always two or more origins, and the requests come from ones that are not the first: an answer that
+    # sends the whole variable, or only its first origin, meets a request it gets wrong on every run
+    allowed = [f"https://{_word(rng)}.example" for _ in range(rng.randrange(2, 5))]
     stranger = f"https://{_word(rng)}.example"
+    preflight_origin, origin = rng.choice(allowed[1:]), rng.choice(allowed[1:])
     fn = _deploy_answer(answer, CORS_FILE, environment={"ALLOWED_ORIGINS": ",".join(allowed)})
     box = lambdalab.sandbox()
     rest = box.client("apigateway")
@@ -140,30 +157,36 @@ def cors(answer: Path) -> CheckResult:
         )
         rest.create_deployment(restApiId=api_id, stageName="api")
         base = lambdalab.api_url(api_id, "api")
-        origin = rng.choice(allowed)
         pre = requests.options(
             f"{base}/{_word(rng)}",
             timeout=60,
             headers={
-                "Origin": origin,
+                "Origin": preflight_origin,
                 "Access-Control-Request-Method": "POST",
                 "Access-Control-Request-Headers": "content-type",
             },
         )
         wanted = {
-            "access-control-allow-origin": origin,
+            "access-control-allow-origin": preflight_origin,
             "access-control-allow-methods": "GET,POST,OPTIONS",
             "access-control-allow-headers": "content-type",
         }
         got = {k: pre.headers.get(k) for k in wanted}
         if pre.status_code != 204 or got != wanted:
             return failed(
-                expected=f"a preflight from an allowed origin answered 204 with {wanted}",
+                expected=f"a preflight from {preflight_origin} (allowed: {', '.join(allowed)}) answered 204 with "
+                f"{wanted}",
                 got=f"HTTP {pre.status_code} with {got}",
                 hint="echo the request's Origin when it is allowed (a list of origins cannot be '*') and "
                 "name exactly these methods and headers"
                 if pre.status_code == 204
                 else "a REST API proxy passes OPTIONS to your function: answer it yourself, with 204",
+            )
+        if "origin" not in pre.headers.get("vary", "").lower():
+            return failed(
+                expected="Vary: Origin on the preflight's answer too",
+                got=f"Vary {pre.headers.get('vary')!r}",
+                hint="every response says Vary: Origin, the preflight's included: a cache keeps preflights too",
             )
         for who, expect in ((origin, origin), (stranger, None)):
             response = requests.get(f"{base}/{_word(rng)}", headers={"Origin": who}, timeout=60)
@@ -171,7 +194,8 @@ def cors(answer: Path) -> CheckResult:
             vary = response.headers.get("vary", "")
             if response.status_code != 200 or seen != expect or "origin" not in vary.lower():
                 return failed(
-                    expected=f"HTTP 200, Access-Control-Allow-Origin {expect!r} and Vary: Origin for Origin {who}",
+                    expected=f"HTTP 200, Access-Control-Allow-Origin {expect!r} and Vary: Origin for Origin {who} "
+                    f"(allowed: {', '.join(allowed)})",
                     got=f"HTTP {response.status_code}, Access-Control-Allow-Origin {seen!r}, Vary {vary!r}",
                     hint="echo the request's Origin only when it is in ALLOWED_ORIGINS (never '*' "
                     "for a list), and always say Vary: Origin",
@@ -179,78 +203,189 @@ def cors(answer: Path) -> CheckResult:
     finally:
         rest.delete_rest_api(restApiId=api_id)
         fn.delete()
-    return passed(got="preflight and responses right for allowed origins and for a stranger")
-
-
-@exercise(lab="05", number=3, title="Sign a request for an AWS_IAM function URL", files=[SIGN_FILE])
-def signed_call(answer: Path) -> CheckResult:
-    import lambdalab
-
-    rng = random.Random()
-    target = lambdalab.deploy(f"check-iam-{uuid.uuid4().hex[:8]}", code=probe_source("lab05_http_echo"))
-    box = lambdalab.sandbox()
-    lam = box.client("lambda")
-    url = lam.create_function_url_config(FunctionName=target.name, AuthType="AWS_IAM")["FunctionUrl"]
-    body = json.dumps({"token": uuid.uuid4().hex, "n": rng.randrange(10**6)})
-    path = f"{url}{_word(rng)}?q={_word(rng, 4)}"
-    client = deploy_with_probe(answer, SIGN_FILE, FUNCTION_PROBE, function="call", timeout=60)
-    try:
-        result = client.invoke({"calls": [{"url": path, "body": body}]})
-    finally:
-        client.delete()
-        target.delete()
-    if not result.ok:
-        return failed(
-            expected="call(url, body) to return (status, text)",
-            got=describe_failure(result),
-            hint="botocore.auth.SigV4Auth(credentials, 'lambda', region).add_auth(request)",
-        )
-    outcome = result.payload[0]
-    if not isinstance(outcome, list | tuple) or len(outcome) != 2:
-        return failed(expected="a (status, text) pair", got=repr(outcome)[:200], hint="return status, text")
-    status, text = outcome
-    if status == 403:
-        return failed(
-            expected="HTTP 200 from the AWS_IAM function URL",
-            got=f"HTTP 403 {text!r}",
-            hint="sign for the service 'lambda' in the sandbox's region, with the session's "
-            "credentials, and send exactly the body, path and headers you signed",
-        )
-    try:
-        echoed = json.loads(text)
-    except (TypeError, ValueError):
-        echoed = None
-    if status != 200 or not isinstance(echoed, dict) or echoed.get("body") != body:
-        return failed(
-            expected=f"HTTP 200 and the function receiving the body {body}",
-            got=f"HTTP {status} {str(text)[:200]!r}",
-            hint="POST the body you were given, unchanged",
-        )
     return passed(
-        got=f"a signed POST with its body accepted by an AWS_IAM function URL, as caller {echoed.get('caller')}"
+        got=f"preflight and responses right for unseen allowed origins (of {len(allowed)}) and for a stranger"
     )
 
 
-def _public_grants(lam: object, function_name: str) -> list[str]:
-    """The actions the function's policy grants to everyone (``*``), for the hint."""
-    try:
-        policy = json.loads(lam.get_policy(FunctionName=function_name)["Policy"])
-    except Exception:  # noqa: BLE001 - no policy at all: nothing is granted
-        return []
-    granted = []
-    for statement in policy.get("Statement", []):
-        principal = statement.get("Principal")
-        if principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*"):
-            granted.append(str(statement.get("Action")))
-    return sorted(granted)
+def _relay_requests(rng: random.Random) -> list[dict]:
+    """Requests for the relay, random in their words and numbers, always one of each kind the exercise names:
+    a GET whose query repeats a name, a JSON POST sent as text, a POST whose non-text body arrives
+    base64-encoded, a DELETE, and a request the private function answers 404."""
+    word, other = _word(rng), _word(rng, 4)
+    requests_ = [
+        {
+            "method": "GET",
+            "path": f"/orders/{rng.randrange(10**4)}",
+            "query": f"tag={word}&tag={other}&limit={rng.randrange(1, 99)}",
+            "body": None,
+            "type": None,
+        },
+        {
+            "method": "POST",
+            "path": f"/orders/{word}",
+            "query": "",
+            "body": json.dumps({"item": other, "n": rng.randrange(10**6), "note": "crème brûlée"}),
+            "type": "application/json",
+        },
+        {
+            "method": "POST",
+            "path": f"/uploads/{word}",
+            "query": f"name={other}.bin",
+            "body": f"raw:{uuid.uuid4().hex}",
+            "type": "application/octet-stream",
+        },
+        {
+            "method": "DELETE",
+            "path": f"/orders/{rng.randrange(10**4)}",
+            "query": f"reason={word}",
+            "body": None,
+            "type": None,
+        },
+        {"method": rng.choice(["GET", "POST"]), "path": f"/missing/{word}", "query": "", "body": None, "type": None},
+    ]
+    rng.shuffle(requests_)
+    return requests_
 
 
-@exercise(lab="05", number=4, title="Open a function URL to the public", files=[GRANT_FILE])
-def open_url(answer: Path) -> CheckResult:
+def _relay_hint(sent: dict, seen: dict) -> str:
+    if seen.get("method") != sent["method"]:
+        return "send (and sign) the method the client used: event['requestContext']['http']['method']"
+    if seen.get("path") != sent["path"] or seen.get("query") != sent["query"]:
+        return (
+            "append event['rawPath'] and, when there is one, '?' + event['rawQueryString'] to PRIVATE_URL, as they came"
+        )
+    return "send the body as it came: decode it with base64 first when event['isBase64Encoded'] is true"
+
+
+@exercise(lab="05", number=3, title="A public front for a private function URL", files=[SIGN_FILE])
+def relay(answer: Path) -> CheckResult:
     import requests
 
     import lambdalab
 
+    rng = random.Random()
+    box = lambdalab.sandbox()
+    lam = box.client("lambda")
+    target = lambdalab.deploy(f"check-private-{uuid.uuid4().hex[:8]}", code=probe_source("lab05_iam_echo"))
+    private_url = lam.create_function_url_config(FunctionName=target.name, AuthType="AWS_IAM")["FunctionUrl"]
+    fn = _deploy_answer(answer, SIGN_FILE, environment={"PRIVATE_URL": private_url})
+    fn_timeout = 30
+    lam.update_function_configuration(FunctionName=fn.name, Timeout=fn_timeout)
+    api_id = box.client("apigatewayv2").create_api(Name=f"check-{fn.name}", ProtocolType="HTTP", Target=fn.arn)["ApiId"]
+    base = lambdalab.api_url(api_id)
+    try:
+        for sent in _relay_requests(rng):
+            url = base + sent["path"] + (f"?{sent['query']}" if sent["query"] else "")
+            headers = {"content-type": sent["type"]} if sent["type"] else {}
+            body = sent["body"].encode() if sent["body"] is not None else None
+            response = requests.request(sent["method"], url, data=body, headers=headers, timeout=60)
+            what = f"{sent['method']} {sent['path']}" + (f"?{sent['query']}" if sent["query"] else "")
+            if sent["path"].startswith("/missing"):
+                if response.status_code != 404:
+                    return failed(
+                        expected=f"HTTP 404 for {what}: the private function's answer, passed on",
+                        got=_describe(response),
+                        hint="urllib raises HTTPError for a 4xx or 5xx answer: catch it and return its code and "
+                        "body, or the client sees a 500 of yours"
+                        if response.status_code in (500, 502)
+                        else "return the private function's status code as your statusCode",
+                    )
+                continue
+            if response.status_code == 403 or (response.status_code >= 500 and "Forbidden" in response.text):
+                return failed(
+                    expected=f"HTTP 200 for {what}, relayed to the AWS_IAM function URL",
+                    got=_describe(response),
+                    hint="the private URL refuses what is not signed with Signature Version 4: sign for the service "
+                    "'lambda' in boto3.Session().region_name with its credentials, and send exactly what you signed",
+                )
+            seen = _json(response)
+            if response.status_code != 200 or not isinstance(seen, dict):
+                return failed(
+                    expected=f"HTTP 200 for {what} and the private function's JSON answer",
+                    got=_describe(response),
+                    hint="return {'statusCode': <the private answer's status>, 'body': <its text>}",
+                )
+            received = {k: seen.get(k) for k in ("method", "path", "query", "body")}
+            wanted = {
+                "method": sent["method"],
+                "path": sent["path"],
+                "query": sent["query"],
+                "body": sent["body"] or "",
+            }
+            if received != wanted:
+                return failed(
+                    expected=f"the private function to receive {wanted}",
+                    got=f"it received {received}",
+                    hint=_relay_hint(wanted, received),
+                )
+    finally:
+        box.client("apigatewayv2").delete_api(ApiId=api_id)
+        fn.delete()
+        target.delete()
+    return passed(
+        got="GET, POST (text and base64-encoded), DELETE and a 404 relayed through an HTTP API to an AWS_IAM "
+        "function URL, signed, exactly as they came"
+    )
+
+
+def _statement(lam: object, function_name: str, **grant: object) -> dict:
+    """Add one statement to the function's policy; returns it as get_policy will show it."""
+    return json.loads(lam.add_permission(FunctionName=function_name, **grant)["Statement"])
+
+
+def _is_public(statement: dict) -> bool:
+    principal = statement.get("Principal")
+    return principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
+
+
+def _policy(lam: object, function_name: str) -> list[dict]:
+    try:
+        return json.loads(lam.get_policy(FunctionName=function_name)["Policy"]).get("Statement", [])
+    except lam.exceptions.ResourceNotFoundException:  # no statement left: no policy at all
+        return []
+
+
+def _grant_everything(lam: object, function_name: str, rng: random.Random) -> tuple[list[str], list[dict]]:
+    """A function's policy as a review found it: the two public grants (under ids whoever made them chose) and
+    grants to an S3 bucket and to another account that must survive. Returns the public ids and the others."""
+    public_ids = [f"{_word(rng)}-{uuid.uuid4().hex[:4]}" for _ in range(2)]
+    invoke_grant: dict = {"Action": "lambda:InvokeFunction", "Principal": "*", "StatementId": public_ids[1]}
+    if rng.random() < 0.5:
+        invoke_grant["InvokedViaFunctionUrl"] = True
+    grants = [
+        {
+            "Action": "lambda:InvokeFunctionUrl",
+            "Principal": "*",
+            "FunctionUrlAuthType": "NONE",
+            "StatementId": public_ids[0],
+        },
+        invoke_grant,
+        {
+            "Action": "lambda:InvokeFunction",
+            "Principal": "s3.amazonaws.com",
+            "StatementId": f"s3-{_word(rng)}",
+            "SourceArn": f"arn:aws:s3:::{_word(rng)}-uploads",
+            "SourceAccount": "123456789012",
+        },
+        {
+            "Action": "lambda:InvokeFunction",
+            "Principal": str(rng.randrange(10**11, 10**12)),
+            "StatementId": f"partner-{_word(rng)}",
+        },
+    ]
+    rng.shuffle(grants)
+    added = [_statement(lam, function_name, **grant) for grant in grants]
+    return public_ids, [statement for statement in added if statement["Sid"] not in public_ids]
+
+
+@exercise(lab="05", number=4, title="Close a public function URL", files=[GRANT_FILE])
+def close_url(answer: Path) -> CheckResult:
+    import requests
+
+    import lambdalab
+
+    rng = random.Random()
     token = uuid.uuid4().hex
     target = lambdalab.deploy(
         f"check-public-{uuid.uuid4().hex[:8]}", code=probe_source("lab05_token"), environment={"TOKEN": token}
@@ -258,34 +393,53 @@ def open_url(answer: Path) -> CheckResult:
     box = lambdalab.sandbox()
     lam = box.client("lambda")
     url = lam.create_function_url_config(FunctionName=target.name, AuthType="NONE")["FunctionUrl"]
-    grant = deploy_with_probe(answer, GRANT_FILE, FUNCTION_PROBE, function="open_to_public", timeout=60)
+    public_ids, kept = _grant_everything(lam, target.name, rng)
+    closer = deploy_with_probe(answer, GRANT_FILE, FUNCTION_PROBE, function="close_to_public", timeout=60)
     try:
         before = requests.get(url, timeout=60)
-        if before.status_code != 403:
+        if before.status_code != 200 or before.text != token:
             return failed(
-                expected="HTTP 403 from a fresh AuthType NONE URL (no policy yet)",
+                expected="HTTP 200 from the public URL before close_to_public runs",
                 got=_describe(before),
                 hint="this is the sandbox's fault, not yours: restart the kernel",
             )
-        result = grant.invoke({"calls": [{"function_name": target.name}]})
+        result = closer.invoke({"calls": [{"function_name": target.name}]})
         if not result.ok:
             return failed(
-                expected="open_to_public(function_name) to add the permissions and return",
+                expected="close_to_public(function_name) to remove the public grants and return",
                 got=describe_failure(result),
-                hint="boto3.client('lambda').add_permission(FunctionName=..., StatementId=..., "
-                "Action=..., Principal='*', ...)",
+                hint="the statement ids are whatever whoever granted chose: read them from "
+                "json.loads(lam.get_policy(FunctionName=...)['Policy'])['Statement'], then remove_permission",
             )
         after = requests.get(url, timeout=60)
-        if after.status_code != 200 or after.text != token:
-            granted = _public_grants(lam, target.name)
-            return failed(
-                expected="HTTP 200 from the URL once open_to_public has run",
-                got=f"{_describe(after)}; the policy grants to '*': {granted or 'nothing'}",
-                hint="AuthType NONE needs two statements for principal '*': lambda:InvokeFunctionUrl "
-                "with FunctionUrlAuthType='NONE', and (for URLs made since October 2025) "
-                "lambda:InvokeFunction, e.g. with InvokedViaFunctionUrl=True",
-            )
+        left = _policy(lam, target.name)
     finally:
-        grant.delete()
+        closer.delete()
         target.delete()
-    return passed(got="a NONE function URL answered 403 before open_to_public ran and 200 after")
+    still_public = sorted(s.get("Action") for s in left if _is_public(s))
+    if after.status_code != 403:
+        return failed(
+            expected="HTTP 403 from the URL once close_to_public has run",
+            got=f"{_describe(after)}; the policy still grants to '*': {still_public or 'nothing'}",
+            hint="a NONE URL is open while the policy grants lambda:InvokeFunctionUrl and lambda:InvokeFunction "
+            "to principal '*': find those statements by their Principal, not by their id",
+        )
+    if still_public:
+        return failed(
+            expected="no statement left that grants anything to principal '*'",
+            got=f"the URL answers 403, but the policy still grants {still_public} to '*'",
+            hint="remove both public statements: one left behind reopens the URL as soon as someone adds the "
+            "other again",
+        )
+    by_id = {s.get("Sid"): s for s in left}
+    for statement in kept:
+        if by_id.get(statement["Sid"]) != statement:
+            return failed(
+                expected=f"the statement {statement['Sid']} (for {statement['Principal']}) kept as it was",
+                got="it is gone" if statement["Sid"] not in by_id else f"it changed to {by_id[statement['Sid']]}",
+                hint="remove only the statements whose Principal is '*': other grants (an S3 bucket's, another "
+                "account's) are someone's working integration",
+            )
+    return passed(
+        got=f"the URL answered 200, then 403; both public grants (unseen ids) removed, {len(kept)} other grants kept"
+    )
