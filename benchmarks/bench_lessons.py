@@ -1,0 +1,71 @@
+"""How long each lesson takes to run top to bottom, as Run All does it, and which of its cells take longest.
+
+    .venv/bin/python benchmarks/bench_lessons.py                      # lessons 00 to 05
+    .venv/bin/python benchmarks/bench_lessons.py notebooks/04-layers.ipynb
+
+The course's goal is under 30 s a lesson on a 2-core machine. Each notebook runs in a fresh kernel, in
+memory (its file is not rewritten), from the notebook's own folder, as Jupyter runs it. A timing means
+little without the machine's load, so every line carries the 1-minute load average before and after: on a
+2-core machine anything above 2 means other work is competing for the processors and the figures are upper
+bounds. Cells that raise stop the notebook and are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+LESSONS = sorted(Path(__file__).parents[1].joinpath("notebooks").glob("0[0-5]*.ipynb"))
+GOAL_S = 30.0
+
+
+def run(path: Path, timeout: float = 600) -> tuple[float, list[tuple[int, float]], str]:
+    """Wall time of the whole notebook (kernel start included), each code cell's, and the error if one raised."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+    )
+    cells: list[tuple[int, float]] = []
+    error = ""
+    began = time.perf_counter()
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            started = time.perf_counter()
+            try:
+                client.execute_cell(cell, index)
+            except Exception as raised:  # noqa: BLE001 - a failing lesson is reported, not raised
+                error = f"cell {index}: {type(raised).__name__}"
+                cells.append((index, time.perf_counter() - started))
+                break
+            cells.append((index, time.perf_counter() - started))
+    return time.perf_counter() - began, cells, error
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, default=LESSONS)
+    parser.add_argument("--slowest", type=int, default=3, help="how many of the slowest cells to name")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} processors; goal: under {GOAL_S:.0f} s a lesson on 2 cores")
+    for path in args.notebooks:
+        load_before = os.getloadavg()[0]
+        total, cells, error = run(path.resolve())
+        load_after = os.getloadavg()[0]
+        slowest = ", ".join(f"[{i}] {s:.1f} s" for i, s in sorted(cells, key=lambda c: -c[1])[: args.slowest])
+        verdict = "over" if total > GOAL_S else "under"
+        print(
+            f"{path.name:42} {total:6.1f} s ({verdict})  load {load_before:5.2f} → {load_after:5.2f}  "
+            f"slowest cells: {slowest}" + (f"  FAILED at {error}" if error else ""),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
