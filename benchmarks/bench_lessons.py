@@ -7,13 +7,17 @@ The course's goal is under 30 s a lesson on a 2-core machine. Each notebook runs
 memory (its file is not rewritten), from the notebook's own folder, as Jupyter runs it. A timing means
 little without the machine's load, so every line carries the 1-minute load average before and after: on a
 2-core machine anything above 2 means other work is competing for the processors and the figures are upper
-bounds. Cells that raise stop the notebook and are reported.
+bounds. The processor time of the kernel and of the processes it reaped (the sandbox runs in the kernel, the
+functions' environments are its child processes) changes far less with the load; it is a lower bound, as an
+environment still running when the kernel stops is not counted. Cells that raise stop the notebook and are
+reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -56,12 +60,16 @@ def main() -> None:
     print(f"{os.cpu_count()} processors; goal: under {GOAL_S:.0f} s a lesson on 2 cores")
     for path in args.notebooks:
         load_before = os.getloadavg()[0]
+        used_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         total, cells, error = run(path.resolve())
+        used_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_after = os.getloadavg()[0]
+        cpu = (used_after.ru_utime + used_after.ru_stime) - (used_before.ru_utime + used_before.ru_stime)
         slowest = ", ".join(f"[{i}] {s:.1f} s" for i, s in sorted(cells, key=lambda c: -c[1])[: args.slowest])
         verdict = "over" if total > GOAL_S else "under"
         print(
-            f"{path.name:42} {total:6.1f} s ({verdict})  load {load_before:5.2f} → {load_after:5.2f}  "
+            f"{path.name:42} {total:6.1f} s ({verdict}), processor {cpu:5.1f} s  "
+            f"load {load_before:5.2f} → {load_after:5.2f}  "
             f"slowest cells: {slowest}" + (f"  FAILED at {error}" if error else ""),
             flush=True,
         )
