@@ -192,7 +192,12 @@ def test_cors_with_a_wildcard_origin_fails(tmp_path):
     assert result.status is Status.FAILED and "'*'" in result.got and "Origin" in result.hint
 
 
-def test_the_placeholder_is_not_yet_solved(tmp_path):
-    placeholder = "def close_to_public(function_name):\n    # YOUR CODE HERE\n    raise NotImplementedError\n"
-    write(tmp_path, GRANT_FILE, placeholder)
-    assert check(4, tmp_path).status is Status.NOT_YET_SOLVED
+@pytest.mark.parametrize(
+    ("number", "relative", "signature"),
+    [(3, SIGN_FILE, "def handler(event, context):"), (4, GRANT_FILE, "def close_to_public(function_name):")],
+)
+def test_the_placeholder_is_not_yet_solved(tmp_path, number, relative, signature):
+    write(
+        tmp_path, relative, f'{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError("exercise {number}")\n'
+    )
+    assert check(number, tmp_path).status is Status.NOT_YET_SOLVED
