@@ -96,6 +96,9 @@ class Empirical:
     """Resamples measured durations (seconds) with replacement, e.g. Duration values from REPORT lines."""
 
     samples: tuple[float, ...] = field(repr=False)
+    # The samples as an array, built once: the SQS simulator draws one duration per delivery, and turning
+    # ten thousand samples into an array at every draw made a lesson's sweep take seconds.
+    _array: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __init__(self, samples: Sequence[float] | np.ndarray) -> None:
         values = tuple(float(s) for s in samples)
@@ -104,13 +107,16 @@ class Empirical:
         for v in values:
             _check_non_negative("every sample", v)
         object.__setattr__(self, "samples", values)
+        array = np.asarray(values, dtype=float)
+        array.setflags(write=False)
+        object.__setattr__(self, "_array", array)
 
     @property
     def mean(self) -> float:
         return float(np.mean(self.samples))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.choice(np.asarray(self.samples, dtype=float), size=n, replace=True)
+        return rng.choice(self._array, size=n, replace=True)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 from lambdalab.triggers.sqs.in_process import InProcessSqs
 from lambdalab.triggers.sqs.models import Delivery, MappingConfig
 from lambdalab.triggers.sqs.poller import MappingPoller
+from lambdalab.triggers.sqs.request_metrics import SqsRequestMetrics
 
 __all__ = ["Delivery", "MappingConfig", "SqsTrigger", "current", "deliveries", "wait_until_empty"]
 
@@ -47,6 +48,7 @@ class SqsTrigger:
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.request_metrics: SqsRequestMetrics | None = None
 
     # --- life cycle (lambdalab.triggers.Trigger) ---------------------------------------------------
     def start(self, box: Any) -> None:
@@ -64,6 +66,9 @@ class SqsTrigger:
         )
         # The pollers call moto's SQS backend in this process: the same rules, without HTTP (see in_process).
         self._pollers_sqs = InProcessSqs(box.lambda_service.account_id, box.lambda_service.region)
+        # SQS's request metrics (AWS/SQS NumberOfMessagesSent …), counted by the patches above
+        self.request_metrics = SqsRequestMetrics(lambda: box.client("cloudwatch"), box.clock.now)
+        self.request_metrics.start()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._supervise, name="lambdalab-sqs-mappings", daemon=True)
         self._thread.start()
@@ -79,12 +84,20 @@ class SqsTrigger:
         self._stop_pollers()
         with self._lock:
             self._deliveries.clear()
+        if self.request_metrics is not None:
+            self.request_metrics.reset()
 
     def stop(self) -> None:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._stop_pollers()
+        if self.request_metrics is not None:
+            self.request_metrics.stop()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Write SQS's request metrics counted so far to CloudWatch (``lambdalab.flush_logs()`` calls this)."""
+        return self.request_metrics.flush(timeout) if self.request_metrics is not None else True
 
     # --- routing: moto's mappings → pollers --------------------------------------------------------
     def _supervise(self) -> None:

@@ -17,6 +17,9 @@ Three differences from AWS matter to an event source mapping:
    source mapping", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Raising the
    function's timeout afterwards (``UpdateFunctionConfiguration``) is not checked, on AWS or here.
 
+The patches also report each SendMessage, ReceiveMessage and DeleteMessage to
+:mod:`.request_metrics`, which publishes SQS's request metrics (``NumberOfMessagesSent`` …), as moto does not.
+
 And one of speed, without which a poller cannot keep up with a few thousand messages: for every message it
 returns, moto's ``ReceiveMessage`` recomputes *all* the queue's attributes (three scans of every message)
 to read the retention period, every visibility check converts the time through ``datetime``, and every
@@ -40,6 +43,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lambdalab.service.moto_patching import original, replace
+from lambdalab.triggers.sqs import request_metrics
 
 #: How often a waiting long poll looks again for messages whose visibility timeout has run out.
 _RECHECK_S = 0.1
@@ -62,6 +66,8 @@ def install() -> None:
     replace(Queue, "approximate_number_of_messages_not_visible", property(_count_not_visible))
     replace(Queue, "approximate_number_of_messages_delayed", property(_count_delayed))
     replace(SQSBackend, "receive_message", _receive_message)
+    replace(SQSBackend, "send_message", _counted_send_message)
+    replace(SQSBackend, "delete_message", _counted_delete_message)
     replace(SQSResponse, "receive_message", _receive_message_request)
     replace(SQSBackend, "change_message_visibility", _locked_change_message_visibility)
     replace(SQSBackend, "purge_queue", _locked_purge_queue)
@@ -171,8 +177,33 @@ def _receive_message(
             found = receive(backend, queue_name, count, 0, visibility_timeout, message_attribute_names)
             remaining = deadline - time.monotonic()
             if found or remaining <= 0:
+                recorder = request_metrics.current()
+                if recorder is not None:  # one ReceiveMessage: its messages, or one empty receive
+                    recorder.received(queue_name, len(found))
                 return found
             lock.wait(min(remaining, _RECHECK_S))
+
+
+# --- SQS's request metrics (moto publishes none) --------------------------------------------------------
+def _counted_send_message(backend: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+    """moto's SendMessage (SendMessageBatch sends each entry through it), counted once the message is added."""
+    from moto.sqs.models import SQSBackend
+
+    message = original(SQSBackend, "send_message")(backend, queue_name, message_body, *args, **kwargs)
+    recorder = request_metrics.current()
+    if recorder is not None:
+        recorder.sent(queue_name, request_metrics.message_size(message_body, message.message_attributes))
+    return message
+
+
+def _counted_delete_message(backend: Any, queue_name: str, receipt_handle: str) -> None:
+    """moto's DeleteMessage (DeleteMessageBatch deletes each entry through it), counted when it succeeds."""
+    from moto.sqs.models import SQSBackend
+
+    original(SQSBackend, "delete_message")(backend, queue_name, receipt_handle)
+    recorder = request_metrics.current()
+    if recorder is not None:
+        recorder.deleted(queue_name)
 
 
 def _locked_change_message_visibility(
