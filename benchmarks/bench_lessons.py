@@ -1,7 +1,8 @@
 """How long each lesson takes to run top to bottom, as Run All does it, and which of its cells take longest.
 
-    .venv/bin/python benchmarks/bench_lessons.py                      # lessons 00 to 05
+    .venv/bin/python benchmarks/bench_lessons.py                      # every lesson in notebooks/
     .venv/bin/python benchmarks/bench_lessons.py notebooks/04-layers.ipynb
+    .venv/bin/python benchmarks/bench_lessons.py notebooks/07c-sqs-duplicates.ipynb --before HEAD~3
 
 The course's goal is under 30 s a lesson on a 2-core machine. Each notebook runs in a fresh kernel, in
 memory (its file is not rewritten), from the notebook's own folder, as Jupyter runs it. A timing means
@@ -10,7 +11,8 @@ little without the machine's load, so every line carries the 1-minute load avera
 bounds. The processor time of the kernel and of the processes it reaped (the sandbox runs in the kernel, the
 functions' environments are its child processes) changes far less with the load; it is a lower bound, as an
 environment still running when the kernel stops is not counted. Cells that raise stop the notebook and are
-reported.
+reported. ``--before REV`` also runs each notebook as it was at a git revision, right before the current one,
+so that both meet about the same load: the way to show what a change to a lesson saved on a shared machine.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-LESSONS = sorted(Path(__file__).parents[1].joinpath("notebooks").glob("0[0-5]*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted(ROOT.joinpath("notebooks").glob("[0-9]*.ipynb"))
 GOAL_S = 30.0
 
 
@@ -52,27 +56,50 @@ def run(path: Path, timeout: float = 600) -> tuple[float, list[tuple[int, float]
     return time.perf_counter() - began, cells, error
 
 
+def report(path: Path, label: str, slowest_count: int) -> None:
+    """Run one notebook and print its line: wall time, processor time, load around it, slowest cells."""
+    load_before = os.getloadavg()[0]
+    used_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total, cells, error = run(path)
+    used_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_after = os.getloadavg()[0]
+    cpu = (used_after.ru_utime + used_after.ru_stime) - (used_before.ru_utime + used_before.ru_stime)
+    slowest = ", ".join(f"[{i}] {s:.1f} s" for i, s in sorted(cells, key=lambda c: -c[1])[:slowest_count])
+    verdict = "over" if total > GOAL_S else "under"
+    print(
+        f"{label:48} {total:6.1f} s ({verdict}), processor {cpu:5.1f} s  "
+        f"load {load_before:5.2f} → {load_after:5.2f}  "
+        f"slowest cells: {slowest}" + (f"  FAILED at {error}" if error else ""),
+        flush=True,
+    )
+
+
+def at_revision(path: Path, revision: str) -> Path:
+    """The notebook as it was at ``revision``, written beside the current one so its relative paths still work."""
+    relative = path.relative_to(ROOT).as_posix()
+    old = subprocess.run(
+        ["git", "show", f"{revision}:{relative}"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    copy = path.with_name(f".bench-before-{path.name}")
+    copy.write_text(old, encoding="utf-8")
+    return copy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, default=LESSONS)
     parser.add_argument("--slowest", type=int, default=3, help="how many of the slowest cells to name")
+    parser.add_argument("--before", help="also run each notebook as it was at this git revision, interleaved")
     args = parser.parse_args()
     print(f"{os.cpu_count()} processors; goal: under {GOAL_S:.0f} s a lesson on 2 cores")
-    for path in args.notebooks:
-        load_before = os.getloadavg()[0]
-        used_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        total, cells, error = run(path.resolve())
-        used_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load_after = os.getloadavg()[0]
-        cpu = (used_after.ru_utime + used_after.ru_stime) - (used_before.ru_utime + used_before.ru_stime)
-        slowest = ", ".join(f"[{i}] {s:.1f} s" for i, s in sorted(cells, key=lambda c: -c[1])[: args.slowest])
-        verdict = "over" if total > GOAL_S else "under"
-        print(
-            f"{path.name:42} {total:6.1f} s ({verdict}), processor {cpu:5.1f} s  "
-            f"load {load_before:5.2f} → {load_after:5.2f}  "
-            f"slowest cells: {slowest}" + (f"  FAILED at {error}" if error else ""),
-            flush=True,
-        )
+    for path in (notebook.resolve() for notebook in args.notebooks):
+        if args.before:
+            copy = at_revision(path, args.before)
+            try:
+                report(copy, f"{path.name} @ {args.before}", args.slowest)
+            finally:
+                copy.unlink()
+        report(path, path.name, args.slowest)
 
 
 if __name__ == "__main__":
