@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lambdalab.observability import metric_data, queue_metrics
+from lambdalab.observability import composite_alarms, metric_data, queue_metrics
 from lambdalab.observability.alarm_rules import (
     EXTRA_PERIODS,
     AlarmSettings,
@@ -67,6 +67,7 @@ class AlarmEvaluator:
         self.account_id = account_id
         self.region = region
         self._lock = threading.Lock()
+        self._composite_lock = threading.RLock()
         self._stop = threading.Event()
         self._last_boundary: float | None = None
         self._thread: threading.Thread | None = None
@@ -80,6 +81,7 @@ class AlarmEvaluator:
         self.account_id = box.info.account_id
         self.region = box.region
         install()
+        composite_alarms.install(self._after_child_change)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="lambdalab-alarms", daemon=True)
         self._thread.start()
@@ -148,7 +150,7 @@ class AlarmEvaluator:
         states: dict[str, str] = {}
         for alarm in list(backend.alarms.values()):
             if alarm.rule:
-                continue  # composite alarms are not evaluated here
+                continue  # composite alarms are evaluated once their children have been
             if alarm.metric_data_queries:
                 verdict = self._evaluate_math(alarm, data, at)
                 if verdict is not None and verdict.state != alarm.state_value:
@@ -164,7 +166,38 @@ class AlarmEvaluator:
             if verdict.state != alarm.state_value:
                 self._change(alarm, verdict, at)
             states[alarm.name] = alarm.state_value
+        with self._composite_lock:
+            states.update(composite_alarms.evaluate_composites(backend, at, self._composite_changed))
         return states
+
+    # --- composite alarms -------------------------------------------------------------------------
+    def _after_child_change(self, backend: Any) -> None:
+        """A child may have changed (SetAlarmState, a new composite alarm): evaluate the composites now."""
+        with self._composite_lock:
+            composite_alarms.evaluate_composites(backend, self.clock.now(), self._composite_changed)
+
+    def _composite_changed(
+        self, alarm: Any, old: str, new: str, reason: str, reason_data: dict[str, Any], at: dt.datetime
+    ) -> None:
+        previous_reason = alarm.history[-1][1] if alarm.history else ""
+        composite_alarms.record_history(alarm, old, new, reason, reason_data, at)
+        actions = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions, "INSUFFICIENT_DATA": []}[new]
+        if not (alarm.actions_enabled and actions):
+            return
+        region = REGION_NAMES.get(self.region, self.region)
+        message = composite_alarms.notification(alarm, old, new, reason, at, self.account_id, region)
+        sns = self._client_factory("sns") if self._client_factory else None
+        for arn in actions:
+            if arn.startswith("arn:aws:sns:") and sns is not None:
+                try:
+                    sns.publish(
+                        TopicArn=arn, Subject=f'{new}: "{alarm.name}" in {region}'[:100], Message=json.dumps(message)
+                    )
+                except Exception:  # noqa: BLE001 - a deleted topic loses the notification, as on AWS
+                    pass
+            elif arn.startswith("arn:aws:lambda:") and self._lambda_service is not None:
+                event = composite_alarms.lambda_event(alarm, old, previous_reason, at, self.account_id, self.region)
+                self._invoke(arn, event)
 
     def _evaluate_math(self, alarm: Any, data: list[Any], at: dt.datetime) -> Verdict | None:
         """An alarm on metric math: the expression's series (the query with ReturnData) per period."""
