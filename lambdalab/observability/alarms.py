@@ -75,7 +75,7 @@ class AlarmEvaluator:
 
     # --- plugin life cycle ----------------------------------------------------------------------
     def start(self, box: Any) -> None:
-        self._client_factory = box.client
+        self._client_factory = _memoized(box.client)
         self._lambda_service = box.lambda_service
         self.clock = box.clock
         self.account_id = box.info.account_id
@@ -419,6 +419,21 @@ def _put_metric_alarm(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any
     if is_new:
         alarm.state_value = "INSUFFICIENT_DATA"
     return alarm
+
+
+def _memoized(factory: Callable[[str], Any]) -> Callable[[str], Any]:
+    """One client per service for the evaluator's lifetime: every minute may notify SNS and publish queue
+    metrics, and making a boto3 client each time costs more than the evaluation."""
+    clients: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def client(service: str) -> Any:
+        with lock:
+            if service not in clients:
+                clients[service] = factory(service)
+            return clients[service]
+
+    return client
 
 
 def _backend(account_id: str, region: str) -> Any:
