@@ -390,8 +390,11 @@ def _describe_alarm_history(response: Any) -> Any:
         and (start is None or item["Timestamp"] >= _aware(start))
         and (end is None or item["Timestamp"] <= _aware(end))
     ]
-    items.sort(key=lambda item: item["Timestamp"], reverse=response._get_param("ScanBy") != "TimestampAscending")
-    return ActionResult({"AlarmHistoryItems": items[:limit]})
+    # Changes at the same instant (a frozen sandbox clock) keep the order they happened in.
+    order = sorted(range(len(items)), key=lambda i: (items[i]["Timestamp"], i))
+    if response._get_param("ScanBy") != "TimestampAscending":
+        order.reverse()
+    return ActionResult({"AlarmHistoryItems": [items[i] for i in order][:limit]})
 
 
 def _aware(when: dt.datetime) -> dt.datetime:

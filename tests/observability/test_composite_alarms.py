@@ -20,6 +20,16 @@ def box():
     sandbox.reset()
 
 
+@pytest.fixture(autouse=True)
+def frozen(box):
+    """No minute passes during a test: the evaluator would re-evaluate the children from their (absent) data
+    and undo SetAlarmState, as CloudWatch does a minute later."""
+    box.clock.freeze()
+    box.alarms.evaluate()  # catch up now, so the evaluator's thread has nothing left to do
+    yield box.clock
+    box.clock.reset()
+
+
 @pytest.fixture
 def cloudwatch(box):
     return box.client("cloudwatch")
