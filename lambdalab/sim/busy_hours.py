@@ -1,7 +1,7 @@
 """Provisioned concurrency for the busy hours: what the first minutes after a traffic step cost and feel like.
 
 Every day at the same hour traffic jumps from almost nothing to its busy rate (a sale opens, an office logs
-in). Without environments ready, each request that finds none busy-free waits for a cold start (Init
+in). Without environments ready, each request that finds no idle one waits for a cold start (Init
 Duration), and the first minute's p99 -- what a p99 alarm with a 60-second period sees -- is the init cost.
 Provisioned concurrency, scheduled for the busy hours, keeps environments initialised; requests beyond it
 spill over to on-demand environments, which start cold.
