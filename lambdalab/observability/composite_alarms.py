@@ -6,7 +6,8 @@ never evaluate a composite alarm. Here:
 - ``PutCompositeAlarm`` checks the rule (:mod:`.composite_rules`: AWS's ValidationError for a rule it cannot
   read, and ``Could not save the composite alarm as alarms [x] in the alarm rule do not exist`` for a child
   that is not there) and stores the alarm beside the metric alarms, in INSUFFICIENT_DATA until evaluated;
-- ``DescribeAlarms`` honours ``AlarmTypes`` (without it, only metric alarms, as AWS answers);
+- ``DescribeAlarms`` honours ``AlarmTypes`` (without it, only metric alarms, as AWS answers), and answers
+  ``ChildrenOfAlarmName`` and ``ParentsOfAlarmName`` from the rules;
 - a composite alarm is evaluated whenever one of its children may have changed state -- after the
   evaluator's minute, after ``SetAlarmState`` and when it is created: ALARM when its rule holds, OK when it
   does not. A change is recorded (``DescribeAlarmHistory``, ``AlarmType`` CompositeAlarm) and runs the
@@ -113,9 +114,13 @@ def _put_composite_alarm(response: Any) -> Any:
 
 
 def _describe_alarms(response: Any) -> Any:
-    """moto's answer, filtered by AlarmTypes: without it AWS returns metric alarms only."""
+    """moto's answer, filtered by AlarmTypes (without it AWS returns metric alarms only); ChildrenOfAlarmName
+    and ParentsOfAlarmName answered from the composite alarms' rules."""
     from moto.core.responses import ActionResult
 
+    family = _family(response)
+    if family is not None:
+        return ActionResult(family)
     answer = original(type(response), "describe_alarms")(response)
     wanted = response._get_param("AlarmTypes") or ["MetricAlarm"]
     result = dict(answer.result) if hasattr(answer, "result") else None
@@ -126,6 +131,38 @@ def _describe_alarms(response: Any) -> Any:
     if "CompositeAlarm" not in wanted:
         result["CompositeAlarms"] = []
     return ActionResult(result)
+
+
+def _family(response: Any) -> dict[str, list[Any]] | None:
+    """The children a composite alarm's rule names, or the composite alarms whose rules name an alarm."""
+    from moto.cloudwatch.exceptions import ValidationError
+
+    children_of, parents_of = response._get_param("ChildrenOfAlarmName"), response._get_param("ParentsOfAlarmName")
+    if not (children_of or parents_of):
+        return None
+    others = {"AlarmNames", "AlarmNamePrefix", "AlarmTypes", "StateValue", "ActionPrefix"}
+    if (children_of and parents_of) or any(response._get_param(name) for name in others):
+        raise ValidationError(
+            "If you specify ChildrenOfAlarmName or ParentsOfAlarmName, you cannot specify any other parameters "
+            "in the request except for MaxRecords and NextToken."
+        )
+    backend = response.cloudwatch_backend
+    if children_of:
+        parent = backend.alarms.get(children_of)
+        found = [] if parent is None or not is_composite(parent) else children(parse_rule(parent.rule))
+        alarms = [a for a in (_find(backend, reference) for reference in found) if a is not None]
+    else:
+        child_alarm = backend.alarms.get(parents_of)
+        references = {parents_of, child_alarm.alarm_arn} if child_alarm is not None else {parents_of}
+        alarms = [
+            a
+            for a in list(backend.alarms.values())
+            if is_composite(a) and references & set(children(parse_rule(a.rule)))
+        ]
+    return {
+        "MetricAlarms": [a for a in alarms if not is_composite(a)],
+        "CompositeAlarms": [a for a in alarms if is_composite(a)],
+    }
 
 
 def _set_alarm_state(backend: Any, alarm_name: str, *args: Any, **kwargs: Any) -> Any:

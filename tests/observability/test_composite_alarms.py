@@ -125,6 +125,21 @@ def test_when_a_composite_alarm_changes_state_then_its_history_and_its_sns_topic
     ]
 
 
+def test_describe_alarms_finds_a_composite_alarms_children_and_an_alarms_parents(cloudwatch):
+    errors, throttles = child(cloudwatch, "errors"), child(cloudwatch, "throttles")
+    inner, outer = f"inner-{uuid.uuid4().hex[:8]}", f"outer-{uuid.uuid4().hex[:8]}"
+    cloudwatch.put_composite_alarm(AlarmName=inner, AlarmRule=f"ALARM({errors}) OR ALARM({throttles})")
+    cloudwatch.put_composite_alarm(AlarmName=outer, AlarmRule=f"ALARM({inner}) AND NOT OK({errors})")
+
+    kids = cloudwatch.describe_alarms(ChildrenOfAlarmName=outer)
+    assert [a["AlarmName"] for a in kids["MetricAlarms"]] == [errors]
+    assert [a["AlarmName"] for a in kids["CompositeAlarms"]] == [inner]
+    parents = cloudwatch.describe_alarms(ParentsOfAlarmName=errors)
+    assert sorted(a["AlarmName"] for a in parents["CompositeAlarms"]) == sorted([inner, outer])
+    with pytest.raises(ClientError, match="cannot specify any other parameters"):
+        cloudwatch.describe_alarms(ChildrenOfAlarmName=outer, AlarmTypes=["CompositeAlarm"])
+
+
 def test_a_composite_alarm_may_watch_a_composite_alarm(cloudwatch):
     errors = child(cloudwatch, "errors")
     inner, outer = f"inner-{uuid.uuid4().hex[:8]}", f"outer-{uuid.uuid4().hex[:8]}"
