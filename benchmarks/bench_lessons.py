@@ -90,9 +90,12 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, default=LESSONS)
     parser.add_argument("--slowest", type=int, default=3, help="how many of the slowest cells to name")
     parser.add_argument("--before", help="also run each notebook as it was at this git revision, interleaved")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each; the first also compiles what it imports, read the later"
+    )
     args = parser.parse_args()
     print(f"{os.cpu_count()} processors; goal: under {GOAL_S:.0f} s a lesson on 2 cores")
-    for path in (notebook.resolve() for notebook in args.notebooks):
+    for path in (notebook.resolve() for notebook in args.notebooks for _ in range(args.repeat)):
         if args.before:
             copy = at_revision(path, args.before)
             try:

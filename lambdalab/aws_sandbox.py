@@ -90,6 +90,10 @@ class Sandbox:
 
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # One boto3 session for every client this sandbox makes: a fresh session reloads botocore's endpoint
+        # and service models (about 0.1 s a client on an idle laptop, seconds on a busy one).
+        self._boto_session: object | None = None
+        self._boto_session_lock = threading.Lock()
         self._config_dir = Path(tempfile.mkdtemp(prefix="lambdalab-aws-"))
         atexit.register(shutil.rmtree, self._config_dir, ignore_errors=True)
         self.lambda_service = LambdaService(environment=lambda: self.environment, client_factory=self.client,
@@ -207,7 +211,10 @@ class Sandbox:
         kwargs.setdefault("aws_secret_access_key", FAKE_SECRET_ACCESS_KEY)
         kwargs.setdefault("aws_session_token", FAKE_SESSION_TOKEN)
         ensure_loopback(urllib.parse.urlsplit(str(kwargs["endpoint_url"])).hostname or "", "a boto3 client")
-        return boto3.session.Session().client(service, **kwargs)
+        with self._boto_session_lock:  # a boto3 Session is not thread-safe; the clients it makes are
+            if self._boto_session is None:
+                self._boto_session = boto3.session.Session()
+            return self._boto_session.client(service, **kwargs)  # type: ignore[attr-defined]
 
     def reset(self) -> None:
         """Forget every bucket, queue, table, log group and function: a clean slate between exercises.

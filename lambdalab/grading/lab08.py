@@ -1,6 +1,6 @@
 """Lesson 08's lab: size an unseen production service and defend the sizing with measurements.
 
-Four exercises, each run in a real execution environment (a probe calls the learner's function there) on
+Five exercises, each run in a real execution environment (a probe calls the learner's function there) on
 inputs drawn fresh each time:
 
 1. memory: the cheapest memory size whose measured p99 meets the objective (the billing arithmetic of
@@ -11,7 +11,10 @@ inputs drawn fresh each time:
 3. the SQS queue and mapping settings AWS's guidance gives (visibility timeout, redrive, maximum concurrency);
 4. alarms, **graded by a live replay**: the learner's ``put_metric_alarm`` arguments are created for two real
    functions, a healthy one and one replaying an incident (throttles and failures); the incident's throttle
-   and error alarms must fire and nothing on the healthy function may.
+   and error alarms must fire and nothing on the healthy function may;
+5. provisioned concurrency for the busy hours, **graded by simulation** (``sim.busy_hours``): at the traffic
+   step that opens the busy hours, every minute's p99 must meet the objective, and the month's bill must be
+   within ``COST_MARGIN`` of the cheapest provisioned concurrency that meets it on the same simulated traffic.
 
 Feedback names the input that went wrong and what the measurement was, never the formula.
 """
@@ -461,4 +464,135 @@ def alarms_catch_incident(answer: Path) -> CheckResult:
     return passed(
         got="replayed live: your throttle and error alarms fired on the incident, and nothing fired on "
         "the healthy function"
+    )
+
+
+# --- exercise 5: provisioned concurrency for the busy hours, graded by simulation ------------------------
+
+PROVISIONED_FILE = "lab08/ex5/provisioned.py"
+#: An answer may cost this much more than the cheapest one that meets the objective (same simulated traffic).
+COST_MARGIN = 0.10
+
+
+def busy_hours_profile(rng: random.Random) -> dict:
+    """A service whose traffic steps up at the start of its busy hours, drawn so that the rule matters:
+    without provisioned concurrency the first minute's p99 misses the objective (cold starts are more than
+    1 % of it), while the environments busy on average plus about one standard deviation of them meet it."""
+    from lambdalab.sim.busy_hours import BusyHours
+
+    while True:
+        median, sigma = rng.randrange(40, 200), round(rng.uniform(0.25, 0.5), 2)
+        mean_s = median / 1000 * math.exp(sigma**2 / 2)
+        profile = {
+            "requests_per_second": float(round(rng.uniform(10, 60) / mean_s)),
+            "duration_median_ms": float(median),
+            "duration_sigma": sigma,
+            "init_ms": float(rng.randrange(1500, 5000, 100)),
+            "memory_mb": rng.choice([512, 1024, 1769, 2048]),
+            "busy_hours": float(rng.choice([6, 8, 10, 12])),
+            "p99_objective_ms": 0.0,
+        }
+        warm_p99 = median * math.exp(2.326 * sigma)  # the log-normal's 99th percentile
+        profile["p99_objective_ms"] = float(round(warm_p99 * rng.uniform(1.3, 2.5) / 10) * 10)
+        service = BusyHours.of(profile)
+        headroom = math.ceil(service.mean_busy + math.sqrt(service.mean_busy))
+        if not service.meets_objective(service.simulate(0, seed=0)) and service.meets_objective(
+            service.simulate(headroom, seed=0)
+        ):
+            return profile
+
+
+def cheapest_provisioned(profile: dict, seed: int) -> tuple[int, dict[int, object]]:
+    """The provisioned concurrency with the smallest monthly bill among those that meet the objective on
+    ``seed``'s traffic, and every run it simulated on the way (by provisioned concurrency).
+
+    Smallest passing first (bisection: more environments never add cold starts on the same traffic), then
+    upwards while the bill falls: a busy provisioned environment costs less than on-demand, so the cheapest
+    passing answer is often above the smallest."""
+    from lambdalab.sim.busy_hours import BusyHours
+
+    service = BusyHours.of(profile)
+    runs: dict[int, object] = {}
+
+    def run(n: int):  # noqa: ANN202 - a BusyHoursRun
+        if n not in runs:
+            runs[n] = service.simulate(n, seed=seed)
+        return runs[n]
+
+    lo, hi = 0, math.ceil(service.mean_busy + 6 * math.sqrt(service.mean_busy) + 10)
+    while not service.meets_objective(run(hi)):
+        hi *= 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if service.meets_objective(run(mid)) else (mid, hi)
+    best = hi
+    step = max(1, round(service.mean_busy / 20))
+    while run(best + step).monthly_cost < run(best).monthly_cost:
+        best += step
+    for n in range(max(hi, best - step + 1), best + step):
+        if service.meets_objective(run(n)) and run(n).monthly_cost < run(best).monthly_cost:
+            best = n
+    return best, runs
+
+
+def _describe_profile(p: dict) -> str:
+    return (
+        f"{p['requests_per_second']:g} requests/s from the start of {p['busy_hours']:g} busy hours, durations "
+        f"median {p['duration_median_ms']:g} ms (sigma {p['duration_sigma']}), Init Duration {p['init_ms']:g} ms, "
+        f"{p['memory_mb']} MB, p99 objective {p['p99_objective_ms']:g} ms every minute"
+    )
+
+
+@exercise(lab="08", number=5, title="Provisioned concurrency for the busy hours (simulated)", files=[PROVISIONED_FILE])
+def provisioned_for_busy_hours(answer: Path) -> CheckResult:
+    from lambdalab.sim.busy_hours import BusyHours
+
+    rng = random.Random()
+    profile = busy_hours_profile(rng)
+    payload, failure = _run(answer, PROVISIONED_FILE, "provisioned_concurrency", [profile])
+    if failure:
+        return failure
+    assert payload is not None
+    got = payload[0]
+    where = _describe_profile(profile)
+    if isinstance(got, bool) or not isinstance(got, int) or got < 0:
+        return failed(
+            expected="a provisioned concurrency (an int >= 0)",
+            got=f"{got!r} for {where}",
+            hint="provisioned concurrency is a whole number of environments",
+        )
+    seed = rng.randrange(2**31)
+    service = BusyHours.of(profile)
+    run = service.simulate(got, seed=seed)
+    if not service.meets_objective(run):
+        return failed(
+            expected=f"a p99 of at most {profile['p99_objective_ms']:g} ms in every minute for {where}",
+            got=(
+                f"provisioned concurrency {got}: the simulated worst minute had a p99 of "
+                f"{run.worst_minute_p99_ms:.0f} ms ({run.cold_starts} cold starts)"
+            ),
+            hint="at the step every request beyond the provisioned environments waits for an Init; the p99 "
+            "tolerates cold starts in at most 1 % of a minute's requests",
+        )
+    best, runs = cheapest_provisioned(profile, seed)
+    cheapest = runs[best]
+    if run.monthly_cost > cheapest.monthly_cost * (1 + COST_MARGIN):  # type: ignore[attr-defined]
+        return failed(
+            expected=(
+                f"a bill within {100 * COST_MARGIN:.0f} % of the cheapest provisioned concurrency that meets the "
+                f"objective for {where}"
+            ),
+            got=(
+                f"provisioned concurrency {got} meets the p99 but costs ${run.monthly_cost:,.2f} a month for the "
+                f"busy hours (provisioned environments {100 * run.provisioned_utilisation:.0f} % busy); the "
+                f"cheapest that meets it costs ${cheapest.monthly_cost:,.2f}"  # type: ignore[attr-defined]
+            ),
+            hint="an idle provisioned environment is billed all the same: past the utilisation where it costs "
+            "less than on-demand, each extra one only adds to the bill (simulate a few sizes and compare)",
+        )
+    return passed(
+        got=(
+            "simulated the busy hours of an unseen service: every minute's p99 within its objective, the bill "
+            f"within {100 * COST_MARGIN:.0f} % of the cheapest provisioned concurrency that meets it"
+        )
     )

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lambdalab.observability import metric_data, queue_metrics
+from lambdalab.observability import composite_alarms, metric_data, queue_metrics
 from lambdalab.observability.alarm_rules import (
     EXTRA_PERIODS,
     AlarmSettings,
@@ -67,6 +67,7 @@ class AlarmEvaluator:
         self.account_id = account_id
         self.region = region
         self._lock = threading.Lock()
+        self._composite_lock = threading.RLock()
         self._stop = threading.Event()
         self._last_boundary: float | None = None
         self._thread: threading.Thread | None = None
@@ -74,12 +75,13 @@ class AlarmEvaluator:
 
     # --- plugin life cycle ----------------------------------------------------------------------
     def start(self, box: Any) -> None:
-        self._client_factory = box.client
+        self._client_factory = _memoized(box.client)
         self._lambda_service = box.lambda_service
         self.clock = box.clock
         self.account_id = box.info.account_id
         self.region = box.region
         install()
+        composite_alarms.install(self._after_child_change)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="lambdalab-alarms", daemon=True)
         self._thread.start()
@@ -148,7 +150,7 @@ class AlarmEvaluator:
         states: dict[str, str] = {}
         for alarm in list(backend.alarms.values()):
             if alarm.rule:
-                continue  # composite alarms are not evaluated here
+                continue  # composite alarms are evaluated once their children have been
             if alarm.metric_data_queries:
                 verdict = self._evaluate_math(alarm, data, at)
                 if verdict is not None and verdict.state != alarm.state_value:
@@ -164,7 +166,38 @@ class AlarmEvaluator:
             if verdict.state != alarm.state_value:
                 self._change(alarm, verdict, at)
             states[alarm.name] = alarm.state_value
+        with self._composite_lock:
+            states.update(composite_alarms.evaluate_composites(backend, at, self._composite_changed))
         return states
+
+    # --- composite alarms -------------------------------------------------------------------------
+    def _after_child_change(self, backend: Any) -> None:
+        """A child may have changed (SetAlarmState, a new composite alarm): evaluate the composites now."""
+        with self._composite_lock:
+            composite_alarms.evaluate_composites(backend, self.clock.now(), self._composite_changed)
+
+    def _composite_changed(
+        self, alarm: Any, old: str, new: str, reason: str, reason_data: dict[str, Any], at: dt.datetime
+    ) -> None:
+        previous_reason = alarm.history[-1][1] if alarm.history else ""
+        composite_alarms.record_history(alarm, old, new, reason, reason_data, at)
+        actions = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions, "INSUFFICIENT_DATA": []}[new]
+        if not (alarm.actions_enabled and actions):
+            return
+        region = REGION_NAMES.get(self.region, self.region)
+        message = composite_alarms.notification(alarm, old, new, reason, at, self.account_id, region)
+        sns = self._client_factory("sns") if self._client_factory else None
+        for arn in actions:
+            if arn.startswith("arn:aws:sns:") and sns is not None:
+                try:
+                    sns.publish(
+                        TopicArn=arn, Subject=f'{new}: "{alarm.name}" in {region}'[:100], Message=json.dumps(message)
+                    )
+                except Exception:  # noqa: BLE001 - a deleted topic loses the notification, as on AWS
+                    pass
+            elif arn.startswith("arn:aws:lambda:") and self._lambda_service is not None:
+                event = composite_alarms.lambda_event(alarm, old, previous_reason, at, self.account_id, self.region)
+                self._invoke(arn, event)
 
     def _evaluate_math(self, alarm: Any, data: list[Any], at: dt.datetime) -> Verdict | None:
         """An alarm on metric math: the expression's series (the query with ReturnData) per period."""
@@ -357,8 +390,11 @@ def _describe_alarm_history(response: Any) -> Any:
         and (start is None or item["Timestamp"] >= _aware(start))
         and (end is None or item["Timestamp"] <= _aware(end))
     ]
-    items.sort(key=lambda item: item["Timestamp"], reverse=response._get_param("ScanBy") != "TimestampAscending")
-    return ActionResult({"AlarmHistoryItems": items[:limit]})
+    # Changes at the same instant (a frozen sandbox clock) keep the order they happened in.
+    order = sorted(range(len(items)), key=lambda i: (items[i]["Timestamp"], i))
+    if response._get_param("ScanBy") != "TimestampAscending":
+        order.reverse()
+    return ActionResult({"AlarmHistoryItems": [items[i] for i in order][:limit]})
 
 
 def _aware(when: dt.datetime) -> dt.datetime:
@@ -386,6 +422,21 @@ def _put_metric_alarm(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any
     if is_new:
         alarm.state_value = "INSUFFICIENT_DATA"
     return alarm
+
+
+def _memoized(factory: Callable[[str], Any]) -> Callable[[str], Any]:
+    """One client per service for the evaluator's lifetime: every minute may notify SNS and publish queue
+    metrics, and making a boto3 client each time costs more than the evaluation."""
+    clients: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def client(service: str) -> Any:
+        with lock:
+            if service not in clients:
+                clients[service] = factory(service)
+            return clients[service]
+
+    return client
 
 
 def _backend(account_id: str, region: str) -> Any:

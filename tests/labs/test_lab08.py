@@ -11,10 +11,14 @@ import pytest
 from lambdalab.grading import Status
 from lambdalab.grading.lab08 import (
     ALARMS_FILE,
+    COST_MARGIN,
     MEMORY_FILE,
+    PROVISIONED_FILE,
     QUEUE_FILE,
     RESERVED_FILE,
     budget,
+    busy_hours_profile,
+    cheapest_provisioned,
     check,
     cost_per_million,
     erlang_b,
@@ -23,6 +27,7 @@ from lambdalab.grading.lab08 import (
 )
 from lambdalab.grading.lab08 import _memory_inputs as memory_inputs
 from lambdalab.grading.lab08 import _reserved_inputs as reserved_inputs
+from lambdalab.sim.busy_hours import BusyHours
 from tests.labs.answers import write
 
 MEMORY = """
@@ -67,6 +72,16 @@ def queue_settings(function_timeout_s, batching_window_s, reserved_concurrency):
             "MaximumConcurrency": max(2, min(1000, reserved_concurrency))}
 """
 QUEUE_EQUAL_TIMEOUT = QUEUE.replace("6 * function_timeout_s + batching_window_s", "function_timeout_s")
+PROVISIONED = """
+import math
+
+def provisioned_concurrency(requests_per_second, duration_median_ms, duration_sigma, init_ms, memory_mb,
+                            busy_hours, p99_objective_ms):
+    busy = requests_per_second * duration_median_ms / 1000 * math.exp(duration_sigma ** 2 / 2)
+    return math.ceil(busy + math.sqrt(busy))
+"""
+PROVISIONED_HALF = PROVISIONED.replace("busy + math.sqrt(busy)", "busy / 2")
+PROVISIONED_TRIPLE = PROVISIONED.replace("busy + math.sqrt(busy)", "3 * busy")
 ALARMS = """
 def alarms(function_name, timeout_s, reserved_concurrency):
     fn = [{"Name": "FunctionName", "Value": function_name}]
@@ -166,3 +181,37 @@ def test_the_reserved_inputs_always_admit_an_answer_and_the_simulation_agrees_wi
     assert throttled == pytest.approx(erlang_b(40, 40), abs=0.02)
     assert connections <= 40 and refusals == 0
     assert math.isclose(simulate_reserved(call, 60, seed=1)[0], 0.0, abs_tol=0.005)
+
+
+def test_when_provisioned_concurrency_covers_the_step_at_a_fair_price_then_the_simulation_passes_it(tmp_path):
+    result = check(5, write(tmp_path, PROVISIONED_FILE, PROVISIONED))
+    assert result.status is Status.PASSED, result.render()
+    assert "unseen service" in result.got
+
+
+def test_when_provisioned_concurrency_is_too_small_then_the_check_names_the_p99_the_simulation_got(tmp_path):
+    result = check(5, write(tmp_path, PROVISIONED_FILE, PROVISIONED_HALF))
+    assert result.status is Status.FAILED, result.render()
+    assert "the simulated worst minute had a p99 of" in result.got
+    assert "waits for an Init" in result.hint
+
+
+def test_when_provisioned_concurrency_is_oversized_then_the_check_names_its_bill_and_the_cheapest(tmp_path):
+    result = check(5, write(tmp_path, PROVISIONED_FILE, PROVISIONED_TRIPLE))
+    assert result.status is Status.FAILED, result.render()
+    assert "meets the p99 but costs $" in result.got and "the cheapest that meets it costs $" in result.got
+    assert "idle provisioned environment is billed" in result.hint
+
+
+def test_busy_hours_profiles_need_provisioned_concurrency_and_the_reference_is_the_cheapest_that_meets_it():
+    profile = busy_hours_profile(random.Random(4))
+    service = BusyHours.of(profile)
+    assert not service.meets_objective(service.simulate(0, seed=9))  # the rule matters on every profile
+    best, runs = cheapest_provisioned(profile, seed=9)
+    assert service.meets_objective(runs[best])
+    passing = {n: r for n, r in runs.items() if service.meets_objective(r)}
+    assert runs[best].monthly_cost == min(r.monthly_cost for r in passing.values())
+    assert all(not service.meets_objective(r) for n, r in runs.items() if n < min(passing))
+    # three times the busy environments meets the objective, and the grader calls it wasteful
+    oversized = service.simulate(math.ceil(3 * service.mean_busy), seed=9)
+    assert oversized.monthly_cost > (1 + COST_MARGIN) * runs[best].monthly_cost

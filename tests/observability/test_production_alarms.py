@@ -44,8 +44,11 @@ def incident(box):
     lam = box.client("lambda", config=Config(retries={"total_max_attempts": 1}))  # every 429 counted once
     cloudwatch = box.client("cloudwatch")
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    # Frozen from before the alarms exist: no minute boundary may pass (and evaluate them) mid-incident.
+    frozen_at = lambdalab.sandbox().clock.freeze()
     put_production_alarms(cloudwatch, name, timeout_s=1, concurrency_limit=1, error_rate_percent=5)
-    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=1)
+    box.alarms.evaluate()  # the quiet minute before the incident: every alarm OK (no data is not breaching)
+    start = frozen_at.replace(second=0, microsecond=0)
     outcomes: list[str] = []
 
     def call() -> None:
@@ -63,7 +66,7 @@ def incident(box):
     for _ in range(2):
         lam.invoke(FunctionName=name, Payload=b'{"fail": true, "sleep": 0.01}')
     lambdalab.flush_logs()
-    lambdalab.sandbox().clock.freeze(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2))
+    lambdalab.sandbox().clock.set(frozen_at + dt.timedelta(minutes=2))
     states = box.alarms.evaluate()
     end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
     yield {"name": name, "states": states, "outcomes": outcomes, "start": start, "end": end}
@@ -134,7 +137,8 @@ def test_the_runbook_has_a_page_per_alarm_with_its_history_query_and_fix(box, in
     by_case = {p.case: p.markdown for p in pages}
     assert {"throttles", "error-rate", "p99-duration", "concurrency", "async-dropped"} <= set(by_case)
     throttles = by_case["throttles"]
-    assert "Alarm updated from INSUFFICIENT_DATA to ALARM" in throttles
+    assert "Alarm updated from INSUFFICIENT_DATA to OK" in throttles  # created in a quiet minute
+    assert "Alarm updated from OK to ALARM" in throttles  # the next minute judged the incident
     assert 'filter @type = "REPORT"' in throttles and "## Fix" in throttles
     assert "| bin(1m) | invocations | slowest_ms |" in throttles  # the query ran over this run's REPORT lines
     assert (tmp_path / "throttles.md").read_text() == throttles
