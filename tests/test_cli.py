@@ -257,8 +257,10 @@ def test_course_set_up_is_skipped_while_pyproject_is_unchanged_and_redone_when_i
 
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'y'\n")
     course.ensure_venv()
-    assert [c[3:6] for c in course.calls if "uv" in c] == [["pip", "install", "--python"],
-                                                          ["tool", "install", "--force"]]
+    installs = [c for c in course.calls if "uv" in c]
+    assert [c[3:5] for c in installs] == [["pip", "install"], ["tool", "install"]]
+    # Both write .pyc files as pip would: where PYTHONDONTWRITEBYTECODE is set, nothing else ever does.
+    assert all("--compile-bytecode" in c for c in installs)
     assert course.STAMP.read_text().strip() == course._stamp_value()
 
 
