@@ -39,14 +39,11 @@ from lambdalab.runtime.endings import TIMED_OUT, Ended, error_document, exit_wor
 from lambdalab.runtime.log_file import LogFile
 from lambdalab.runtime.process_tree import kill_tree
 from lambdalab.runtime.results import Invocation, Report, encode_event
+from lambdalab.runtime.watchdog import WATCHDOG
 
 BOOTSTRAP_SCRIPT = Path(__file__).with_name("bootstrap.py")
 CLIENT_SCRIPT = Path(__file__).with_name("client.py")
 STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
-_POLL_S = 0.01
-#: A long-running invoke is checked less and less often, up to this interval: forty handlers sleeping in
-#: parallel must not cost a core of polling (the answer itself still wakes the wait at once).
-_MAX_POLL_S = 0.1
 
 
 #: Set only by an instructor's grader (``lambdalab.grading.isolation``): given an environment and its
@@ -214,7 +211,9 @@ class ExecutionEnvironment:
         self._ps = psutil.Process(self._process.pid)
         self._peak_reader = memory.PeakReader(self._ps)
         try:
-            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init", done=self._api.ready)
+            api = self._api
+            self._wait_for(lambda: api.first_next_at is not None or api.init_error is not None, INIT_TIMEOUT_S,
+                           wake=api.ready)
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
         except Ended as ended:
             failure = ended
@@ -272,43 +271,40 @@ class ExecutionEnvironment:
         shutil.rmtree(self._log_dir, ignore_errors=True)
 
     # --- waiting, with every way an environment can end ------------------------------------------
-    def _wait_for(self, condition: object, seconds: float, phase: str,
-                  done: threading.Event | None = None) -> None:
-        """Wait until ``condition()`` holds, ending the environment the way Lambda would if it
-        exits, outgrows its memory, or outlives ``seconds``.
+    def _wait_for(self, answered: Callable[[], bool], seconds: float, wake: threading.Event) -> None:
+        """Wait until ``answered()`` holds, ending the environment the way Lambda would if it exits,
+        outgrows its memory, or outlives ``seconds``.
 
-        The checks only run when a poll interval passes without an answer, so a quick warm invoke pays
-        for none of them.
+        The wait is on ``wake`` alone, which the Runtime API sets when the runtime answers and the shared
+        watchdog (:mod:`lambdalab.runtime.watchdog`) sets when the environment ends; an answer that came
+        first wins. A quick warm invoke is answered before the watchdog looks at it even once.
         """
         deadline = time.perf_counter() + seconds
-        limit = self.config.memory_size * memory.MIB
-        polls = 0
-        while not condition():
-            interval = min(_POLL_S * (1 + polls // 10), _MAX_POLL_S, max(deadline - time.perf_counter(), 0.001))
-            if done is not None:
-                done.wait(interval)
-            else:
-                time.sleep(interval / 4)
-            if condition():
-                return
-            polls += 1
-            returncode = self._process.poll()
-            if returncode is not None:
-                # The runtime may have posted an init error just before it exited.
-                if phase == "init" and self._api.init_error is not None:
-                    return
-                raise Ended("Runtime.ExitError", exit_words(returncode))
-            # The whole process tree counts, as in Lambda's cgroup; scanning for children is dearer,
-            # so the main process is checked every poll and its descendants every tenth.
-            used = memory.tree_rss_bytes(self._ps) if polls % 10 == 0 else memory.rss_bytes(self._ps)
-            self._peak_seen = max(self._peak_seen, used)
-            if used > limit:
-                self._oom = True
-                self._kill_tree()
-                raise Ended("Runtime.OutOfMemory", exit_words(-signal.SIGKILL))
-            if time.perf_counter() > deadline:
-                raise Ended(TIMED_OUT, "", status="timeout")
-            self._trim_log_if_flooded()
+        with WATCHDOG.watching(self._process.pid, self._check, wake) as watch:
+            while not answered():
+                if watch.ended is not None:
+                    raise watch.ended
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    raise Ended(TIMED_OUT, "", status="timeout")
+                wake.wait(remaining)
+
+    def _check(self, descendants: list[int] | None) -> Ended | None:
+        """The watchdog's look at this environment: why it ended, or None while it is fine. The whole
+        process tree counts, as in Lambda's cgroup (``descendants`` when the watchdog scanned for them)."""
+        returncode = self._process.poll()
+        if returncode is not None:
+            return Ended("Runtime.ExitError", exit_words(returncode))
+        used = memory.rss_bytes(self._ps)
+        if descendants:
+            used += memory.total_rss_bytes(descendants)
+        self._peak_seen = max(self._peak_seen, used)
+        if used > self.config.memory_size * memory.MIB:
+            self._oom = True
+            self._kill_tree()
+            return Ended("Runtime.OutOfMemory", exit_words(-signal.SIGKILL))
+        self._trim_log_if_flooded()
+        return None
 
     def _trim_log_if_flooded(self) -> None:
         self._log.trim_if_flooded()
@@ -363,7 +359,7 @@ class ExecutionEnvironment:
         error_type: str | None = None
         tail = ""
         try:
-            self._wait_for(pending.done.is_set, cfg.timeout, phase="invoke", done=pending.done)
+            self._wait_for(lambda: pending.outcome is not None, cfg.timeout, wake=pending.done)
         except Ended as ended:
             self._api.forget(request_id)
             elapsed_ms = (time.perf_counter() - (pending.dispatched_at or submitted)) * 1000.0
