@@ -134,6 +134,10 @@ class Watchdog:
                 if not watch._done and watch.ended is None:
                     interval = min(FIRST_CHECK_S * (1 + watch.checks // 10), MAX_CHECK_S)
                     heapq.heappush(self._due, (time.monotonic() + interval, next(self._order), watch))
+        if scan_trees:  # every watched tree with children counts now, not only the trees due for a sample
+            for watch in watched:
+                if watch not in due and descendants.get(watch.pid):
+                    self._check(watch, descendants[watch.pid])
 
     def _check(self, watch: Watch, descendants: list[int] | None) -> None:
         if watch._done or watch.ended is not None:

@@ -56,7 +56,7 @@ class Burst:
         return self.sent - self.released
 
     @property
-    def decided_within(self) -> float:
+    def answered_within(self) -> float:
         """Seconds from the release to the last answer."""
         return self.answered - self.released
 

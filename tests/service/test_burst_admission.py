@@ -47,7 +47,7 @@ def test_when_300_invokes_arrive_together_against_a_reservation_of_50_then_50_ru
     assert {answer.status for answer in warm_up.answers} == {200}
     dry_run = burst(host, port, invokes(0, "DryRun"))
     assert {answer.status for answer in dry_run.answers} == {204}
-    sleep = max(0.2, 3 * dry_run.decided_within)
+    sleep = max(0.2, 3 * dry_run.answered_within)
 
     outcomes = Counter(as_boto3_sees_it(answer) for answer in burst(host, port, invokes(sleep)).answers)
 
