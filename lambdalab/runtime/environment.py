@@ -129,8 +129,7 @@ class ExecutionEnvironment:
 
     @property
     def alive(self) -> bool:
-        return self.state not in (EnvironmentState.DEAD,) and (
-            self._process is None or self._process.poll() is None)
+        return self.state not in (EnvironmentState.DEAD,) and (self._process is None or self._process.poll() is None)
 
     def _child_environment(self, api_address: str) -> dict[str, str]:
         cfg = self.config
@@ -168,8 +167,11 @@ class ExecutionEnvironment:
 
     def _runtime_spec(self) -> dict[str, object]:
         """What the bootstrap loads: the client, and the path a handler imports from (see bootstrap.py)."""
-        client = {RuntimeClient.AWSLAMBDARIC: "awslambdaric", RuntimeClient.STREAMING: str(STREAMING_CLIENT_SCRIPT),
-                  RuntimeClient.BUILTIN: str(CLIENT_SCRIPT)}[self.runtime_client]
+        client = {
+            RuntimeClient.AWSLAMBDARIC: "awslambdaric",
+            RuntimeClient.STREAMING: str(STREAMING_CLIENT_SCRIPT),
+            RuntimeClient.BUILTIN: str(CLIENT_SCRIPT),
+        }[self.runtime_client]
         return {
             "handler": self.config.handler,
             "client": client,
@@ -202,8 +204,12 @@ class ExecutionEnvironment:
         try:
             command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
             self._process = subprocess.Popen(
-                command, cwd=self.config.code_dir, env=self._child_environment(self._api.address),
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                command,
+                cwd=self.config.code_dir,
+                env=self._child_environment(self._api.address),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
                 start_new_session=(os.name != "nt"),
             )
         finally:
@@ -212,8 +218,9 @@ class ExecutionEnvironment:
         self._peak_reader = memory.PeakReader(self._ps)
         try:
             api = self._api
-            self._wait_for(lambda: api.first_next_at is not None or api.init_error is not None, INIT_TIMEOUT_S,
-                           wake=api.ready)
+            self._wait_for(
+                lambda: api.first_next_at is not None or api.init_error is not None, INIT_TIMEOUT_S, wake=api.ready
+            )
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
         except Ended as ended:
             failure = ended
@@ -236,8 +243,9 @@ class ExecutionEnvironment:
             document = json.loads(error.body)
         except ValueError:
             document = {"errorMessage": error.body.decode(errors="replace"), "errorType": error.error_type}
-        exc = Ended(document.get("errorType") or error.error_type or "Runtime.Unknown",
-                     document.get("errorMessage", ""))
+        exc = Ended(
+            document.get("errorType") or error.error_type or "Runtime.Unknown", document.get("errorMessage", "")
+        )
         exc.document = {k: document[k] for k in ("errorMessage", "errorType", "stackTrace") if k in document}
         return exc
 
@@ -313,8 +321,14 @@ class ExecutionEnvironment:
         return self._log.read_new(busy=self.state is EnvironmentState.BUSY)
 
     # --- invocation ------------------------------------------------------------------------------
-    def invoke(self, event: bytes | str | object = None, *, request_id: str | None = None,
-               client_context: str | None = None, on_stream: StreamListener | None = None) -> Invocation:
+    def invoke(
+        self,
+        event: bytes | str | object = None,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+        on_stream: StreamListener | None = None,
+    ) -> Invocation:
         """Run one invocation; on a new environment, run the init phase first (a cold start).
 
         ``on_stream(content_type, chunk)`` receives a streamed response chunk by chunk while the handler
@@ -323,8 +337,9 @@ class ExecutionEnvironment:
         with self._lock:
             return self._invoke_locked(event, request_id or str(uuid.uuid4()), client_context, on_stream)
 
-    def _invoke_locked(self, event: object, request_id: str, client_context: str | None,
-                       on_stream: StreamListener | None = None) -> Invocation:
+    def _invoke_locked(
+        self, event: object, request_id: str, client_context: str | None, on_stream: StreamListener | None = None
+    ) -> Invocation:
         cfg = self.config
         payload = encode_event(event)
         self._oom = False
@@ -347,10 +362,14 @@ class ExecutionEnvironment:
         self.invocation_count += 1
         deadline_epoch_ms = int((time.time() + cfg.timeout) * 1000)
         pending = PendingInvocation(
-            request_id=request_id, event=payload, deadline_ms=deadline_epoch_ms,
-            invoked_function_arn=cfg.function_arn, client_context=client_context, on_stream=on_stream,
+            request_id=request_id,
+            event=payload,
+            deadline_ms=deadline_epoch_ms,
+            invoked_function_arn=cfg.function_arn,
+            client_context=client_context,
+            on_stream=on_stream,
             trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};"
-                     "Sampled=0;Lineage=1",
+            "Sampled=0;Lineage=1",
         )
         submitted = time.perf_counter()
         self._api.submit(pending)
@@ -387,12 +406,16 @@ class ExecutionEnvironment:
             try:
                 error = json.loads(pending.body)
             except ValueError:
-                error = {"errorMessage": pending.body.decode(errors="replace"),
-                         "errorType": pending.error_type or "Runtime.Unknown"}
+                error = {
+                    "errorMessage": pending.body.decode(errors="replace"),
+                    "errorType": pending.error_type or "Runtime.Unknown",
+                }
         elif len(pending.body) > MAX_RESPONSE_BYTES and not pending.streamed:  # streams have their own limit
-            error = {"errorMessage": "Response payload size exceeded maximum allowed payload size "
-                                     f"({MAX_RESPONSE_BYTES} bytes).",
-                     "errorType": "Function.ResponseSizeTooLarge"}
+            error = {
+                "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                f"({MAX_RESPONSE_BYTES} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
         else:
             payload_out = self._decode(pending.body)
         self.state = EnvironmentState.IDLE
@@ -425,13 +448,22 @@ class ExecutionEnvironment:
             error = error_document(request_id, ended.error_type, ended.detail)
             error_type = ended.error_type
         status = "timeout" if ended.status == "timeout" else "error"
-        init_report = (f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: init\t"
-                       f"Status: {status}" + (f"\tError Type: {error_type}" if status == "error" else "") + "\n")
-        report = Report(request_id=request_id, duration_ms=self._elapsed_init_ms(),
-                        billed_duration_ms=math.ceil(self._elapsed_init_ms()), memory_size_mb=cfg.memory_size,
-                        max_memory_used_mb=cfg.memory_size if ended.error_type == "Runtime.OutOfMemory"
-                        else min(self._peak_mb(), cfg.memory_size),
-                        init_duration_ms=None, status=status, error_type=error_type if status == "error" else None)
+        init_report = (
+            f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: init\t"
+            f"Status: {status}" + (f"\tError Type: {error_type}" if status == "error" else "") + "\n"
+        )
+        report = Report(
+            request_id=request_id,
+            duration_ms=self._elapsed_init_ms(),
+            billed_duration_ms=math.ceil(self._elapsed_init_ms()),
+            memory_size_mb=cfg.memory_size,
+            max_memory_used_mb=cfg.memory_size
+            if ended.error_type == "Runtime.OutOfMemory"
+            else min(self._peak_mb(), cfg.memory_size),
+            init_duration_ms=None,
+            status=status,
+            error_type=error_type if status == "error" else None,
+        )
         return self._result(request_id, None, error, init_logs + init_report, "", report)
 
     def _elapsed_init_ms(self) -> float:
@@ -443,21 +475,52 @@ class ExecutionEnvironment:
             self._peak_seen = max(self._peak_seen, self._peak_reader.peak_bytes())
         return math.ceil(self._peak_seen / memory.MIB)
 
-    def _report(self, request_id: str, duration_ms: float, init_ms: float | None, max_used_mb: int,
-                status: str | None, error_type: str | None) -> Report:
+    def _report(
+        self,
+        request_id: str,
+        duration_ms: float,
+        init_ms: float | None,
+        max_used_mb: int,
+        status: str | None,
+        error_type: str | None,
+    ) -> Report:
         billed = math.ceil(duration_ms + (init_ms or 0.0))
-        return Report(request_id=request_id, duration_ms=duration_ms, billed_duration_ms=max(billed, 1),
-                      memory_size_mb=self.config.memory_size,
-                      max_memory_used_mb=min(max_used_mb, self.config.memory_size),
-                      init_duration_ms=init_ms, status=status, error_type=error_type)
+        return Report(
+            request_id=request_id,
+            duration_ms=duration_ms,
+            billed_duration_ms=max(billed, 1),
+            memory_size_mb=self.config.memory_size,
+            max_memory_used_mb=min(max_used_mb, self.config.memory_size),
+            init_duration_ms=init_ms,
+            status=status,
+            error_type=error_type,
+        )
 
-    def _result(self, request_id: str, payload: object, error: dict[str, object] | None, init_logs: str,
-                body_logs: str, report: Report, raw: bytes = b"") -> Invocation:
+    def _result(
+        self,
+        request_id: str,
+        payload: object,
+        error: dict[str, object] | None,
+        init_logs: str,
+        body_logs: str,
+        report: Report,
+        raw: bytes = b"",
+    ) -> Invocation:
         version = self.config.version
         if body_logs and not body_logs.endswith("\n"):
             body_logs += "\n"
-        logs = (f"{init_logs}START RequestId: {request_id} Version: {version}\n{body_logs}"
-                f"END RequestId: {request_id}\n{report.line()}\n")
-        return Invocation(request_id=request_id, function_name=self.config.function_name, payload=payload,
-                          error=error, logs=logs, report=report, raw_payload=raw,
-                          environment_id=self.environment_id, log_stream_name=self.log_stream_name)
+        logs = (
+            f"{init_logs}START RequestId: {request_id} Version: {version}\n{body_logs}"
+            f"END RequestId: {request_id}\n{report.line()}\n"
+        )
+        return Invocation(
+            request_id=request_id,
+            function_name=self.config.function_name,
+            payload=payload,
+            error=error,
+            logs=logs,
+            report=report,
+            raw_payload=raw,
+            environment_id=self.environment_id,
+            log_stream_name=self.log_stream_name,
+        )
