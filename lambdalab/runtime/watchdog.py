@@ -19,6 +19,7 @@ import heapq
 import itertools
 import os
 import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -57,8 +58,10 @@ class Watchdog:
         self._watches: set[Watch] = set()
         self._selector = selectors.DefaultSelector()
         self._pidfds: dict[Watch, int] = {}
-        self._waker_r, self._waker_w = os.pipe()
-        os.set_blocking(self._waker_w, False)
+        # A socket pair, not a pipe: Windows' select() only takes sockets.
+        self._waker_r, self._waker_w = socket.socketpair()
+        self._waker_r.setblocking(False)
+        self._waker_w.setblocking(False)
         self._selector.register(self._waker_r, selectors.EVENT_READ, None)
         self._thread: threading.Thread | None = None
         self._next_tree_scan = 0.0
@@ -98,7 +101,7 @@ class Watchdog:
 
     def _poke(self) -> None:
         with contextlib.suppress(BlockingIOError):
-            os.write(self._waker_w, b"x")
+            self._waker_w.send(b"x")
 
     def _run(self) -> None:
         while True:
@@ -109,7 +112,7 @@ class Watchdog:
             for key, _ in self._selector.select(timeout):
                 if key.data is None:
                     with contextlib.suppress(BlockingIOError):
-                        os.read(self._waker_r, 4096)
+                        self._waker_r.recv(4096)
                 else:
                     self._check(key.data, None)  # its process exited
             self._check_due()
