@@ -39,14 +39,11 @@ from lambdalab.runtime.endings import TIMED_OUT, Ended, error_document, exit_wor
 from lambdalab.runtime.log_file import LogFile
 from lambdalab.runtime.process_tree import kill_tree
 from lambdalab.runtime.results import Invocation, Report, encode_event
+from lambdalab.runtime.watchdog import WATCHDOG
 
 BOOTSTRAP_SCRIPT = Path(__file__).with_name("bootstrap.py")
 CLIENT_SCRIPT = Path(__file__).with_name("client.py")
 STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
-_POLL_S = 0.01
-#: A long-running invoke is checked less and less often, up to this interval: forty handlers sleeping in
-#: parallel must not cost a core of polling (the answer itself still wakes the wait at once).
-_MAX_POLL_S = 0.1
 
 
 #: Set only by an instructor's grader (``lambdalab.grading.isolation``): given an environment and its
@@ -132,8 +129,7 @@ class ExecutionEnvironment:
 
     @property
     def alive(self) -> bool:
-        return self.state not in (EnvironmentState.DEAD,) and (
-            self._process is None or self._process.poll() is None)
+        return self.state not in (EnvironmentState.DEAD,) and (self._process is None or self._process.poll() is None)
 
     def _child_environment(self, api_address: str) -> dict[str, str]:
         cfg = self.config
@@ -171,8 +167,11 @@ class ExecutionEnvironment:
 
     def _runtime_spec(self) -> dict[str, object]:
         """What the bootstrap loads: the client, and the path a handler imports from (see bootstrap.py)."""
-        client = {RuntimeClient.AWSLAMBDARIC: "awslambdaric", RuntimeClient.STREAMING: str(STREAMING_CLIENT_SCRIPT),
-                  RuntimeClient.BUILTIN: str(CLIENT_SCRIPT)}[self.runtime_client]
+        client = {
+            RuntimeClient.AWSLAMBDARIC: "awslambdaric",
+            RuntimeClient.STREAMING: str(STREAMING_CLIENT_SCRIPT),
+            RuntimeClient.BUILTIN: str(CLIENT_SCRIPT),
+        }[self.runtime_client]
         return {
             "handler": self.config.handler,
             "client": client,
@@ -205,8 +204,12 @@ class ExecutionEnvironment:
         try:
             command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
             self._process = subprocess.Popen(
-                command, cwd=self.config.code_dir, env=self._child_environment(self._api.address),
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                command,
+                cwd=self.config.code_dir,
+                env=self._child_environment(self._api.address),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
                 start_new_session=(os.name != "nt"),
             )
         finally:
@@ -214,7 +217,10 @@ class ExecutionEnvironment:
         self._ps = psutil.Process(self._process.pid)
         self._peak_reader = memory.PeakReader(self._ps)
         try:
-            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init", done=self._api.ready)
+            api = self._api
+            self._wait_for(
+                lambda: api.first_next_at is not None or api.init_error is not None, INIT_TIMEOUT_S, wake=api.ready
+            )
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
         except Ended as ended:
             failure = ended
@@ -237,8 +243,9 @@ class ExecutionEnvironment:
             document = json.loads(error.body)
         except ValueError:
             document = {"errorMessage": error.body.decode(errors="replace"), "errorType": error.error_type}
-        exc = Ended(document.get("errorType") or error.error_type or "Runtime.Unknown",
-                     document.get("errorMessage", ""))
+        exc = Ended(
+            document.get("errorType") or error.error_type or "Runtime.Unknown", document.get("errorMessage", "")
+        )
         exc.document = {k: document[k] for k in ("errorMessage", "errorType", "stackTrace") if k in document}
         return exc
 
@@ -272,43 +279,40 @@ class ExecutionEnvironment:
         shutil.rmtree(self._log_dir, ignore_errors=True)
 
     # --- waiting, with every way an environment can end ------------------------------------------
-    def _wait_for(self, condition: object, seconds: float, phase: str,
-                  done: threading.Event | None = None) -> None:
-        """Wait until ``condition()`` holds, ending the environment the way Lambda would if it
-        exits, outgrows its memory, or outlives ``seconds``.
+    def _wait_for(self, answered: Callable[[], bool], seconds: float, wake: threading.Event) -> None:
+        """Wait until ``answered()`` holds, ending the environment the way Lambda would if it exits,
+        outgrows its memory, or outlives ``seconds``.
 
-        The checks only run when a poll interval passes without an answer, so a quick warm invoke pays
-        for none of them.
+        The wait is on ``wake`` alone, which the Runtime API sets when the runtime answers and the shared
+        watchdog (:mod:`lambdalab.runtime.watchdog`) sets when the environment ends; an answer that came
+        first wins. A quick warm invoke is answered before the watchdog looks at it even once.
         """
         deadline = time.perf_counter() + seconds
-        limit = self.config.memory_size * memory.MIB
-        polls = 0
-        while not condition():
-            interval = min(_POLL_S * (1 + polls // 10), _MAX_POLL_S, max(deadline - time.perf_counter(), 0.001))
-            if done is not None:
-                done.wait(interval)
-            else:
-                time.sleep(interval / 4)
-            if condition():
-                return
-            polls += 1
-            returncode = self._process.poll()
-            if returncode is not None:
-                # The runtime may have posted an init error just before it exited.
-                if phase == "init" and self._api.init_error is not None:
-                    return
-                raise Ended("Runtime.ExitError", exit_words(returncode))
-            # The whole process tree counts, as in Lambda's cgroup; scanning for children is dearer,
-            # so the main process is checked every poll and its descendants every tenth.
-            used = memory.tree_rss_bytes(self._ps) if polls % 10 == 0 else memory.rss_bytes(self._ps)
-            self._peak_seen = max(self._peak_seen, used)
-            if used > limit:
-                self._oom = True
-                self._kill_tree()
-                raise Ended("Runtime.OutOfMemory", exit_words(-signal.SIGKILL))
-            if time.perf_counter() > deadline:
-                raise Ended(TIMED_OUT, "", status="timeout")
-            self._trim_log_if_flooded()
+        with WATCHDOG.watching(self._process.pid, self._check, wake) as watch:
+            while not answered():
+                if watch.ended is not None:
+                    raise watch.ended
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    raise Ended(TIMED_OUT, "", status="timeout")
+                wake.wait(remaining)
+
+    def _check(self, descendants: list[int] | None) -> Ended | None:
+        """The watchdog's look at this environment: why it ended, or None while it is fine. The whole
+        process tree counts, as in Lambda's cgroup (``descendants`` when the watchdog scanned for them)."""
+        returncode = self._process.poll()
+        if returncode is not None:
+            return Ended("Runtime.ExitError", exit_words(returncode))
+        used = memory.rss_bytes(self._ps)
+        if descendants:
+            used += memory.total_rss_bytes(descendants)
+        self._peak_seen = max(self._peak_seen, used)
+        if used > self.config.memory_size * memory.MIB:
+            self._oom = True
+            self._kill_tree()
+            return Ended("Runtime.OutOfMemory", exit_words(-signal.SIGKILL))
+        self._trim_log_if_flooded()
+        return None
 
     def _trim_log_if_flooded(self) -> None:
         self._log.trim_if_flooded()
@@ -317,8 +321,14 @@ class ExecutionEnvironment:
         return self._log.read_new(busy=self.state is EnvironmentState.BUSY)
 
     # --- invocation ------------------------------------------------------------------------------
-    def invoke(self, event: bytes | str | object = None, *, request_id: str | None = None,
-               client_context: str | None = None, on_stream: StreamListener | None = None) -> Invocation:
+    def invoke(
+        self,
+        event: bytes | str | object = None,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+        on_stream: StreamListener | None = None,
+    ) -> Invocation:
         """Run one invocation; on a new environment, run the init phase first (a cold start).
 
         ``on_stream(content_type, chunk)`` receives a streamed response chunk by chunk while the handler
@@ -327,8 +337,9 @@ class ExecutionEnvironment:
         with self._lock:
             return self._invoke_locked(event, request_id or str(uuid.uuid4()), client_context, on_stream)
 
-    def _invoke_locked(self, event: object, request_id: str, client_context: str | None,
-                       on_stream: StreamListener | None = None) -> Invocation:
+    def _invoke_locked(
+        self, event: object, request_id: str, client_context: str | None, on_stream: StreamListener | None = None
+    ) -> Invocation:
         cfg = self.config
         payload = encode_event(event)
         self._oom = False
@@ -351,10 +362,14 @@ class ExecutionEnvironment:
         self.invocation_count += 1
         deadline_epoch_ms = int((time.time() + cfg.timeout) * 1000)
         pending = PendingInvocation(
-            request_id=request_id, event=payload, deadline_ms=deadline_epoch_ms,
-            invoked_function_arn=cfg.function_arn, client_context=client_context, on_stream=on_stream,
+            request_id=request_id,
+            event=payload,
+            deadline_ms=deadline_epoch_ms,
+            invoked_function_arn=cfg.function_arn,
+            client_context=client_context,
+            on_stream=on_stream,
             trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};"
-                     "Sampled=0;Lineage=1",
+            "Sampled=0;Lineage=1",
         )
         submitted = time.perf_counter()
         self._api.submit(pending)
@@ -363,7 +378,7 @@ class ExecutionEnvironment:
         error_type: str | None = None
         tail = ""
         try:
-            self._wait_for(pending.done.is_set, cfg.timeout, phase="invoke", done=pending.done)
+            self._wait_for(lambda: pending.outcome is not None, cfg.timeout, wake=pending.done)
         except Ended as ended:
             self._api.forget(request_id)
             elapsed_ms = (time.perf_counter() - (pending.dispatched_at or submitted)) * 1000.0
@@ -391,12 +406,16 @@ class ExecutionEnvironment:
             try:
                 error = json.loads(pending.body)
             except ValueError:
-                error = {"errorMessage": pending.body.decode(errors="replace"),
-                         "errorType": pending.error_type or "Runtime.Unknown"}
+                error = {
+                    "errorMessage": pending.body.decode(errors="replace"),
+                    "errorType": pending.error_type or "Runtime.Unknown",
+                }
         elif len(pending.body) > MAX_RESPONSE_BYTES and not pending.streamed:  # streams have their own limit
-            error = {"errorMessage": "Response payload size exceeded maximum allowed payload size "
-                                     f"({MAX_RESPONSE_BYTES} bytes).",
-                     "errorType": "Function.ResponseSizeTooLarge"}
+            error = {
+                "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                f"({MAX_RESPONSE_BYTES} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
         else:
             payload_out = self._decode(pending.body)
         self.state = EnvironmentState.IDLE
@@ -429,13 +448,22 @@ class ExecutionEnvironment:
             error = error_document(request_id, ended.error_type, ended.detail)
             error_type = ended.error_type
         status = "timeout" if ended.status == "timeout" else "error"
-        init_report = (f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: init\t"
-                       f"Status: {status}" + (f"\tError Type: {error_type}" if status == "error" else "") + "\n")
-        report = Report(request_id=request_id, duration_ms=self._elapsed_init_ms(),
-                        billed_duration_ms=math.ceil(self._elapsed_init_ms()), memory_size_mb=cfg.memory_size,
-                        max_memory_used_mb=cfg.memory_size if ended.error_type == "Runtime.OutOfMemory"
-                        else min(self._peak_mb(), cfg.memory_size),
-                        init_duration_ms=None, status=status, error_type=error_type if status == "error" else None)
+        init_report = (
+            f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: init\t"
+            f"Status: {status}" + (f"\tError Type: {error_type}" if status == "error" else "") + "\n"
+        )
+        report = Report(
+            request_id=request_id,
+            duration_ms=self._elapsed_init_ms(),
+            billed_duration_ms=math.ceil(self._elapsed_init_ms()),
+            memory_size_mb=cfg.memory_size,
+            max_memory_used_mb=cfg.memory_size
+            if ended.error_type == "Runtime.OutOfMemory"
+            else min(self._peak_mb(), cfg.memory_size),
+            init_duration_ms=None,
+            status=status,
+            error_type=error_type if status == "error" else None,
+        )
         return self._result(request_id, None, error, init_logs + init_report, "", report)
 
     def _elapsed_init_ms(self) -> float:
@@ -447,21 +475,52 @@ class ExecutionEnvironment:
             self._peak_seen = max(self._peak_seen, self._peak_reader.peak_bytes())
         return math.ceil(self._peak_seen / memory.MIB)
 
-    def _report(self, request_id: str, duration_ms: float, init_ms: float | None, max_used_mb: int,
-                status: str | None, error_type: str | None) -> Report:
+    def _report(
+        self,
+        request_id: str,
+        duration_ms: float,
+        init_ms: float | None,
+        max_used_mb: int,
+        status: str | None,
+        error_type: str | None,
+    ) -> Report:
         billed = math.ceil(duration_ms + (init_ms or 0.0))
-        return Report(request_id=request_id, duration_ms=duration_ms, billed_duration_ms=max(billed, 1),
-                      memory_size_mb=self.config.memory_size,
-                      max_memory_used_mb=min(max_used_mb, self.config.memory_size),
-                      init_duration_ms=init_ms, status=status, error_type=error_type)
+        return Report(
+            request_id=request_id,
+            duration_ms=duration_ms,
+            billed_duration_ms=max(billed, 1),
+            memory_size_mb=self.config.memory_size,
+            max_memory_used_mb=min(max_used_mb, self.config.memory_size),
+            init_duration_ms=init_ms,
+            status=status,
+            error_type=error_type,
+        )
 
-    def _result(self, request_id: str, payload: object, error: dict[str, object] | None, init_logs: str,
-                body_logs: str, report: Report, raw: bytes = b"") -> Invocation:
+    def _result(
+        self,
+        request_id: str,
+        payload: object,
+        error: dict[str, object] | None,
+        init_logs: str,
+        body_logs: str,
+        report: Report,
+        raw: bytes = b"",
+    ) -> Invocation:
         version = self.config.version
         if body_logs and not body_logs.endswith("\n"):
             body_logs += "\n"
-        logs = (f"{init_logs}START RequestId: {request_id} Version: {version}\n{body_logs}"
-                f"END RequestId: {request_id}\n{report.line()}\n")
-        return Invocation(request_id=request_id, function_name=self.config.function_name, payload=payload,
-                          error=error, logs=logs, report=report, raw_payload=raw,
-                          environment_id=self.environment_id, log_stream_name=self.log_stream_name)
+        logs = (
+            f"{init_logs}START RequestId: {request_id} Version: {version}\n{body_logs}"
+            f"END RequestId: {request_id}\n{report.line()}\n"
+        )
+        return Invocation(
+            request_id=request_id,
+            function_name=self.config.function_name,
+            payload=payload,
+            error=error,
+            logs=logs,
+            report=report,
+            raw_payload=raw,
+            environment_id=self.environment_id,
+            log_stream_name=self.log_stream_name,
+        )

@@ -32,7 +32,7 @@ class PeakReader:
             try:
                 status = os.pread(self._fd, 8192, 0)
                 start = status.index(b"VmHWM:")
-                return int(status[start + 6:status.index(b"kB", start)]) * 1024
+                return int(status[start + 6 : status.index(b"kB", start)]) * 1024
             except (OSError, ValueError):
                 pass
         try:
@@ -54,18 +54,12 @@ def rss_bytes(process: psutil.Process) -> int:
         return 0
 
 
-def tree_rss_bytes(process: psutil.Process) -> int:
-    """Resident memory of a process and all its descendants now (0 once it is gone)."""
+def total_rss_bytes(pids: list[int]) -> int:
+    """Resident memory of these processes now (those already gone count 0)."""
     total = 0
-    try:
-        members = [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for member in members:
+    for pid in pids:
         try:
-            total += member.memory_info().rss
+            total += psutil.Process(pid).memory_info().rss
         except psutil.Error:
             continue
     return total
-
-
