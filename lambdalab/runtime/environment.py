@@ -5,23 +5,20 @@ An ``ExecutionEnvironment`` is what AWS calls a sandbox: created on a cold start
 is shut down — because it sat idle too long, or because the function timed out, ran out of memory or
 exited, each of which ends it here as it does on AWS, so the next invocation is cold.
 
-The process runs in its own session (process group), so ending the environment also ends anything the
-handler started (:mod:`.process_tree`). Its output goes to a file rather than a pipe (:mod:`.log_file`), so
-every line lands in the right invocation's log without a reader thread. How an environment ends is worded
-in :mod:`.endings`; this module starts the process, watches it, and turns its answers into invocations.
+The process starts as :mod:`.process_start` says, in its own session, so ending the environment also ends
+anything the handler started (:mod:`.process_tree`). Its output goes to a file rather than a pipe
+(:mod:`.log_file`), so every line lands in the right invocation's log without a reader thread. While it
+works, :mod:`.watchdog` ends it if it exits, outgrows its memory or overstays; how it ended is worded in
+:mod:`.endings`. This module runs the lifecycle and turns the runtime's answers into invocations.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import math
-import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,42 +29,36 @@ from pathlib import Path
 
 import psutil
 
-from lambdalab.runtime import bootstrap, handler_imports, memory
+from lambdalab.runtime import process_start
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer, StreamListener
 from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
-from lambdalab.runtime.endings import TIMED_OUT, Ended, error_document, exit_words, timeout_document, timeout_message
+from lambdalab.runtime.endings import TIMED_OUT, Ended, error_document, timeout_document, timeout_message
 from lambdalab.runtime.log_file import LogFile
+from lambdalab.runtime.process_start import (  # importable from here as before the split
+    BOOTSTRAP_SCRIPT,
+    CLIENT_SCRIPT,
+    STREAMING_CLIENT_SCRIPT,
+    RuntimeClient,
+)
 from lambdalab.runtime.process_tree import kill_tree
 from lambdalab.runtime.results import Invocation, Report, encode_event
+from lambdalab.runtime.watchdog import Watchdog
 
-BOOTSTRAP_SCRIPT = Path(__file__).with_name("bootstrap.py")
-CLIENT_SCRIPT = Path(__file__).with_name("client.py")
-STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
-_POLL_S = 0.01
-#: A long-running invoke is checked less and less often, up to this interval: forty handlers sleeping in
-#: parallel must not cost a core of polling (the answer itself still wakes the wait at once).
-_MAX_POLL_S = 0.1
+__all__ = [
+    "BOOTSTRAP_SCRIPT",
+    "CLIENT_SCRIPT",
+    "STREAMING_CLIENT_SCRIPT",
+    "EnvironmentState",
+    "ExecutionEnvironment",
+    "RuntimeClient",
+    "launch_wrapper",
+]
 
 
 #: Set only by an instructor's grader (``lambdalab.grading.isolation``): given an environment and its
 #: command, returns the command that starts it confined. ``None`` in notebooks, where the code is the
 #: learner's own.
 launch_wrapper: Callable[[ExecutionEnvironment, list[str]], list[str]] | None = None
-
-
-class RuntimeClient(StrEnum):
-    """Which runtime interface client runs inside the environment."""
-
-    AWSLAMBDARIC = "awslambdaric"
-    BUILTIN = "builtin"
-    #: lambdalab's custom runtime that can stream (``handler(event, response_stream, context)``); Python's
-    #: managed runtime cannot, so on AWS this is what a custom runtime or an exec wrapper would run.
-    STREAMING = "streaming"
-
-    @classmethod
-    def default(cls) -> RuntimeClient:
-        """AWS's own client where it is installed (Linux); lambdalab's built-in one elsewhere."""
-        return cls.AWSLAMBDARIC if importlib.util.find_spec("awslambdaric") else cls.BUILTIN
 
 
 class EnvironmentState(StrEnum):
@@ -114,15 +105,13 @@ class ExecutionEnvironment:
         self._api: RuntimeAPIServer | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._ps: psutil.Process | None = None
-        self._peak_reader: memory.PeakReader | None = None
+        self._watchdog: Watchdog | None = None
         self._log_dir = Path(tempfile.mkdtemp(prefix="lambdalab-env-"))
         self._log_path = self._log_dir / "output.log"
         self._log = LogFile(self._log_path)
         self._tmp_dir = self._log_dir / "tmp"
         self._tmp_dir.mkdir()
         self._lock = threading.Lock()
-        self._peak_seen = 0
-        self._oom = False
         self._init_failure: Ended | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -136,56 +125,19 @@ class ExecutionEnvironment:
             self._process is None or self._process.poll() is None)
 
     def _child_environment(self, api_address: str) -> dict[str, str]:
-        cfg = self.config
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "HOME": str(self._log_dir),
-            # Each environment has its own /tmp on AWS; here a folder removed with the environment, so
-            # nothing a handler writes there outlives it.
-            "TMPDIR": str(self._tmp_dir),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "LAMBDA_TASK_ROOT": str(cfg.code_dir),
-            "LAMBDA_RUNTIME_DIR": str(CLIENT_SCRIPT.parent),
-            "_HANDLER": cfg.handler,
-            "AWS_LAMBDA_RUNTIME_API": api_address,
-            "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group_name,
-            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime_identifier()}",
-            "AWS_REGION": cfg.region,
-            "AWS_DEFAULT_REGION": cfg.region,
-        }
-        if os.name == "nt":  # Python cannot start on Windows without these
-            for key in ("SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP"):
-                if key in os.environ:
-                    env[key] = os.environ[key]
-        env.update(self.extra_environment)
-        env.update(cfg.environment)
-        env[bootstrap.SPEC_VARIABLE] = json.dumps(self._runtime_spec())
-        return env
-
-    def _runtime_spec(self) -> dict[str, object]:
-        """What the bootstrap loads: the client, and the path a handler imports from (see bootstrap.py)."""
-        client = {RuntimeClient.AWSLAMBDARIC: "awslambdaric", RuntimeClient.STREAMING: str(STREAMING_CLIENT_SCRIPT),
-                  RuntimeClient.BUILTIN: str(CLIENT_SCRIPT)}[self.runtime_client]
-        return {
-            "handler": self.config.handler,
-            "client": client,
-            "client_modules": handler_imports.awslambdaric_modules() if client == "awslambdaric" else {},
-            "path": handler_imports.handler_path(self.config.code_dir, self.config.layer_dirs),
-            "sdk_modules": handler_imports.runtime_sdk(),
-            "sdk_distributions": list(handler_imports.RUNTIME_SDK),
-        }
+        return process_start.child_environment(
+            self.config,
+            api_address=api_address,
+            log_stream_name=self.log_stream_name,
+            initialization_type=self.initialization_type,
+            home=self._log_dir,
+            tmp_dir=self._tmp_dir,
+            runtime_client=self.runtime_client,
+            extra_environment=self.extra_environment,
+        )
 
     def _command(self) -> list[str]:
-        # No user or site folders and no script folder on the path (-s -S -P): the bootstrap builds the
-        # handler's path itself. No bytecode written into the function's (read-only on AWS) folders (-B).
-        return [sys.executable, "-s", "-S", "-P", "-B", str(BOOTSTRAP_SCRIPT)]
+        return process_start.bootstrap_command()
 
     def start(self) -> None:
         """Run the init phase now (a provisioned environment does this ahead of any request).
@@ -200,21 +152,25 @@ class ExecutionEnvironment:
             return
         self.state = EnvironmentState.INITIALIZING
         self._api = RuntimeAPIServer()
-        log_file = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         started = time.perf_counter()
-        try:
-            command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
-            self._process = subprocess.Popen(
-                command, cwd=self.config.code_dir, env=self._child_environment(self._api.address),
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                start_new_session=(os.name != "nt"),
-            )
-        finally:
-            log_file.close()
+        command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
+        self._process = process_start.start_process(
+            command, self.config.code_dir, self._child_environment(self._api.address), self._log_path
+        )
         self._ps = psutil.Process(self._process.pid)
-        self._peak_reader = memory.PeakReader(self._ps)
+        self._watchdog = Watchdog(
+            self._process,
+            self._ps,
+            self.config.memory_size,
+            kill=self._kill_tree,
+            between_polls=self._log.trim_if_flooded,
+        )
+        api = self._api
         try:
-            self._wait_for(lambda: self._api.ready.is_set(), INIT_TIMEOUT_S, phase="init", done=self._api.ready)
+            # The runtime may post an init error just before it exits: then the exit is its answer.
+            self._watchdog.wait(
+                api.ready.is_set, INIT_TIMEOUT_S, done=api.ready, exit_answers=lambda: api.init_error is not None
+            )
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
         except Ended as ended:
             failure = ended
@@ -266,52 +222,10 @@ class ExecutionEnvironment:
 
     def _remove_logs(self) -> None:
         self._log.close()
-        if self._peak_reader is not None:
-            self._peak_reader.close()
+        if self._watchdog is not None:
+            self._watchdog.close()
         # The whole folder: the handler's HOME and TMPDIR live in it, and may hold anything it wrote.
         shutil.rmtree(self._log_dir, ignore_errors=True)
-
-    # --- waiting, with every way an environment can end ------------------------------------------
-    def _wait_for(self, condition: object, seconds: float, phase: str,
-                  done: threading.Event | None = None) -> None:
-        """Wait until ``condition()`` holds, ending the environment the way Lambda would if it
-        exits, outgrows its memory, or outlives ``seconds``.
-
-        The checks only run when a poll interval passes without an answer, so a quick warm invoke pays
-        for none of them.
-        """
-        deadline = time.perf_counter() + seconds
-        limit = self.config.memory_size * memory.MIB
-        polls = 0
-        while not condition():
-            interval = min(_POLL_S * (1 + polls // 10), _MAX_POLL_S, max(deadline - time.perf_counter(), 0.001))
-            if done is not None:
-                done.wait(interval)
-            else:
-                time.sleep(interval / 4)
-            if condition():
-                return
-            polls += 1
-            returncode = self._process.poll()
-            if returncode is not None:
-                # The runtime may have posted an init error just before it exited.
-                if phase == "init" and self._api.init_error is not None:
-                    return
-                raise Ended("Runtime.ExitError", exit_words(returncode))
-            # The whole process tree counts, as in Lambda's cgroup; scanning for children is dearer,
-            # so the main process is checked every poll and its descendants every tenth.
-            used = memory.tree_rss_bytes(self._ps) if polls % 10 == 0 else memory.rss_bytes(self._ps)
-            self._peak_seen = max(self._peak_seen, used)
-            if used > limit:
-                self._oom = True
-                self._kill_tree()
-                raise Ended("Runtime.OutOfMemory", exit_words(-signal.SIGKILL))
-            if time.perf_counter() > deadline:
-                raise Ended(TIMED_OUT, "", status="timeout")
-            self._trim_log_if_flooded()
-
-    def _trim_log_if_flooded(self) -> None:
-        self._log.trim_if_flooded()
 
     def _read_new_logs(self) -> str:
         return self._log.read_new(busy=self.state is EnvironmentState.BUSY)
@@ -331,7 +245,6 @@ class ExecutionEnvironment:
                        on_stream: StreamListener | None = None) -> Invocation:
         cfg = self.config
         payload = encode_event(event)
-        self._oom = False
         init_logs = ""
         init_ms: float | None = None
         if self.state is EnvironmentState.NEW:
@@ -363,7 +276,7 @@ class ExecutionEnvironment:
         error_type: str | None = None
         tail = ""
         try:
-            self._wait_for(pending.done.is_set, cfg.timeout, phase="invoke", done=pending.done)
+            self._watchdog.wait(pending.done.is_set, cfg.timeout, done=pending.done)
         except Ended as ended:
             self._api.forget(request_id)
             elapsed_ms = (time.perf_counter() - (pending.dispatched_at or submitted)) * 1000.0
@@ -378,7 +291,7 @@ class ExecutionEnvironment:
                 tail = f"RequestId: {request_id} Error: {ended.detail}\n{ended.error_type}\n"
                 status, error_type = "error", ended.error_type
             logs_body = self._read_new_logs()
-            max_used = cfg.memory_size if self._oom else self._peak_mb()
+            max_used = cfg.memory_size if ended.error_type == "Runtime.OutOfMemory" else self._peak_mb()
             self._terminate()
             report = self._report(request_id, duration_ms, init_ms, max_used, status, error_type)
             return self._result(request_id, None, error, init_logs, logs_body + tail, report)
@@ -443,9 +356,9 @@ class ExecutionEnvironment:
 
     def _peak_mb(self) -> int:
         """The high-water mark so far; remembered, because a dead process can no longer be asked."""
-        if self._peak_reader is not None and self.state is not EnvironmentState.DEAD:
-            self._peak_seen = max(self._peak_seen, self._peak_reader.peak_bytes())
-        return math.ceil(self._peak_seen / memory.MIB)
+        if self._watchdog is None:
+            return 0
+        return self._watchdog.peak_mb(alive=self.state is not EnvironmentState.DEAD)
 
     def _report(self, request_id: str, duration_ms: float, init_ms: float | None, max_used_mb: int,
                 status: str | None, error_type: str | None) -> Report:
