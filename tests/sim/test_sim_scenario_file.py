@@ -122,11 +122,14 @@ def test_when_lambdalab_sim_is_given_a_scenario_file_then_it_writes_the_results(
         ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='weekly'}\nduration=1\n",
          "unknown arrivals type 'weekly'"),
         ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='poisson'}\nduration=1\n", "needs 'rate'"),
+        ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='diurnal', period=60}\nduration=1\n",
+         "'diurnal' needs 'mean_rate'"),
         ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='poisson', rate=1}\nduration=1\n"
          "reserved_concurrency=950\n", "UnreservedConcurrentExecution"),
         ("[run\nhorizon = 10\n", "not valid TOML"),
     ],
-    ids=["no-functions", "no-horizon", "unknown-key", "unknown-arrivals", "missing-rate", "aws-refuses", "bad-toml"],
+    ids=["no-functions", "no-horizon", "unknown-key", "unknown-arrivals", "missing-rate", "missing-mean-rate",
+         "aws-refuses", "bad-toml"],
 )
 def test_when_a_scenario_file_is_wrong_then_the_runner_says_where_and_exits_2(tmp_path, capsys, text, message):
     scenario = _write(tmp_path, "bad.toml", text)

@@ -6,8 +6,8 @@ and says what was expected, so ``lambdalab sim`` can print one line and exit 2.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,35 @@ def _number(value: Any, where: str) -> float:
     return float(value)
 
 
+@dataclass(frozen=True)
+class NumericType:
+    """A ``type`` whose keys are all numbers: what it makes, and its keys (required, then optional)."""
+
+    make: Callable[..., Any]
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    def build(self, spec: Mapping[str, Any], where: str) -> Any:
+        _take(spec, where, ["type", *self.required, *self.optional])
+        values = {key: _number(spec[key], f"{where}.{key}") for key in self.required}  # KeyError: "needs"
+        values |= {key: _number(spec[key], f"{where}.{key}") for key in self.optional if key in spec}
+        return self.make(**values)
+
+
+#: The types a file may name, one table each: a new one is a row here (and, if its keys are not all
+#: numbers, a branch in ``distribution`` or ``arrivals``).
+DISTRIBUTION_TYPES: dict[str, NumericType] = {
+    "constant": NumericType(Constant, ("value",)),
+    "exponential": NumericType(Exponential, ("mean",)),
+    "lognormal": NumericType(LogNormal, ("median", "sigma")),
+}
+ARRIVAL_TYPES: dict[str, NumericType] = {
+    "poisson": NumericType(PoissonArrivals, ("rate",)),
+    "constant": NumericType(ConstantRateArrivals, ("rate",)),
+    "diurnal": NumericType(DiurnalArrivals, ("mean_rate",), ("amplitude", "period", "peak_at")),
+}
+
+
 def distribution(spec: Any, where: str) -> Distribution:
     """``{type = "lognormal", median = 0.1, sigma = 0.5}`` and friends; a bare number is a constant."""
     if isinstance(spec, int | float) and not isinstance(spec, bool):
@@ -75,21 +104,14 @@ def distribution(spec: Any, where: str) -> Distribution:
         raise ScenarioFileError(f"{where}: expected a number or a table with a 'type', got {spec!r}")
     kind = spec["type"]
     try:
-        if kind == "constant":
-            _take(spec, where, ["type", "value"])
-            return Constant(_number(spec["value"], f"{where}.value"))
-        if kind == "exponential":
-            _take(spec, where, ["type", "mean"])
-            return Exponential(_number(spec["mean"], f"{where}.mean"))
-        if kind == "lognormal":
-            _take(spec, where, ["type", "median", "sigma"])
-            return LogNormal(_number(spec["median"], f"{where}.median"), _number(spec["sigma"], f"{where}.sigma"))
+        if kind in DISTRIBUTION_TYPES:
+            return DISTRIBUTION_TYPES[kind].build(spec, where)
         if kind == "empirical":
             _take(spec, where, ["type", "samples"])
             return Empirical([_number(v, f"{where}.samples") for v in spec["samples"]])
     except KeyError as exc:
         raise ScenarioFileError(f"{where}: '{kind}' needs {exc.args[0]!r}") from None
-    known = "constant, exponential, lognormal, empirical"
+    known = ", ".join([*DISTRIBUTION_TYPES, "empirical"])
     raise ScenarioFileError(f"{where}: unknown distribution type {kind!r} ({known})")
 
 
@@ -112,22 +134,14 @@ def arrivals(spec: Any, where: str, base: Path) -> Arrivals:
         raise ScenarioFileError(f"{where}: expected a table with a 'type', got {spec!r}")
     kind = spec["type"]
     try:
-        if kind == "poisson":
-            _take(spec, where, ["type", "rate"])
-            return PoissonArrivals(_number(spec["rate"], f"{where}.rate"))
-        if kind == "constant":
-            _take(spec, where, ["type", "rate"])
-            return ConstantRateArrivals(_number(spec["rate"], f"{where}.rate"))
+        if kind in ARRIVAL_TYPES:
+            return ARRIVAL_TYPES[kind].build(spec, where)
         if kind == "burst":
             _take(spec, where, ["type", "base_rate", "bursts"])
             bursts = tuple(tuple(_number(x, f"{where}.bursts") for x in b) for b in spec.get("bursts", ()))
             if any(len(b) != 3 for b in bursts):
                 raise ScenarioFileError(f"{where}.bursts: each burst is [start, duration, rate]")
             return BurstArrivals(_number(spec["base_rate"], f"{where}.base_rate"), bursts)  # type: ignore[arg-type]
-        if kind == "diurnal":
-            params = _take(spec, where, ["type", "mean_rate", "amplitude", "period", "peak_at"])
-            params.pop("type")
-            return DiurnalArrivals(**{k: _number(v, f"{where}.{k}") for k, v in params.items()})
         if kind == "replay":
             _take(spec, where, ["type", "timestamps", "file"])
             if "file" in spec:
@@ -143,7 +157,8 @@ def arrivals(spec: Any, where: str, base: Path) -> Arrivals:
         if isinstance(exc, ScenarioFileError):
             raise
         raise ScenarioFileError(f"{where}: {exc}") from None
-    raise ScenarioFileError(f"{where}: unknown arrivals type {kind!r} (poisson, constant, burst, diurnal, replay)")
+    known = ", ".join([*ARRIVAL_TYPES, "burst", "replay"])
+    raise ScenarioFileError(f"{where}: unknown arrivals type {kind!r} ({known})")
 
 
 def _is_number(text: str) -> bool:
