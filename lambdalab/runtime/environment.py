@@ -5,23 +5,22 @@ An ``ExecutionEnvironment`` is what AWS calls a sandbox: created on a cold start
 is shut down — because it sat idle too long, or because the function timed out, ran out of memory or
 exited, each of which ends it here as it does on AWS, so the next invocation is cold.
 
-The process runs in its own session (process group), so ending the environment also ends anything the
-handler started (:mod:`.process_tree`). Its output goes to a file rather than a pipe (:mod:`.log_file`), so
-every line lands in the right invocation's log without a reader thread. How an environment ends is worded
-in :mod:`.endings`; this module starts the process, watches it, and turns its answers into invocations.
+The process starts as :mod:`.process_start` says, in its own session, so ending the environment also ends
+anything the handler started (:mod:`.process_tree`). Its output goes to a file rather than a pipe
+(:mod:`.log_file`), so every line lands in the right invocation's log without a reader thread. While an
+invocation waits, :mod:`.watchdog` wakes it when the process exits, outgrows its memory or overstays; how it
+ended is worded in :mod:`.endings`. This module runs the lifecycle and turns the runtime's answers into
+invocations.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import math
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,39 +31,35 @@ from pathlib import Path
 
 import psutil
 
-from lambdalab.runtime import bootstrap, handler_imports, memory
+from lambdalab.runtime import memory, process_start
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer, StreamListener
 from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
 from lambdalab.runtime.endings import TIMED_OUT, Ended, error_document, exit_words, timeout_document, timeout_message
 from lambdalab.runtime.log_file import LogFile
+from lambdalab.runtime.process_start import (  # importable from here as before the split
+    BOOTSTRAP_SCRIPT,
+    CLIENT_SCRIPT,
+    STREAMING_CLIENT_SCRIPT,
+    RuntimeClient,
+)
 from lambdalab.runtime.process_tree import kill_tree
 from lambdalab.runtime.results import Invocation, Report, encode_event
 from lambdalab.runtime.watchdog import WATCHDOG
 
-BOOTSTRAP_SCRIPT = Path(__file__).with_name("bootstrap.py")
-CLIENT_SCRIPT = Path(__file__).with_name("client.py")
-STREAMING_CLIENT_SCRIPT = Path(__file__).with_name("streaming_client.py")
-
+__all__ = [
+    "BOOTSTRAP_SCRIPT",
+    "CLIENT_SCRIPT",
+    "STREAMING_CLIENT_SCRIPT",
+    "EnvironmentState",
+    "ExecutionEnvironment",
+    "RuntimeClient",
+    "launch_wrapper",
+]
 
 #: Set only by an instructor's grader (``lambdalab.grading.isolation``): given an environment and its
 #: command, returns the command that starts it confined. ``None`` in notebooks, where the code is the
 #: learner's own.
 launch_wrapper: Callable[[ExecutionEnvironment, list[str]], list[str]] | None = None
-
-
-class RuntimeClient(StrEnum):
-    """Which runtime interface client runs inside the environment."""
-
-    AWSLAMBDARIC = "awslambdaric"
-    BUILTIN = "builtin"
-    #: lambdalab's custom runtime that can stream (``handler(event, response_stream, context)``); Python's
-    #: managed runtime cannot, so on AWS this is what a custom runtime or an exec wrapper would run.
-    STREAMING = "streaming"
-
-    @classmethod
-    def default(cls) -> RuntimeClient:
-        """AWS's own client where it is installed (Linux); lambdalab's built-in one elsewhere."""
-        return cls.AWSLAMBDARIC if importlib.util.find_spec("awslambdaric") else cls.BUILTIN
 
 
 class EnvironmentState(StrEnum):
@@ -132,59 +127,19 @@ class ExecutionEnvironment:
         return self.state not in (EnvironmentState.DEAD,) and (self._process is None or self._process.poll() is None)
 
     def _child_environment(self, api_address: str) -> dict[str, str]:
-        cfg = self.config
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "HOME": str(self._log_dir),
-            # Each environment has its own /tmp on AWS; here a folder removed with the environment, so
-            # nothing a handler writes there outlives it.
-            "TMPDIR": str(self._tmp_dir),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "LAMBDA_TASK_ROOT": str(cfg.code_dir),
-            "LAMBDA_RUNTIME_DIR": str(CLIENT_SCRIPT.parent),
-            "_HANDLER": cfg.handler,
-            "AWS_LAMBDA_RUNTIME_API": api_address,
-            "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group_name,
-            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime_identifier()}",
-            "AWS_REGION": cfg.region,
-            "AWS_DEFAULT_REGION": cfg.region,
-        }
-        if os.name == "nt":  # Python cannot start on Windows without these
-            for key in ("SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP"):
-                if key in os.environ:
-                    env[key] = os.environ[key]
-        env.update(self.extra_environment)
-        env.update(cfg.environment)
-        env[bootstrap.SPEC_VARIABLE] = json.dumps(self._runtime_spec())
-        return env
-
-    def _runtime_spec(self) -> dict[str, object]:
-        """What the bootstrap loads: the client, and the path a handler imports from (see bootstrap.py)."""
-        client = {
-            RuntimeClient.AWSLAMBDARIC: "awslambdaric",
-            RuntimeClient.STREAMING: str(STREAMING_CLIENT_SCRIPT),
-            RuntimeClient.BUILTIN: str(CLIENT_SCRIPT),
-        }[self.runtime_client]
-        return {
-            "handler": self.config.handler,
-            "client": client,
-            "client_modules": handler_imports.awslambdaric_modules() if client == "awslambdaric" else {},
-            "path": handler_imports.handler_path(self.config.code_dir, self.config.layer_dirs),
-            "sdk_modules": handler_imports.runtime_sdk(),
-            "sdk_distributions": list(handler_imports.RUNTIME_SDK),
-        }
+        return process_start.child_environment(
+            self.config,
+            api_address=api_address,
+            log_stream_name=self.log_stream_name,
+            initialization_type=self.initialization_type,
+            home=self._log_dir,
+            tmp_dir=self._tmp_dir,
+            runtime_client=self.runtime_client,
+            extra_environment=self.extra_environment,
+        )
 
     def _command(self) -> list[str]:
-        # No user or site folders and no script folder on the path (-s -S -P): the bootstrap builds the
-        # handler's path itself. No bytecode written into the function's (read-only on AWS) folders (-B).
-        return [sys.executable, "-s", "-S", "-P", "-B", str(BOOTSTRAP_SCRIPT)]
+        return process_start.bootstrap_command()
 
     def start(self) -> None:
         """Run the init phase now (a provisioned environment does this ahead of any request).
@@ -199,21 +154,11 @@ class ExecutionEnvironment:
             return
         self.state = EnvironmentState.INITIALIZING
         self._api = RuntimeAPIServer()
-        log_file = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         started = time.perf_counter()
-        try:
-            command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
-            self._process = subprocess.Popen(
-                command,
-                cwd=self.config.code_dir,
-                env=self._child_environment(self._api.address),
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=(os.name != "nt"),
-            )
-        finally:
-            log_file.close()
+        command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
+        self._process = process_start.start_process(
+            command, self.config.code_dir, self._child_environment(self._api.address), self._log_path
+        )
         self._ps = psutil.Process(self._process.pid)
         self._peak_reader = memory.PeakReader(self._ps)
         try:

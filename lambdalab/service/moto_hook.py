@@ -21,7 +21,7 @@ from moto.core.exceptions import JsonRESTError
 
 from lambdalab.aws_facts import MAX_SYNC_INVOKE_REQUEST_BYTES
 from lambdalab.runtime.config import InvalidParameterValueException
-from lambdalab.service import packages
+from lambdalab.service import moto_patching, packages
 from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
 
@@ -36,8 +36,9 @@ class TooManyRequestsException(JsonRESTError):
 
     def __init__(self, reason: str) -> None:
         super().__init__("TooManyRequestsException", "Rate Exceeded.")
-        self.description = json.dumps({"Reason": reason, "Type": "User", "message": "Rate Exceeded.",
-                                       "__type": "TooManyRequestsException"})
+        self.description = json.dumps(
+            {"Reason": reason, "Type": "User", "message": "Rate Exceeded.", "__type": "TooManyRequestsException"}
+        )
 
 
 class RequestTooLargeException(JsonRESTError):
@@ -48,8 +49,7 @@ class RequestTooLargeException(JsonRESTError):
             "RequestTooLargeException",
             f"Request must be smaller than {MAX_SYNC_INVOKE_REQUEST_BYTES} bytes for the InvokeFunction operation",
         )
-        self.description = json.dumps({"Type": "User", "message": self.message,
-                                       "__type": "RequestTooLargeException"})
+        self.description = json.dumps({"Type": "User", "message": self.message, "__type": "RequestTooLargeException"})
 
 
 class ResourceNotFoundException(LambdaClientError):
@@ -59,8 +59,6 @@ class ResourceNotFoundException(LambdaClientError):
         super().__init__("ResourceNotFoundException", message)
 
 
-_service: LambdaService | None = None
-_original_invoke: Any = None
 # The qualifier the caller named (an alias, say) for the request this thread is serving: moto hands the
 # hook the version it resolved, but metrics and provisioned concurrency are kept per alias, as on AWS.
 _request = threading.local()
@@ -76,14 +74,15 @@ def requested_qualifier(qualifier: str | None) -> Iterator[None]:
 
 
 def install(service: LambdaService) -> None:
-    """Route moto's invocations to ``service`` (idempotent; the latest service wins)."""
-    global _service, _original_invoke
+    """Route moto's invocations to ``service`` (idempotent; the latest service wins).
+
+    The service is held where every patched moto seam finds its owners, :func:`moto_patching.bind`, and
+    moto's own ``invoke`` stays reachable as ``moto_patching.original``.
+    """
     from moto.awslambda.models import LambdaFunction
 
-    _service = service
-    if _original_invoke is None:
-        _original_invoke = LambdaFunction.invoke
-        LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
+    moto_patching.bind(service)
+    moto_patching.replace(LambdaFunction, "invoke", _invoke)
     _install_package_checks()
 
 
@@ -94,12 +93,9 @@ def _install_package_checks() -> None:
     from moto.awslambda import models
 
     for name in ("_zipfile_content", "_s3_content"):
-        original = getattr(models, name)
-        if getattr(original, "_lambdalab_checked", False):
-            continue
 
-        def checked(content: Any, _original: Any = original) -> tuple[bytes, int, str, str]:
-            result = _original(content)
+        def checked(content: Any, _name: str = name) -> tuple[bytes, int, str, str]:
+            result = moto_patching.original(models, _name)(content)
             if result[0]:
                 try:
                     packages.inspect(result[0])
@@ -109,14 +105,13 @@ def _install_package_checks() -> None:
                     raise MotoInvalid(str(exc)) from None
             return result
 
-        checked._lambdalab_checked = True  # type: ignore[attr-defined]
-        setattr(models, name, checked)
+        moto_patching.replace(models, name, checked)
 
 
 def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str, str]) -> bytes:
-    service = _service
+    service = moto_patching.bound_service()
     if service is None:  # pragma: no cover - install() always runs before moto serves
-        return _original_invoke(fn, body, request_headers, response_headers)
+        return moto_patching.original(type(fn), "invoke")(fn, body, request_headers, response_headers)
     headers = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}
     # An Invoke without a payload (``aws lambda invoke --function-name f out.json``) hands the handler {}.
     payload = (body.encode() if isinstance(body, str) else body) or NO_PAYLOAD
@@ -133,8 +128,9 @@ def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str
         return b""
     client_context = headers.get("x-amz-client-context")
     try:
-        invocation = service.invoke(fn.function_name, payload, qualifier=qualifier,
-                                    client_context=_decode_client_context(client_context))
+        invocation = service.invoke(
+            fn.function_name, payload, qualifier=qualifier, client_context=_decode_client_context(client_context)
+        )
     except TooManyRequests as throttled:
         raise TooManyRequestsException(throttled.reason) from None
     except ResourceNotFound as missing:

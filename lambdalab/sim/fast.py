@@ -38,6 +38,7 @@ def run_fast(scenario: Scenario, workload: Workload, progress: bool | None = Non
     move to the idle pool as they are, and a warm request's finish time is added up front by numpy (the
     same IEEE sum, so the same decisions).
     """
+    inf = math.inf
     arrival_times = workload.arrival_times.tolist()
     warm_finish = (workload.arrival_times + workload.warm_durations).tolist()
     cold_finish = workload.arrival_times + workload.cold_durations  # read only at a cold start
@@ -53,10 +54,10 @@ def run_fast(scenario: Scenario, workload: Workload, progress: bool | None = Non
     idle: deque[tuple[float, int, int]] = deque()  # the same entries once finished, oldest finish on the left
     push, pop, park, expire = heappush, heappop, idle.append, idle.popleft
     take = idle.pop if newest else idle.popleft
-    next_finish = math.inf  # running[0][0] (math.inf when nothing runs)
-    # idle[0][0] + keep_alive (math.inf when nothing is idle). Written as finish + keep_alive <= now (not
+    next_finish = inf  # running[0][0] (inf when nothing runs)
+    # idle[0][0] + keep_alive (inf when nothing is idle). Written as finish + keep_alive <= now (not
     # finish <= now - keep_alive) to round like simpy does.
-    next_expiry = math.inf
+    next_expiry = inf
     busy = created = 0
 
     bar = Progress(n, progress)
@@ -68,25 +69,25 @@ def run_fast(scenario: Scenario, workload: Workload, progress: bool | None = Non
                 while True:
                     park(pop(running))
                     if not running:
-                        next_finish = math.inf
+                        next_finish = inf
                         break
                     next_finish = running[0][0]
                     if next_finish > now:
                         break
                 busy = len(running)
-                if next_expiry == math.inf:
+                if next_expiry == inf:
                     next_expiry = idle[0][0] + keep_alive
             if next_expiry <= now:
                 expire()
                 while idle and idle[0][0] + keep_alive <= now:
                     expire()
-                next_expiry = idle[0][0] + keep_alive if idle else math.inf
+                next_expiry = idle[0][0] + keep_alive if idle else inf
             if busy >= limit:
                 continue
             if idle:
                 env = take()[2]
                 if not idle:
-                    next_expiry = math.inf
+                    next_expiry = inf
                 elif not newest:
                     next_expiry = idle[0][0] + keep_alive
                 finish = warm_finish[i]
@@ -104,7 +105,7 @@ def run_fast(scenario: Scenario, workload: Workload, progress: bool | None = Non
     bar.close()
 
     return Trace(
-        environment=np.array(environment, dtype=np.int64),
+        environment=np.fromiter(environment, dtype=np.int64, count=n),
         cold=np.frombuffer(started_cold, dtype=bool).copy(),
         engine="fast",
     )

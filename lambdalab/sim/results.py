@@ -7,7 +7,8 @@ from sampling the state now and then.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,10 @@ class SimulationResult:
     divides by all requests instead; the two agree when nothing is throttled). Latencies are the durations
     of served requests (cold ones include the init), in seconds: no queueing, as for a synchronous invoke.
     ``throttle_reasons`` counts throttles by the ``Reason`` of their 429 (see ``Scenario.throttle_reason``).
+
+    The counts and time averages are computed when the result is made; the figures that cost a pass of
+    their own over every request (peaks, latency percentiles, the concurrency series, billed seconds) on
+    first read, once, since a sweep of hundreds of runs often reads none of them.
     """
 
     scenario: Scenario
@@ -51,15 +56,57 @@ class SimulationResult:
     mean_live: float
     mean_busy: float
     mean_idle: float
-    peak_busy: int
-    peak_live: int
-    latency_p50: float
-    latency_p95: float
-    latency_p99: float
-    series: ConcurrencySeries
-    #: Sum of every served request's billed duration (rounded up to the ms; cold ones include their init,
-    #: as billed since Aug 2025): what ``cost.price_simulation`` multiplies by the price.
-    billed_seconds: float = 0.0
+    _durations: np.ndarray = field(repr=False, compare=False)
+    _busy: _Intervals = field(repr=False, compare=False)
+    _live: _Intervals = field(repr=False, compare=False)
+    _edges: np.ndarray = field(repr=False, compare=False)
+    _busy_integral: np.ndarray = field(repr=False, compare=False)
+    _live_integral: np.ndarray = field(repr=False, compare=False)
+
+    @cached_property
+    def peak_busy(self) -> int:
+        """Most requests running at once."""
+        return self._busy.peak()
+
+    @cached_property
+    def peak_live(self) -> int:
+        """Most environments alive (busy or idle) at once."""
+        return self._live.peak()
+
+    @cached_property
+    def _latency_percentiles(self) -> tuple[float, float, float]:
+        if len(self._durations) == 0:
+            return (float("nan"),) * 3
+        p50, p95, p99 = np.percentile(self._durations, [50, 95, 99])
+        return float(p50), float(p95), float(p99)
+
+    @property
+    def latency_p50(self) -> float:
+        return self._latency_percentiles[0]
+
+    @property
+    def latency_p95(self) -> float:
+        return self._latency_percentiles[1]
+
+    @property
+    def latency_p99(self) -> float:
+        return self._latency_percentiles[2]
+
+    @cached_property
+    def series(self) -> ConcurrencySeries:
+        width = self.scenario.horizon / SERIES_BINS
+        return ConcurrencySeries(
+            start=self._edges[:-1],
+            width=width,
+            busy=np.diff(self._busy_integral) / width,
+            live=np.diff(self._live_integral) / width,
+        )
+
+    @cached_property
+    def billed_seconds(self) -> float:
+        """Sum of every served request's billed duration (rounded up to the ms; cold ones include their
+        init, as billed since Aug 2025): what ``cost.price_simulation`` multiplies by the price."""
+        return float((np.ceil(np.round(self._durations * 1000, 6)) / 1000).sum())
 
 
 @dataclass(frozen=True)
@@ -75,8 +122,9 @@ class _Intervals:
     @classmethod
     def of(cls, starts: np.ndarray, ends: np.ndarray) -> _Intervals:
         s = np.sort(starts, kind="stable")  # usually in arrival order already: linear for a stable sort
-        e = np.sort(ends[np.isfinite(ends)])  # an interval that never ends never closes
-        return cls(s, e, np.concatenate(([0.0], np.cumsum(s))), np.concatenate(([0.0], np.cumsum(e))))
+        finite = np.isfinite(ends)
+        e = np.sort(ends if finite.all() else ends[finite])  # an interval that never ends never closes
+        return cls(s, e, _prefix_sums(s), _prefix_sums(e))
 
     def integral_until(self, at: np.ndarray) -> np.ndarray:
         """Total length of the intervals before each instant: sum of (at - start)+ minus (at - end)+."""
@@ -98,18 +146,34 @@ class _Intervals:
         return int((opened - closed).max())
 
 
+def _prefix_sums(values: np.ndarray) -> np.ndarray:
+    """``[0, v0, v0 + v1, ...]``: the same sequential sums as ``np.cumsum``, written in place after the 0."""
+    sums = np.empty(len(values) + 1)
+    sums[0] = 0.0
+    np.cumsum(values, out=sums[1:])
+    return sums
+
+
 def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 0) -> SimulationResult:
     """Turn a trace into a result; shared by both engines so they can only differ in their decisions."""
     horizon = scenario.horizon
     served = trace.environment != NO_ENVIRONMENT
-    starts = workload.arrival_times[served]
-    durations = np.where(trace.cold, workload.cold_durations, workload.warm_durations)[served]
+    n_served = int(np.count_nonzero(served))
+    durations = np.where(trace.cold, workload.cold_durations, workload.warm_durations)
+    if n_served == len(served):  # nothing throttled: no copies to leave the 429s out
+        starts, envs, cold = workload.arrival_times, trace.environment, trace.cold
+    else:
+        starts, envs, cold, durations = (
+            workload.arrival_times[served],
+            trace.environment[served],
+            trace.cold[served],
+            durations[served],
+        )
     finishes = starts + durations
 
-    envs = trace.environment[served]
-    n_env = int(trace.cold.sum())
+    n_env = int(np.count_nonzero(trace.cold))
     created_at = np.empty(n_env)
-    created_at[envs[trace.cold[served]]] = starts[trace.cold[served]]
+    created_at[envs[cold]] = starts[cold]
     last_finish = np.full(n_env, -np.inf)
     np.maximum.at(last_finish, envs, finishes)
     expires_at = last_finish + scenario.keep_alive
@@ -119,11 +183,8 @@ def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 
     edges = np.linspace(0.0, horizon, SERIES_BINS + 1)
     busy_integral = busy.integral_until(edges)
     live_integral = live.integral_until(edges)
-    width = horizon / SERIES_BINS
 
     requests = workload.requests
-    n_served = int(served.sum())
-    p50, p95, p99 = np.percentile(durations, [50, 95, 99]) if n_served else (np.nan,) * 3
     mean_busy = float(busy_integral[-1] / horizon)
     mean_live = float(live_integral[-1] / horizon)
     return SimulationResult(
@@ -140,16 +201,10 @@ def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 
         mean_live=mean_live,
         mean_busy=mean_busy,
         mean_idle=mean_live - mean_busy,
-        peak_busy=busy.peak(),
-        peak_live=live.peak(),
-        latency_p50=float(p50),
-        latency_p95=float(p95),
-        latency_p99=float(p99),
-        series=ConcurrencySeries(
-            start=edges[:-1],
-            width=width,
-            busy=np.diff(busy_integral) / width,
-            live=np.diff(live_integral) / width,
-        ),
-        billed_seconds=float((np.ceil(np.round(durations * 1000, 6)) / 1000).sum()),
+        _durations=durations,
+        _busy=busy,
+        _live=live,
+        _edges=edges,
+        _busy_integral=busy_integral,
+        _live_integral=live_integral,
     )

@@ -77,8 +77,16 @@ def test_when_a_toml_scenario_runs_then_json_csv_and_plots_are_written_and_agree
     out = tmp_path / "out"
     assert main([str(scenario), "--out", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["concurrency.png", "functions.csv", "latency.png", "result.json", "sqs-jobs.csv",
-                     "sqs-jobs.json", "sqs-jobs.png", "timeseries.csv"]
+    assert names == [
+        "concurrency.png",
+        "functions.csv",
+        "latency.png",
+        "result.json",
+        "sqs-jobs.csv",
+        "sqs-jobs.json",
+        "sqs-jobs.png",
+        "timeseries.csv",
+    ]
     document = json.loads((out / "result.json").read_text())
     assert document["seed"] == 3 and document["horizon"] == 120
     assert document["requests"] == sum(f["requests"] for f in document["functions"].values())
@@ -117,16 +125,36 @@ def test_when_lambdalab_sim_is_given_a_scenario_file_then_it_writes_the_results(
     [
         ("[run]\nhorizon = 10\n", "at least one [[functions]]"),
         ("[run]\nname = 'x'\n[[functions]]\nname='a'\n", "'horizon'"),
-        ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='poisson', rate=1}\nduration=1\nspeed=2\n",
-         "unknown key(s) ['speed']"),
-        ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='weekly'}\nduration=1\n",
-         "unknown arrivals type 'weekly'"),
+        (
+            "[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='poisson', rate=1}\nduration=1\nspeed=2\n",
+            "unknown key(s) ['speed']",
+        ),
+        (
+            "[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='weekly'}\nduration=1\n",
+            "unknown arrivals type 'weekly'",
+        ),
         ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='poisson'}\nduration=1\n", "needs 'rate'"),
-        ("[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='poisson', rate=1}\nduration=1\n"
-         "reserved_concurrency=950\n", "UnreservedConcurrentExecution"),
+        (
+            "[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='diurnal', period=60}\nduration=1\n",
+            "'diurnal' needs 'mean_rate'",
+        ),
+        (
+            "[run]\nhorizon = 10\n[[functions]]\nname='a'\narrivals={type='poisson', rate=1}\nduration=1\n"
+            "reserved_concurrency=950\n",
+            "UnreservedConcurrentExecution",
+        ),
         ("[run\nhorizon = 10\n", "not valid TOML"),
     ],
-    ids=["no-functions", "no-horizon", "unknown-key", "unknown-arrivals", "missing-rate", "aws-refuses", "bad-toml"],
+    ids=[
+        "no-functions",
+        "no-horizon",
+        "unknown-key",
+        "unknown-arrivals",
+        "missing-rate",
+        "missing-mean-rate",
+        "aws-refuses",
+        "bad-toml",
+    ],
 )
 def test_when_a_scenario_file_is_wrong_then_the_runner_says_where_and_exits_2(tmp_path, capsys, text, message):
     scenario = _write(tmp_path, "bad.toml", text)

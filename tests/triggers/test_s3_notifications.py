@@ -19,9 +19,18 @@ from lambdalab.service.async_invoke import invoker
 from lambdalab.triggers.s3 import S3Trigger
 
 ECHO = "import json\ndef handler(event, context):\n    return event\n"
-SLOW_ECHO = "import time\ndef handler(event, context):\n    time.sleep(3)\n    return event\n"
-FAILING = ("def handler(event, context):\n"
-           "    raise RuntimeError('cannot read ' + event['Records'][0]['s3']['object']['key'])\n")
+#: Answers only once the file named by GATE exists: the test opens the gate after it has looked.
+GATED_ECHO = (
+    "import os, time\n"
+    "def handler(event, context):\n"
+    "    while not os.path.exists(os.environ['GATE']):\n"
+    "        time.sleep(0.01)\n"
+    "    return event\n"
+)
+FAILING = (
+    "def handler(event, context):\n"
+    "    raise RuntimeError('cannot read ' + event['Records'][0]['s3']['object']['key'])\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +54,14 @@ def wired(box, clients):
     s3.create_bucket(Bucket=bucket)
     fn = lambdalab.deploy(function, code=ECHO)
     queues = {kind: sqs.create_queue(QueueName=f"{kind}-{suffix}")["QueueUrl"] for kind in ("ok", "failed")}
-    lam.put_function_event_invoke_config(FunctionName=function, MaximumRetryAttempts=2, DestinationConfig={
-        "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:ok-{suffix}"},
-        "OnFailure": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:failed-{suffix}"}})
+    lam.put_function_event_invoke_config(
+        FunctionName=function,
+        MaximumRetryAttempts=2,
+        DestinationConfig={
+            "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:ok-{suffix}"},
+            "OnFailure": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:failed-{suffix}"},
+        },
+    )
     return {"bucket": bucket, "function": function, "arn": fn.arn, "queues": queues}
 
 
@@ -55,8 +69,9 @@ def notify(s3, bucket, arn, events, **key_filter):
     config = {"Id": "to-lambda", "LambdaFunctionArn": arn, "Events": events}
     if key_filter:
         config["Filter"] = {"Key": {"FilterRules": [{"Name": k, "Value": v} for k, v in key_filter.items()]}}
-    s3.put_bucket_notification_configuration(Bucket=bucket,
-                                             NotificationConfiguration={"LambdaFunctionConfigurations": [config]})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [config]}
+    )
 
 
 def records(box, sqs, url):
@@ -102,16 +117,25 @@ def test_the_wildcard_catches_every_way_of_creating_an_object_and_names_each_one
     s3.put_object(Bucket=wired["bucket"], Key="a.txt", Body=b"a")
     s3.copy_object(Bucket=wired["bucket"], Key="b.txt", CopySource={"Bucket": wired["bucket"], "Key": "a.txt"})
     upload = s3.create_multipart_upload(Bucket=wired["bucket"], Key="c.bin")
-    part = s3.upload_part(Bucket=wired["bucket"], Key="c.bin", UploadId=upload["UploadId"], PartNumber=1,
-                          Body=b"c" * 10)
-    s3.complete_multipart_upload(Bucket=wired["bucket"], Key="c.bin", UploadId=upload["UploadId"],
-                                 MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]})
+    part = s3.upload_part(
+        Bucket=wired["bucket"], Key="c.bin", UploadId=upload["UploadId"], PartNumber=1, Body=b"c" * 10
+    )
+    s3.complete_multipart_upload(
+        Bucket=wired["bucket"],
+        Key="c.bin",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]},
+    )
     s3.delete_object(Bucket=wired["bucket"], Key="a.txt")  # not an ObjectCreated event
-    names = sorted((r["responsePayload"]["Records"][0]["s3"]["object"]["key"],
-                    r["responsePayload"]["Records"][0]["eventName"])
-                   for r in records(box, sqs, wired["queues"]["ok"]))
-    assert names == [("a.txt", "ObjectCreated:Put"), ("b.txt", "ObjectCreated:Copy"),
-                     ("c.bin", "ObjectCreated:CompleteMultipartUpload")]
+    names = sorted(
+        (r["responsePayload"]["Records"][0]["s3"]["object"]["key"], r["responsePayload"]["Records"][0]["eventName"])
+        for r in records(box, sqs, wired["queues"]["ok"])
+    )
+    assert names == [
+        ("a.txt", "ObjectCreated:Put"),
+        ("b.txt", "ObjectCreated:Copy"),
+        ("c.bin", "ObjectCreated:CompleteMultipartUpload"),
+    ]
 
 
 def test_a_delete_sends_object_removed_without_size_or_etag(box, clients, wired):
@@ -135,14 +159,21 @@ def test_prefix_and_suffix_filters_match_the_encoded_key_as_s3_s_guide_says(box,
     assert keys == ["my photos/cat.jpg", "my photos/sub/dog.jpg"]
 
 
-def test_put_object_returns_before_the_function_has_run(box, clients, wired):
+def test_put_object_returns_before_the_function_has_run(box, clients, wired, tmp_path):
     s3, sqs, lam = clients
-    lambdalab.deploy(wired["function"], code=SLOW_ECHO, timeout=5)  # a new function: destinations again
-    lam.put_function_event_invoke_config(FunctionName=wired["function"], DestinationConfig={
-        "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:{wired['queues']['ok'].split('/')[-1]}"}})
+    gate = tmp_path / "gate"
+    # A new function (destinations again) that cannot finish until the gate opens, whatever the load.
+    lambdalab.deploy(wired["function"], code=GATED_ECHO, timeout=60, environment={"GATE": str(gate)})
+    lam.put_function_event_invoke_config(
+        FunctionName=wired["function"],
+        DestinationConfig={
+            "OnSuccess": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:{wired['queues']['ok'].split('/')[-1]}"}
+        },
+    )
     notify(s3, wired["bucket"], wired["arn"], ["s3:ObjectCreated:*"])
     s3.put_object(Bucket=wired["bucket"], Key="slow.txt", Body=b"x")
     assert sqs.receive_message(QueueUrl=wired["queues"]["ok"]).get("Messages", []) == []  # still running
+    gate.touch()
     assert len(records(box, sqs, wired["queues"]["ok"])) == 1
 
 
@@ -150,8 +181,15 @@ def test_a_failing_function_gets_lambda_s_two_async_retries_then_the_failure_des
     s3, sqs, lam = clients
     box.async_invocations.set_retry_delays(0.05, 0.05)
     lambdalab.deploy(wired["function"], code=FAILING)
-    lam.put_function_event_invoke_config(FunctionName=wired["function"], MaximumRetryAttempts=2, DestinationConfig={
-        "OnFailure": {"Destination": f"arn:aws:sqs:us-east-1:123456789012:{wired['queues']['failed'].split('/')[-1]}"}})
+    lam.put_function_event_invoke_config(
+        FunctionName=wired["function"],
+        MaximumRetryAttempts=2,
+        DestinationConfig={
+            "OnFailure": {
+                "Destination": f"arn:aws:sqs:us-east-1:123456789012:{wired['queues']['failed'].split('/')[-1]}"
+            }
+        },
+    )
     notify(s3, wired["bucket"], wired["arn"], ["s3:ObjectCreated:Put"])
     s3.put_object(Bucket=wired["bucket"], Key="bad file.csv", Body=b"x")
     [failure] = records(box, sqs, wired["queues"]["failed"])
