@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from lambdalab.aws_facts import function_arn
+from lambdalab.aws_facts import Arn, function_arn
 from lambdalab.controlplane import wsgi as controlplane_wsgi
 from lambdalab.controlplane.rules import Answer, Scope
 from lambdalab.runtime.config import (
@@ -192,10 +192,15 @@ class LambdaGateway:
 
     def _route(self, path: str, method: str, query: dict[str, list[str]], body: bytes, environ: dict[str, Any],
                start_response: StartResponse) -> Iterable[bytes]:
-        if _INVOKE.match(path) and "Qualifier" in query:
+        if (match := _INVOKE.match(path)) and "Qualifier" in query:
             # moto reads the qualifier as "qualifier" and would silently invoke $LATEST instead.
             environ["QUERY_STRING"] += "&" + urllib.parse.urlencode({"qualifier": query["Qualifier"][0]})
             with moto_hook.requested_qualifier(query["Qualifier"][0]):
+                return list(self.app(environ, start_response))
+        if match and (named := _named_qualifier(match["name"])):
+            # A qualified FunctionName (``name:live``, an alias's ARN): moto finds the version behind it, but the
+            # alias itself decides routing weights and what the handler reads as its invoked ARN.
+            with moto_hook.requested_qualifier(named):
                 return list(self.app(environ, start_response))
         if (match := _FUNCTION.match(path)) and method == "DELETE" and "Qualifier" not in query:
             # Deleting a function gives back its reserved and provisioned concurrency and ends its
@@ -348,6 +353,14 @@ def _layer_version_arn(path: str, query: dict[str, list[str]]) -> str | None:
 
 def _json(start_response: StartResponse, status: int, document: object) -> Iterable[bytes]:
     return json_response(start_response, status, document)
+
+
+def _named_qualifier(function_name: str) -> str | None:
+    """The version or alias inside an Invoke's FunctionName: ``name:q``, ``account:function:name:q``, a full ARN."""
+    parts = function_name.split(":")
+    if len(parts) >= 3 and parts[1] == "function":  # a partial ARN
+        return parts[3] if len(parts) > 3 else None
+    return Arn.name_and_qualifier(function_name)[1]
 
 
 def _error(start_response: StartResponse, status: int, error_type: str, message: str) -> Iterable[bytes]:
