@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from lambdalab.aws_facts import Arn, function_arn
+from lambdalab.aws_facts import function_arn
 from lambdalab.controlplane import wsgi as controlplane_wsgi
 from lambdalab.controlplane.rules import Answer, Scope
 from lambdalab.runtime.config import (
@@ -49,6 +49,10 @@ _CODE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/code/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _LAYERS = re.compile(r"^/2018-10-31/layers/?$")
 _LAYER_VERSION = re.compile(r"^/2018-10-31/layers/(?P<layer>.+)/versions/(?P<version>\d+)/?$")
+#: ``/{api-version}/functions/{account}:function:{name}[:qualifier]/…``: FunctionName as a partial ARN.
+_PARTIAL_ARN = re.compile(
+    r"^(?P<prefix>/\d{4}-\d{2}-\d{2}/functions/)(?P<account>\d{12}):function:(?P<rest>[^/]+)(?P<suffix>/.*)?$"
+)
 _SIGNED_FOR = re.compile(r"/(?P<service>[a-z0-9-]+)/aws4_request")
 #: Hooks run once, before the first request signed for a service (a plugin installs its moto patches
 #: there, so an unused service costs nothing at start-up); see :func:`on_first_request`.
@@ -155,6 +159,10 @@ class LambdaGateway:
                 return answered
         if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
             return self.app(environ, start_response)
+        if partial := _PARTIAL_ARN.match(urllib.parse.unquote(environ.get("PATH_INFO", ""))):
+            # Lambda takes ``123456789012:function:name[:qualifier]`` wherever it takes a FunctionName; moto only
+            # knows names and full ARNs, so the partial ARN is completed with the sandbox's Region.
+            _complete_partial_arn(environ, partial, self.service.region)
         # Checked against Lambda's model and rules first; anything moto fails on becomes a JSON error.
         return controlplane_wsgi.serve(environ, start_response, self._lambda, self.service,
                                        answers=self._operation_handlers)
@@ -192,15 +200,10 @@ class LambdaGateway:
 
     def _route(self, path: str, method: str, query: dict[str, list[str]], body: bytes, environ: dict[str, Any],
                start_response: StartResponse) -> Iterable[bytes]:
-        if (match := _INVOKE.match(path)) and "Qualifier" in query:
+        if _INVOKE.match(path) and "Qualifier" in query:
             # moto reads the qualifier as "qualifier" and would silently invoke $LATEST instead.
             environ["QUERY_STRING"] += "&" + urllib.parse.urlencode({"qualifier": query["Qualifier"][0]})
             with moto_hook.requested_qualifier(query["Qualifier"][0]):
-                return list(self.app(environ, start_response))
-        if match and (named := _named_qualifier(match["name"])):
-            # A qualified FunctionName (``name:live``, an alias's ARN): moto finds the version behind it, but the
-            # alias itself decides routing weights and what the handler reads as its invoked ARN.
-            with moto_hook.requested_qualifier(named):
                 return list(self.app(environ, start_response))
         if (match := _FUNCTION.match(path)) and method == "DELETE" and "Qualifier" not in query:
             # Deleting a function gives back its reserved and provisioned concurrency and ends its
@@ -355,12 +358,17 @@ def _json(start_response: StartResponse, status: int, document: object) -> Itera
     return json_response(start_response, status, document)
 
 
-def _named_qualifier(function_name: str) -> str | None:
-    """The version or alias inside an Invoke's FunctionName: ``name:q``, ``account:function:name:q``, a full ARN."""
-    parts = function_name.split(":")
-    if len(parts) >= 3 and parts[1] == "function":  # a partial ARN
-        return parts[3] if len(parts) > 3 else None
-    return Arn.name_and_qualifier(function_name)[1]
+def _complete_partial_arn(environ: dict[str, Any], partial: re.Match[str], region: str) -> None:
+    """Rewrite the request's path, decoded and as sent, with the full ARN in place of the partial one."""
+    given = f"{partial['account']}:function:{partial['rest']}"
+    full = f"arn:aws:lambda:{region}:{given}"
+    environ["PATH_INFO"] = f"{partial['prefix']}{full}{partial['suffix'] or ''}"
+    for key in ("RAW_URI", "REQUEST_URI"):
+        if environ.get(key):
+            for sent in (given, urllib.parse.quote(given, safe="")):
+                if sent in environ[key]:
+                    environ[key] = environ[key].replace(sent, urllib.parse.quote(full, safe=""), 1)
+                    break
 
 
 def _error(start_response: StartResponse, status: int, error_type: str, message: str) -> Iterable[bytes]:

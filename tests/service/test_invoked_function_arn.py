@@ -54,9 +54,13 @@ def test_when_invoked_through_an_alias_then_the_arn_carries_the_alias_and_the_ve
     assert called(lam, Qualifier="live") == {"arn": f"{ARN}:live", "version": published}
 
 
-@pytest.mark.parametrize("function_name", [f"{NAME}:live", f"{ARN}:live"])
+@pytest.mark.parametrize("function_name", [f"{NAME}:live", f"{ARN}:live", f"{DEFAULT_ACCOUNT_ID}:function:{NAME}:live"])
 def test_when_the_function_name_itself_names_the_alias_then_the_arn_carries_the_alias(lam, published, function_name):
     assert called(lam, FunctionName=function_name) == {"arn": f"{ARN}:live", "version": published}
+
+
+def test_when_the_function_name_is_an_unqualified_partial_arn_then_the_handler_sees_the_full_arn(lam, published):
+    assert called(lam, FunctionName=f"{DEFAULT_ACCOUNT_ID}:function:{NAME}") == {"arn": ARN, "version": "$LATEST"}
 
 
 def test_when_a_function_url_is_on_an_alias_then_the_handler_sees_the_alias_arn(lam, published):
