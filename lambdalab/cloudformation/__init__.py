@@ -44,7 +44,10 @@ class CloudFormationEngine:
         on_first_request("cloudformation", self._install)
 
     def _install(self) -> None:
-        from lambdalab.cloudformation import stacks
+        from lambdalab.cloudformation.quick_import import without_iri_grammars
+
+        with without_iri_grammars():
+            from lambdalab.cloudformation import stacks
 
         stacks.install(self.client)
 

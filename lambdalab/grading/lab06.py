@@ -359,8 +359,8 @@ def _extend(answer: Path) -> CheckResult:
                 got=f"HTTP {response.status_code} {response.text[:120]!r}",
                 hint="an HttpApi event with Path /orders/{id} and Method get",
             )
-        # A trigger on the alias runs the version the alias points at; one on the function runs $LATEST. (The
-        # sandbox's context.invoked_function_arn carries no qualifier, so the version is what tells.)
+        # A trigger on the alias runs the version the alias points at (and the handler's invoked_function_arn
+        # ends in the alias); one on the function runs $LATEST.
         not_on_alias = sorted({f"{r['source']} ran {r['version']}" for r in reports if r["version"] == "$LATEST"})
         if not_on_alias:
             return failed(

@@ -273,17 +273,26 @@ class ExecutionEnvironment:
         request_id: str | None = None,
         client_context: str | None = None,
         on_stream: StreamListener | None = None,
+        invoked_function_arn: str | None = None,
     ) -> Invocation:
         """Run one invocation; on a new environment, run the init phase first (a cold start).
 
         ``on_stream(content_type, chunk)`` receives a streamed response chunk by chunk while the handler
-        runs; the returned Invocation holds the whole body either way.
+        runs; the returned Invocation holds the whole body either way. ``invoked_function_arn`` is the ARN the
+        caller named (with its version or alias, if any): the handler reads it as
+        ``context.invoked_function_arn``; without it, the function's unqualified ARN.
         """
         with self._lock:
-            return self._invoke_locked(event, request_id or str(uuid.uuid4()), client_context, on_stream)
+            return self._invoke_locked(event, request_id or str(uuid.uuid4()), client_context, on_stream,
+                                       invoked_function_arn)
 
     def _invoke_locked(
-        self, event: object, request_id: str, client_context: str | None, on_stream: StreamListener | None = None
+        self,
+        event: object,
+        request_id: str,
+        client_context: str | None,
+        on_stream: StreamListener | None = None,
+        invoked_function_arn: str | None = None,
     ) -> Invocation:
         cfg = self.config
         payload = encode_event(event)
@@ -310,7 +319,7 @@ class ExecutionEnvironment:
             request_id=request_id,
             event=payload,
             deadline_ms=deadline_epoch_ms,
-            invoked_function_arn=cfg.function_arn,
+            invoked_function_arn=invoked_function_arn or cfg.function_arn,
             client_context=client_context,
             on_stream=on_stream,
             trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};"

@@ -49,6 +49,10 @@ _CODE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/code/?$")
 _CONFIGURATION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/configuration/?$")
 _LAYERS = re.compile(r"^/2018-10-31/layers/?$")
 _LAYER_VERSION = re.compile(r"^/2018-10-31/layers/(?P<layer>.+)/versions/(?P<version>\d+)/?$")
+#: ``/{api-version}/functions/{account}:function:{name}[:qualifier]/…``: FunctionName as a partial ARN.
+_PARTIAL_ARN = re.compile(
+    r"^(?P<prefix>/\d{4}-\d{2}-\d{2}/functions/)(?P<account>\d{12}):function:(?P<rest>[^/]+)(?P<suffix>/.*)?$"
+)
 _SIGNED_FOR = re.compile(r"/(?P<service>[a-z0-9-]+)/aws4_request")
 #: Hooks run once, before the first request signed for a service (a plugin installs its moto patches
 #: there, so an unused service costs nothing at start-up); see :func:`on_first_request`.
@@ -155,6 +159,10 @@ class LambdaGateway:
                 return answered
         if "/lambda/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
             return self.app(environ, start_response)
+        if partial := _PARTIAL_ARN.match(urllib.parse.unquote(environ.get("PATH_INFO", ""))):
+            # Lambda takes ``123456789012:function:name[:qualifier]`` wherever it takes a FunctionName; moto only
+            # knows names and full ARNs, so the partial ARN is completed with the sandbox's Region.
+            _complete_partial_arn(environ, partial, self.service.region)
         # Checked against Lambda's model and rules first; anything moto fails on becomes a JSON error.
         return controlplane_wsgi.serve(environ, start_response, self._lambda, self.service,
                                        answers=self._operation_handlers)
@@ -348,6 +356,19 @@ def _layer_version_arn(path: str, query: dict[str, list[str]]) -> str | None:
 
 def _json(start_response: StartResponse, status: int, document: object) -> Iterable[bytes]:
     return json_response(start_response, status, document)
+
+
+def _complete_partial_arn(environ: dict[str, Any], partial: re.Match[str], region: str) -> None:
+    """Rewrite the request's path, decoded and as sent, with the full ARN in place of the partial one."""
+    given = f"{partial['account']}:function:{partial['rest']}"
+    full = f"arn:aws:lambda:{region}:{given}"
+    environ["PATH_INFO"] = f"{partial['prefix']}{full}{partial['suffix'] or ''}"
+    for key in ("RAW_URI", "REQUEST_URI"):
+        if environ.get(key):
+            for sent in (given, urllib.parse.quote(given, safe="")):
+                if sent in environ[key]:
+                    environ[key] = environ[key].replace(sent, urllib.parse.quote(full, safe=""), 1)
+                    break
 
 
 def _error(start_response: StartResponse, status: int, error_type: str, message: str) -> Iterable[bytes]:

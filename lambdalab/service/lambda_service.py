@@ -224,6 +224,9 @@ class LambdaService:
         """
         fn = self._route(self.resolve(function_name, qualifier), qualifier)
         name = fn.function_name
+        # The ARN the caller named, qualifier and all: a weighted alias runs another version, but the handler
+        # still sees the alias's ARN (AWS's context.invoked_function_arn).
+        invoked = function_arn(name, qualifier, region=self.region, account=self.account_id)
         resource = f"{name}:{qualifier}" if qualifier and qualifier != LATEST else None
         versioned = self._version_pool(fn)
         admitted = False
@@ -255,7 +258,7 @@ class LambdaService:
         try:
             self._publish_concurrency(name, resource, versioned, provisioned)
             invocation = env.invoke(payload, request_id=str(uuid.uuid4()), client_context=client_context,
-                                    on_stream=on_stream)
+                                    on_stream=on_stream, invoked_function_arn=invoked)
         finally:
             versioned.pool.release(env)
             if admitted:

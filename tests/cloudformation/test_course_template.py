@@ -1,4 +1,4 @@
-"""The course's SAM template (examples/sam-app, lessons 06a and 06b) is ready for a real AWS account: cfn-lint
+"""The course's SAM template (examples/sam-app, lessons 06a, 06b and 06c) is ready for a real AWS account: cfn-lint
 and both ``sam validate`` modes find nothing, and nothing in it or its code only makes sense on this machine.
 
 The lint examples of lesson 06a keep behaving as the lesson says they do (a new cfn-lint or SAM CLI that
