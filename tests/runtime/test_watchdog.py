@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from lambdalab.runtime import watchdog
+from lambdalab.runtime.environment import ExecutionEnvironment
 from lambdalab.runtime.watchdog import Watchdog
 
 
@@ -49,3 +51,40 @@ def test_when_a_handler_starts_a_child_that_outgrows_the_memory_then_the_environ
     result = env.invoke({})
     assert result.error["errorType"] == "Runtime.OutOfMemory"
     assert_gone(env.pid)
+
+
+def test_while_handlers_sleep_in_parallel_only_the_one_watchdog_thread_looks_at_their_processes(
+    make_environment, monkeypatch
+):
+    # Supervision must not grow with the invokes in flight: a waiting caller waits on its event and never
+    # looks at the process itself. Were per-invoke polling back, each caller's thread would show up here.
+    looked_from: list[int] = []
+    look = ExecutionEnvironment._check
+
+    def recorded(self: ExecutionEnvironment, descendants: list[int] | None) -> BaseException | None:
+        looked_from.append(threading.get_ident())
+        return look(self, descendants)
+
+    monkeypatch.setattr(ExecutionEnvironment, "_check", recorded)
+    sleeper = """
+        import time
+
+        def handler(event, context):
+            time.sleep(1.0)
+            return "rested"
+        """
+    environments = [make_environment(sleeper, timeout=60) for _ in range(6)]
+    for environment in environments:
+        environment.start()  # the init phase is watched too; only the invokes are counted below
+    looked_from.clear()
+    callers: set[int] = set()
+
+    def invoke(environment: ExecutionEnvironment) -> object:
+        callers.add(threading.get_ident())
+        return environment.invoke({}).payload
+
+    with ThreadPoolExecutor(len(environments)) as pool:
+        assert list(pool.map(invoke, environments)) == ["rested"] * len(environments)
+    assert looked_from, "nothing sampled the sleeping handlers' memory"
+    assert not callers & set(looked_from), "a waiting caller looked at its process itself"
+    assert len(set(looked_from)) == 1, "more than one thread supervised the invokes in flight"
