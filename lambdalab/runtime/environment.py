@@ -477,4 +477,5 @@ class ExecutionEnvironment:
             raw_payload=raw,
             environment_id=self.environment_id,
             log_stream_name=self.log_stream_name,
+            executed_version=version,
         )

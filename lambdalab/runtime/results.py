@@ -77,6 +77,8 @@ class Invocation:
     raw_payload: bytes = field(default=b"", repr=False)
     environment_id: str = ""
     log_stream_name: str = ""
+    #: The version that ran (Invoke's ``X-Amz-Executed-Version``): through a weighted alias, the one it picked.
+    executed_version: str = "$LATEST"
 
     @property
     def ok(self) -> bool:

@@ -135,7 +135,7 @@ def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str
         raise TooManyRequestsException(throttled.reason) from None
     except ResourceNotFound as missing:
         raise ResourceNotFoundException(str(missing)) from None
-    response_headers["x-amz-executed-version"] = str(fn.version)
+    response_headers["x-amz-executed-version"] = invocation.executed_version
     tail = invocation.logs.encode()[-_LOG_TAIL_BYTES:]
     response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
     if invocation.error is not None:

@@ -102,3 +102,18 @@ def test_when_an_sqs_mapping_targets_an_alias_then_the_handler_sees_the_alias_ar
             pass
         time.sleep(0.2)
     assert seen == [f"invoked-arn={ARN}:live"]
+
+
+def test_when_a_weighted_alias_picks_a_version_then_executed_version_names_the_one_that_ran(lam, published):
+    # Invoke's ExecutedVersion is "the version the alias resolved to": through a weighted alias, each call's own.
+    lam.update_function_configuration(FunctionName=NAME, Description="second version")
+    second = lam.publish_version(FunctionName=NAME)["Version"]
+    lam.update_alias(FunctionName=NAME, Name="live", RoutingConfig={"AdditionalVersionWeights": {second: 0.5}})
+    ran = set()
+    for _ in range(40):
+        response = lam.invoke(FunctionName=NAME, Qualifier="live", Payload=b"{}")
+        seen = json.loads(response["Payload"].read())
+        assert seen["arn"] == f"{ARN}:live"
+        assert response["ExecutedVersion"] == seen["version"]
+        ran.add(seen["version"])
+    assert ran == {published, second}  # both ran: 40 calls at 50 % all alike would be a 1-in-5e11 event
