@@ -12,6 +12,7 @@ CloudWatch refuses a rule it cannot read with a ValidationError that names the t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -134,22 +135,20 @@ def parse_rule(text: str) -> Rule:
         raise AlarmRuleError(f"Error in AlarmRule [{error}]") from error
 
 
+def _atoms(rule: Rule) -> Iterator[StateOf]:
+    """Every ``ALARM(x)``-style atom of the rule, left to right."""
+    if isinstance(rule, StateOf):
+        yield rule
+    elif isinstance(rule, Not):
+        yield from _atoms(rule.operand)
+    elif isinstance(rule, AllOf | AnyOf):
+        for operand in rule.operands:
+            yield from _atoms(operand)
+
+
 def children(rule: Rule) -> list[str]:
     """The alarms (names or ARNs, as written) the rule reads, in order, each once."""
-    found: list[str] = []
-
-    def walk(node: Rule) -> None:
-        if isinstance(node, StateOf):
-            if node.alarm not in found:
-                found.append(node.alarm)
-        elif isinstance(node, Not):
-            walk(node.operand)
-        elif isinstance(node, AllOf | AnyOf):
-            for operand in node.operands:
-                walk(operand)
-
-    walk(rule)
-    return found
+    return list(dict.fromkeys(atom.alarm for atom in _atoms(rule)))
 
 
 def holds(rule: Rule, state_of: dict[str, str]) -> bool:
@@ -167,17 +166,4 @@ def holds(rule: Rule, state_of: dict[str, str]) -> bool:
 
 def satisfied_atoms(rule: Rule, state_of: dict[str, str]) -> list[StateOf]:
     """The ``ALARM(x)``-style atoms that are true now (the children that trigger the rule), in rule order."""
-    atoms: list[StateOf] = []
-
-    def walk(node: Rule) -> None:
-        if isinstance(node, StateOf):
-            if state_of.get(node.alarm) == node.state and node not in atoms:
-                atoms.append(node)
-        elif isinstance(node, Not):
-            walk(node.operand)
-        elif isinstance(node, AllOf | AnyOf):
-            for operand in node.operands:
-                walk(operand)
-
-    walk(rule)
-    return atoms
+    return list(dict.fromkeys(atom for atom in _atoms(rule) if state_of.get(atom.alarm) == atom.state))
