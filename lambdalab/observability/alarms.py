@@ -26,6 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdalab.observability import composite_alarms, metric_data, queue_metrics
+from lambdalab.observability.alarm_messages import (
+    REGION_NAMES,
+    aware,
+    iso,
+    lambda_action_event,
+    record_state_update,
+    sns_message,
+)
 from lambdalab.observability.alarm_rules import (
     EXTRA_PERIODS,
     AlarmSettings,
@@ -43,14 +51,6 @@ from lambdalab.service.sandbox_clock import SandboxClock
 EVALUATION_INTERVAL_S = 60
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 MAX_CATCH_UP_EVALUATIONS = 24 * 60
-REGION_NAMES = {
-    "us-east-1": "US East (N. Virginia)",
-    "us-east-2": "US East (Ohio)",
-    "us-west-2": "US West (Oregon)",
-    "eu-west-1": "Europe (Ireland)",
-    "eu-central-1": "Europe (Frankfurt)",
-    "ap-northeast-1": "Asia Pacific (Tokyo)",
-}
 
 
 class AlarmEvaluator:
@@ -219,12 +219,12 @@ class AlarmEvaluator:
         old = alarm.state_value
         reason_data = {
             "version": "1.0",
-            "queryDate": _iso(at),
+            "queryDate": iso(at),
             "statistic": alarm.statistic or alarm.extended_statistic,
             "period": int(alarm.period or 0),
             "recentDatapoints": [p.value for p in verdict.datapoints],
             "threshold": float(alarm.threshold),
-            "evaluatedDatapoints": [{"timestamp": _iso(p.start), "value": p.value} for p in verdict.datapoints],
+            "evaluatedDatapoints": [{"timestamp": iso(p.start), "value": p.value} for p in verdict.datapoints],
         }
         alarm.update_state(verdict.reason, json.dumps(reason_data), verdict.state)
         alarm.state_updated_timestamp = at
@@ -272,105 +272,77 @@ class AlarmEvaluator:
 def notification(
     alarm: Any, old: str, verdict: Verdict, at: dt.datetime, account_id: str, region: str
 ) -> dict[str, Any]:
-    """The JSON CloudWatch publishes to an SNS topic when an alarm changes state."""
-    return {
-        "AlarmName": alarm.name,
-        "AlarmDescription": alarm.description,
-        "AWSAccountId": account_id,
-        "AlarmConfigurationUpdatedTimestamp": _iso(alarm.configuration_updated_timestamp),
-        "NewStateValue": verdict.state,
-        "NewStateReason": verdict.reason,
-        "StateChangeTime": _iso(at),
-        "Region": REGION_NAMES.get(region, region),
-        "AlarmArn": alarm.alarm_arn,
-        "OldStateValue": old,
-        "OKActions": alarm.ok_actions,
-        "AlarmActions": alarm.alarm_actions,
-        "InsufficientDataActions": alarm.insufficient_data_actions,
-        "Trigger": {
-            "MetricName": alarm.metric_name,
-            "Namespace": alarm.namespace,
-            "StatisticType": "ExtendedStatistic" if alarm.extended_statistic else "Statistic",
-            "Statistic": alarm.statistic.upper() if alarm.statistic else None,
-            "ExtendedStatistic": alarm.extended_statistic,
-            "Unit": alarm.unit,
-            "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
-            "Period": int(alarm.period or 0),
-            "EvaluationPeriods": int(alarm.evaluation_periods),
-            "DatapointsToAlarm": int(alarm.datapoints_to_alarm or alarm.evaluation_periods),
-            "ComparisonOperator": alarm.comparison_operator,
-            "Threshold": float(alarm.threshold),
-            "TreatMissingData": alarm.treat_missing_data or "missing",
-            "EvaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile or "",
+    """The JSON CloudWatch publishes to an SNS topic when a metric alarm changes state."""
+    return sns_message(
+        alarm,
+        old,
+        verdict.state,
+        verdict.reason,
+        at,
+        account_id,
+        REGION_NAMES.get(region, region),
+        {
+            "Trigger": {
+                "MetricName": alarm.metric_name,
+                "Namespace": alarm.namespace,
+                "StatisticType": "ExtendedStatistic" if alarm.extended_statistic else "Statistic",
+                "Statistic": alarm.statistic.upper() if alarm.statistic else None,
+                "ExtendedStatistic": alarm.extended_statistic,
+                "Unit": alarm.unit,
+                "Dimensions": [{"value": d.value, "name": d.name} for d in alarm.dimensions],
+                "Period": int(alarm.period or 0),
+                "EvaluationPeriods": int(alarm.evaluation_periods),
+                "DatapointsToAlarm": int(alarm.datapoints_to_alarm or alarm.evaluation_periods),
+                "ComparisonOperator": alarm.comparison_operator,
+                "Threshold": float(alarm.threshold),
+                "TreatMissingData": alarm.treat_missing_data or "missing",
+                "EvaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile or "",
+            },
         },
-    }
+    )
 
 
 def lambda_event(
     alarm: Any, old: str, verdict: Verdict, at: dt.datetime, account_id: str, region: str
 ) -> dict[str, Any]:
     """The event a Lambda alarm action receives (AlarmThatSendsEmail.html#Lambda-action-payload)."""
-    return {
-        "source": "aws.cloudwatch",
-        "alarmArn": alarm.alarm_arn,
-        "accountId": account_id,
-        "time": _iso(at),
-        "region": region,
-        "alarmData": {
-            "alarmName": alarm.name,
-            "state": {
-                "value": verdict.state,
-                "reason": verdict.reason,
-                "reasonData": alarm.state_reason_data,
-                "timestamp": _iso(at),
-            },
-            "previousState": {
-                "value": old,
-                "reason": alarm.history[-1][1] if alarm.history else "",
-                "reasonData": alarm.history[-1][2] if alarm.history else "{}",
-                "timestamp": _iso(alarm.history[-1][4]) if alarm.history else _iso(at),
-            },
-            "configuration": {
-                "description": alarm.description,
-                "metrics": [
-                    {
-                        "id": f"{alarm.name}-metric",
-                        "metricStat": {
-                            "metric": {
-                                "namespace": alarm.namespace,
-                                "name": alarm.metric_name,
-                                "dimensions": {d.name: d.value for d in alarm.dimensions},
-                            },
-                            "period": int(alarm.period or 0),
-                            "stat": alarm.statistic or alarm.extended_statistic,
-                            **({"unit": alarm.unit} if alarm.unit else {}),
-                        },
-                        "returnData": True,
-                    }
-                ],
-            },
+    return lambda_action_event(
+        alarm,
+        state={"value": verdict.state, "reason": verdict.reason, "reasonData": alarm.state_reason_data},
+        previous_state={
+            "value": old,
+            "reason": alarm.history[-1][1] if alarm.history else "",
+            "reasonData": alarm.history[-1][2] if alarm.history else "{}",
+            "timestamp": iso(alarm.history[-1][4]) if alarm.history else iso(at),
         },
-    }
+        configuration={
+            "description": alarm.description,
+            "metrics": [
+                {
+                    "id": f"{alarm.name}-metric",
+                    "metricStat": {
+                        "metric": {
+                            "namespace": alarm.namespace,
+                            "name": alarm.metric_name,
+                            "dimensions": {d.name: d.value for d in alarm.dimensions},
+                        },
+                        "period": int(alarm.period or 0),
+                        "stat": alarm.statistic or alarm.extended_statistic,
+                        **({"unit": alarm.unit} if alarm.unit else {}),
+                    },
+                    "returnData": True,
+                }
+            ],
+        },
+        at=at,
+        account_id=account_id,
+        region=region,
+    )
 
 
 def record_history(alarm: Any, old: str, verdict: Verdict, reason_data: dict[str, Any], at: dt.datetime) -> None:
-    """One ``StateUpdate`` item of the alarm's history, in DescribeAlarmHistory's shape."""
-    data = {
-        "version": "1.0",
-        "oldState": {"stateValue": old, "stateReason": alarm.history[-1][1] if alarm.history else ""},
-        "newState": {"stateValue": verdict.state, "stateReason": verdict.reason, "stateReasonData": reason_data},
-    }
-    items = alarm.__dict__.setdefault("lambdalab_history", [])
-    items.append(
-        {
-            "AlarmName": alarm.name,
-            "AlarmType": "MetricAlarm",
-            "Timestamp": at,
-            "HistoryItemType": "StateUpdate",
-            "HistorySummary": f"Alarm updated from {old} to {verdict.state}",
-            "HistoryData": json.dumps(data),
-        }
-    )
+    """One ``StateUpdate`` item of the metric alarm's history, in DescribeAlarmHistory's shape."""
+    record_state_update(alarm, "MetricAlarm", old, verdict.state, verdict.reason, reason_data, at)
 
 
 def _describe_alarm_history(response: Any) -> Any:
@@ -387,18 +359,14 @@ def _describe_alarm_history(response: Any) -> Any:
         if not name or alarm.name == name
         for item in alarm.__dict__.get("lambdalab_history", [])
         if (not kind or item["HistoryItemType"] == kind)
-        and (start is None or item["Timestamp"] >= _aware(start))
-        and (end is None or item["Timestamp"] <= _aware(end))
+        and (start is None or item["Timestamp"] >= aware(start))
+        and (end is None or item["Timestamp"] <= aware(end))
     ]
     # Changes at the same instant (a frozen sandbox clock) keep the order they happened in.
     order = sorted(range(len(items)), key=lambda i: (items[i]["Timestamp"], i))
     if response._get_param("ScanBy") != "TimestampAscending":
         order.reverse()
     return ActionResult({"AlarmHistoryItems": [items[i] for i in order][:limit]})
-
-
-def _aware(when: dt.datetime) -> dt.datetime:
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def install() -> None:
@@ -504,8 +472,3 @@ def _sample(datum: Any) -> Sample:
         minimum=float(datum.min),
         maximum=float(datum.max),
     )
-
-
-def _iso(when: dt.datetime) -> str:
-    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"

@@ -25,6 +25,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from lambdalab.observability.alarm_messages import aware, iso, lambda_action_event, record_state_update, sns_message
 from lambdalab.observability.composite_rules import AlarmRuleError, children, holds, parse_rule, satisfied_atoms
 from lambdalab.service.moto_patching import original, replace
 
@@ -210,82 +211,35 @@ def _reason(rule: Any, state_of: dict[str, str], found: dict[str, Any]) -> tuple
     atoms = satisfied_atoms(rule, state_of)
     deciding = [found[a.alarm] for a in atoms] or [a for a in found.values() if a is not None]
     triggering = [
-        {"arn": a.alarm_arn, "state": {"value": a.state_value, "timestamp": _iso(a.state_updated_timestamp)}}
+        {"arn": a.alarm_arn, "state": {"value": a.state_value, "timestamp": iso(a.state_updated_timestamp)}}
         for a in deciding
     ]
     if not deciding:
         return "Alarm rule evaluated without children", {"triggeringAlarms": []}
-    latest = max(deciding, key=lambda a: _aware(a.state_updated_timestamp))
-    when = _aware(latest.state_updated_timestamp).astimezone(dt.UTC)
+    latest = max(deciding, key=lambda a: aware(a.state_updated_timestamp))
+    when = aware(latest.state_updated_timestamp).astimezone(dt.UTC)
     reason = f"{latest.alarm_arn} transitioned to {latest.state_value} at {when:%A %d %B, %Y %H:%M:%S} UTC"
     return reason, {"triggeringAlarms": triggering}
 
 
 def record_history(alarm: Any, old: str, new: str, reason: str, reason_data: dict[str, Any], at: dt.datetime) -> None:
     """One ``StateUpdate`` item, ``AlarmType`` CompositeAlarm, in DescribeAlarmHistory's shape."""
-    previous = alarm.history[-1][1] if alarm.history else ""
-    data = {
-        "version": "1.0",
-        "oldState": {"stateValue": old, "stateReason": previous},
-        "newState": {"stateValue": new, "stateReason": reason, "stateReasonData": reason_data},
-    }
-    alarm.__dict__.setdefault("lambdalab_history", []).append(
-        {
-            "AlarmName": alarm.name,
-            "AlarmType": "CompositeAlarm",
-            "Timestamp": at,
-            "HistoryItemType": "StateUpdate",
-            "HistorySummary": f"Alarm updated from {old} to {new}",
-            "HistoryData": json.dumps(data),
-        }
-    )
+    record_state_update(alarm, "CompositeAlarm", old, new, reason, reason_data, at)
 
 
 def notification(alarm: Any, old: str, new: str, reason: str, at: dt.datetime, account_id: str, region: str) -> dict:
     """The JSON published to an SNS topic when a composite alarm changes state (its rule instead of a metric)."""
-    return {
-        "AlarmName": alarm.name,
-        "AlarmDescription": alarm.description,
-        "AWSAccountId": account_id,
-        "AlarmConfigurationUpdatedTimestamp": _iso(alarm.configuration_updated_timestamp),
-        "NewStateValue": new,
-        "NewStateReason": reason,
-        "StateChangeTime": _iso(at),
-        "Region": region,
-        "AlarmArn": alarm.alarm_arn,
-        "OldStateValue": old,
-        "OKActions": alarm.ok_actions,
-        "AlarmActions": alarm.alarm_actions,
-        "InsufficientDataActions": alarm.insufficient_data_actions,
-        "AlarmRule": alarm.rule,
-    }
+    return sns_message(alarm, old, new, reason, at, account_id, region, {"AlarmRule": alarm.rule})
 
 
 def lambda_event(alarm: Any, old: str, previous_reason: str, at: dt.datetime, account_id: str, region: str) -> dict:
     """The event a Lambda alarm action of a composite alarm receives (AWS's composite example's shape)."""
-    return {
-        "source": "aws.cloudwatch",
-        "alarmArn": alarm.alarm_arn,
-        "accountId": account_id,
-        "time": _iso(at),
-        "region": region,
-        "alarmData": {
-            "alarmName": alarm.name,
-            "state": {
-                "value": alarm.state_value,
-                "reason": alarm.state_reason,
-                "reasonData": alarm.state_reason_data,
-                "timestamp": _iso(at),
-            },
-            "previousState": {"value": old, "reason": previous_reason},
-            "configuration": {"alarmRule": alarm.rule, "description": alarm.description},
-        },
-    }
-
-
-def _aware(when: dt.datetime) -> dt.datetime:
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def _iso(when: dt.datetime) -> str:
-    return _aware(when).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    return lambda_action_event(
+        alarm,
+        state={"value": alarm.state_value, "reason": alarm.state_reason, "reasonData": alarm.state_reason_data},
+        previous_state={"value": old, "reason": previous_reason},
+        configuration={"alarmRule": alarm.rule, "description": alarm.description},
+        at=at,
+        account_id=account_id,
+        region=region,
+    )
