@@ -58,7 +58,9 @@ def variants(kb: int) -> dict[str, tuple[dict[str, str | bytes], bool]]:
         "no layer": ({}, False),
         f"{kb} KB .py, imported": ({"python/bulk.py": source}, True),
         f"{kb} KB .py + .pyc, imported": (
-            {"python/bulk.py": source, "python/" + importlib.util.cache_from_source("bulk.py"): bytecode}, True),
+            {"python/bulk.py": source, "python/" + importlib.util.cache_from_source("bulk.py"): bytecode},
+            True,
+        ),
         "14 MB data, not imported": ({"python/data.bin": random.Random(14).randbytes(14 * 2**20)}, False),
     }
 
@@ -81,8 +83,11 @@ def main() -> None:
     for k, (name, (files, imports)) in enumerate(variants(args.kb).items()):
         layers = []
         if files:
-            layers = [lam.publish_layer_version(LayerName=f"size-{k}", Content={"ZipFile": layer_zip(files)})[
-                "LayerVersionArn"]]
+            layers = [
+                lam.publish_layer_version(LayerName=f"size-{k}", Content={"ZipFile": layer_zip(files)})[
+                    "LayerVersionArn"
+                ]
+            ]
         code = ("import bulk\n" if imports else "") + "def handler(event, context):\n    return None\n"
         functions[name] = lambdalab.deploy(f"size-{k}", code=code, layers=layers, memory=1024)
     started = time.perf_counter()
@@ -92,8 +97,10 @@ def main() -> None:
             fn.shutdown()
             init_ms[name].append(fn.invoke({}).report.init_duration_ms)
     wall = time.perf_counter() - started
-    print(f"{args.rounds} interleaved cold starts of each variant in {wall:.1f} s; "
-          f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (2 cores)\n")
+    print(
+        f"{args.rounds} interleaved cold starts of each variant in {wall:.1f} s; "
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (2 cores)\n"
+    )
     print(f"{'variant':32} {'min':>7} {'median':>7} {'max':>7}  (Init Duration, ms)")
     for name, samples in init_ms.items():
         print(f"{name:32} {min(samples):7.0f} {statistics.median(samples):7.0f} {max(samples):7.0f}")
