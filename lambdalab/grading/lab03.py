@@ -451,6 +451,29 @@ def _dst_windows(rng: random.Random, tz: Any) -> list[tuple[dt.datetime, dt.date
     return windows
 
 
+def _clock_changes(year: int, tz: Any) -> list[dt.date]:
+    """The days of ``year`` on which ``tz``'s offset from UTC changes (read from the tz database, not assumed)."""
+    days = [dt.date(year, 1, 1) + dt.timedelta(days=n) for n in range(366 if year % 4 == 0 else 365)]
+    noon = [dt.datetime.combine(d, dt.time(12), tzinfo=tz).utcoffset() for d in days]
+    return [days[n] for n in range(1, len(days)) if noon[n] != noon[n - 1]]
+
+
+def _month_end_windows(rng: random.Random, tz: Any) -> list[tuple[dt.datetime, dt.datetime]]:
+    """For each change of the clocks in a year drawn now, a span (UTC) holding the last month-end before the change
+    and the first one after it, so a month-end schedule always meets one in winter time and one in summer time;
+    each span starts and ends a random few days around those month-ends."""
+    year = rng.randrange(2027, 2032)
+    windows = []
+    for change in _clock_changes(year, tz):
+        before = dt.date(change.year, change.month, 1) - dt.timedelta(days=1)
+        following = dt.date(change.year + change.month // 12, change.month % 12 + 1, 1)
+        after = following - dt.timedelta(days=1)
+        first = before - dt.timedelta(days=rng.randrange(1, 6))
+        last = after + dt.timedelta(days=rng.randrange(2, 6))
+        windows.append(tuple(dt.datetime.combine(d, dt.time(), tzinfo=tz).astimezone(dt.UTC) for d in (first, last)))
+    return windows
+
+
 def _fired(box: Any, target_arn: str, spec: dict, start: dt.datetime, end: dt.datetime) -> list[dt.datetime] | str:
     """When a Scheduler schedule made from ``spec`` fires between start and end on the sandbox clock (UTC),
     or why CreateSchedule refused it."""
@@ -545,26 +568,28 @@ def cron_expressions(answer: Path) -> CheckResult:
                         "Scheduler skips a run that falls there; a UTC cron drifts by an hour with summer time",
                     )
         start = dt.datetime(rng.randrange(2027, 2032), rng.randrange(1, 13), rng.randrange(1, 28), tzinfo=dt.UTC)
-        end = start + dt.timedelta(days=200)
-        fired = _fired(box, target.arn, specs[PAYROLL], start, end)
-        if isinstance(fired, str):
-            return failed(
-                expected=f"{PAYROLL}: a schedule Scheduler accepts",
-                got=fired,
-                hint="'L' in the day-of-month field means the month's last day; then '?' for day-of-week",
-            )
-        wanted = _last_days_at(start, end, 17, 30, new_york)
-        if fired != wanted:
-            missing = next((w for w in wanted if w not in fired), None)
-            extra = next((f for f in fired if f not in wanted), None)
-            return failed(
-                expected=f"{PAYROLL} to fire at {_DESCRIPTION[PAYROLL]}"
-                + (f", e.g. {missing.astimezone(new_york):%A %d %B %Y %H:%M} New York time" if missing else ""),
-                got=f"{len(fired)} runs over 200 days from {start:%d %B %Y}"
-                + (f", one at {extra.astimezone(new_york):%A %d %B %Y %H:%M} New York time" if extra else ""),
-                hint="let Scheduler read the cron on New York's wall clock (ScheduleExpressionTimezone) rather "
-                "than converting to UTC, which is right only half of the year",
-            )
+        spans = [*_month_end_windows(rng, new_york), (start, start + dt.timedelta(days=200))]
+        for start, end in spans:
+            fired = _fired(box, target.arn, specs[PAYROLL], start, end)
+            if isinstance(fired, str):
+                return failed(
+                    expected=f"{PAYROLL}: a schedule Scheduler accepts",
+                    got=fired,
+                    hint="'L' in the day-of-month field means the month's last day; then '?' for day-of-week",
+                )
+            wanted = _last_days_at(start, end, 17, 30, new_york)
+            if fired != wanted:
+                missing = next((w for w in wanted if w not in fired), None)
+                extra = next((f for f in fired if f not in wanted), None)
+                days = (end - start).days
+                return failed(
+                    expected=f"{PAYROLL} to fire at {_DESCRIPTION[PAYROLL]}"
+                    + (f", e.g. {missing.astimezone(new_york):%A %d %B %Y %H:%M} New York time" if missing else ""),
+                    got=f"{len(fired)} runs over {days} days from {start:%d %B %Y}"
+                    + (f", one at {extra.astimezone(new_york):%A %d %B %Y %H:%M} New York time" if extra else ""),
+                    hint="let Scheduler read the cron on New York's wall clock (ScheduleExpressionTimezone) rather "
+                    "than converting to UTC, which is right only half of the year",
+                )
     finally:
         target.delete()
     return passed(

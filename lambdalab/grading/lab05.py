@@ -14,6 +14,7 @@ import random
 import string
 import uuid
 from pathlib import Path
+from typing import Any
 
 from lambdalab.grading import checker, exercise, failed, passed
 from lambdalab.grading.fixtures import deploy_answer, deploy_with_probe, describe_failure, probe_source
@@ -43,8 +44,9 @@ def _describe(response: object) -> str:
 
 
 def _bad_bodies(rng: random.Random) -> list[tuple[str, bytes]]:
-    """One malformed body of every kind the exercise names, each drawn at random from its kind: whatever the
-    draw, a handler that forgets one kind meets it."""
+    """One malformed body of every kind the exercise names, each drawn at random from its kind, and JSON of every
+    type that is not an object (values random): whatever the draw, a handler that forgets one kind meets it, and
+    one that turns away only ``null`` meets an array, a string, a number and a boolean too."""
     word = _word(rng)
     kinds = {
         "not JSON at all": [f"item={word}&quantity=2".encode(), f"<order>{word}</order>".encode(), word.encode()],
@@ -58,7 +60,10 @@ def _bad_bodies(rng: random.Random) -> list[tuple[str, bytes]]:
             b"true",
         ],
     }
-    return [(kind, rng.choice(bodies)) for kind, bodies in kinds.items()]
+    not_objects = kinds.pop("JSON that is not an object")
+    return [(kind, rng.choice(bodies)) for kind, bodies in kinds.items()] + [
+        ("JSON that is not an object", body) for body in not_objects
+    ]
 
 
 @exercise(lab="05", number=1, title="Answer bad JSON with 400", files=[ORDERS_FILE])
@@ -115,8 +120,8 @@ def orders(answer: Path) -> CheckResult:
         box.client("apigatewayv2").delete_api(ApiId=api_id)
         fn.delete()
     return passed(
-        got=f"{len(good)} orders and {len(bad)} malformed bodies (one of each kind) answered correctly through an "
-        "HTTP API"
+        got=f"{len(good)} orders and {len(bad)} malformed bodies (every kind, and JSON of every type but an object) "
+        "answered correctly through an HTTP API"
     )
 
 
@@ -204,14 +209,15 @@ def cors(answer: Path) -> CheckResult:
         rest.delete_rest_api(restApiId=api_id)
         fn.delete()
     return passed(
-        got=f"preflight and responses right for unseen allowed origins (of {len(allowed)}) and for a stranger"
+        got="preflight and responses right for unseen allowed origins (a list of 2 to 4 drawn fresh) and for a stranger"
     )
 
 
 def _relay_requests(rng: random.Random) -> list[dict]:
     """Requests for the relay, random in their words and numbers, always one of each kind the exercise names:
     a GET whose query repeats a name, a JSON POST sent as text, a POST whose non-text body arrives
-    base64-encoded, a DELETE, and a request the private function answers 404."""
+    base64-encoded, a DELETE, and a request the private function answers 404. Returned in that order, which is
+    the order the verdict judges them in; the caller sends them shuffled."""
     word, other = _word(rng), _word(rng, 4)
     requests_ = [
         {
@@ -244,7 +250,6 @@ def _relay_requests(rng: random.Random) -> list[dict]:
         },
         {"method": rng.choice(["GET", "POST"]), "path": f"/missing/{word}", "query": "", "body": None, "type": None},
     ]
-    rng.shuffle(requests_)
     return requests_
 
 
@@ -274,55 +279,79 @@ def relay(answer: Path) -> CheckResult:
     lam.update_function_configuration(FunctionName=fn.name, Timeout=fn_timeout)
     api_id = box.client("apigatewayv2").create_api(Name=f"check-{fn.name}", ProtocolType="HTTP", Target=fn.arn)["ApiId"]
     base = lambdalab.api_url(api_id)
+    kinds = _relay_requests(rng)
+    answered: dict[int, requests.Response] = {}
     try:
-        for sent in _relay_requests(rng):
+        for index in rng.sample(range(len(kinds)), len(kinds)):
+            sent = kinds[index]
             url = base + sent["path"] + (f"?{sent['query']}" if sent["query"] else "")
             headers = {"content-type": sent["type"]} if sent["type"] else {}
             body = sent["body"].encode() if sent["body"] is not None else None
-            response = requests.request(sent["method"], url, data=body, headers=headers, timeout=60)
-            what = f"{sent['method']} {sent['path']}" + (f"?{sent['query']}" if sent["query"] else "")
-            if sent["path"].startswith("/missing"):
-                if response.status_code != 404:
-                    return failed(
-                        expected=f"HTTP 404 for {what}: the private function's answer, passed on",
-                        got=_describe(response),
-                        hint="urllib raises HTTPError for a 4xx or 5xx answer: catch it and return its code and "
-                        "body, or the client sees a 500 of yours"
-                        if response.status_code in (500, 502)
-                        else "return the private function's status code as your statusCode",
-                    )
-                continue
-            if response.status_code == 403 or (response.status_code >= 500 and "Forbidden" in response.text):
-                return failed(
-                    expected=f"HTTP 200 for {what}, relayed to the AWS_IAM function URL",
-                    got=_describe(response),
-                    hint="the private URL refuses what is not signed with Signature Version 4: sign for the service "
-                    "'lambda' in boto3.Session().region_name with its credentials, and send exactly what you signed",
-                )
-            seen = _json(response)
-            if response.status_code != 200 or not isinstance(seen, dict):
-                return failed(
-                    expected=f"HTTP 200 for {what} and the private function's JSON answer",
-                    got=_describe(response),
-                    hint="return {'statusCode': <the private answer's status>, 'body': <its text>}",
-                )
-            received = {k: seen.get(k) for k in ("method", "path", "query", "body")}
-            wanted = {
-                "method": sent["method"],
-                "path": sent["path"],
-                "query": sent["query"],
-                "body": sent["body"] or "",
-            }
-            if received != wanted:
-                return failed(
-                    expected=f"the private function to receive {wanted}",
-                    got=f"it received {received}",
-                    hint=_relay_hint(wanted, received),
-                )
+            answered[index] = requests.request(sent["method"], url, data=body, headers=headers, timeout=60)
     finally:
         box.client("apigatewayv2").delete_api(ApiId=api_id)
         fn.delete()
         target.delete()
+    return _relay_verdict([(sent, answered[index]) for index, sent in enumerate(kinds)])
+
+
+def _refused_by_private_url(response: Any) -> bool:
+    """Whether the AWS_IAM URL refused what the relay sent, so the private function never ran: that function
+    answers only 200 or 404 (probes/lab05_iam_echo.py), so a 403 -- or the relay's 5xx carrying the URL's
+    "Forbidden" -- can only come from the URL's authorization."""
+    return response.status_code == 403 or (response.status_code >= 500 and "Forbidden" in response.text)
+
+
+def _relay_verdict(answers: list[tuple[dict, Any]]) -> CheckResult:
+    """Judge the answers rule by rule in a fixed order, whatever order the requests went in, so the verdict names
+    the rule the relay broke rather than the rule of whichever request happened to go first. Signing comes first:
+    a request the private URL refuses never reaches the private function, so no other rule can be seen in it."""
+
+    def what(sent: dict) -> str:
+        return f"{sent['method']} {sent['path']}" + (f"?{sent['query']}" if sent["query"] else "")
+
+    for sent, response in answers:
+        if _refused_by_private_url(response):
+            wanted_status = 404 if sent["path"].startswith("/missing") else 200
+            return failed(
+                expected=f"HTTP {wanted_status} for {what(sent)}, relayed to the AWS_IAM function URL",
+                got=_describe(response),
+                hint="the private URL refuses what is not signed with Signature Version 4: sign for the service "
+                "'lambda' in boto3.Session().region_name with its credentials, and send exactly what you signed",
+            )
+    for sent, response in answers:
+        if sent["path"].startswith("/missing") and response.status_code != 404:
+            return failed(
+                expected=f"HTTP 404 for {what(sent)}: the private function's answer, passed on",
+                got=_describe(response),
+                hint="urllib raises HTTPError for a 4xx or 5xx answer: catch it and return its code and "
+                "body, or the client sees a 500 of yours"
+                if response.status_code in (500, 502)
+                else "return the private function's status code as your statusCode",
+            )
+    for sent, response in answers:
+        if sent["path"].startswith("/missing"):
+            continue
+        seen = _json(response)
+        if response.status_code != 200 or not isinstance(seen, dict):
+            return failed(
+                expected=f"HTTP 200 for {what(sent)} and the private function's JSON answer",
+                got=_describe(response),
+                hint="return {'statusCode': <the private answer's status>, 'body': <its text>}",
+            )
+        received = {k: seen.get(k) for k in ("method", "path", "query", "body")}
+        wanted = {
+            "method": sent["method"],
+            "path": sent["path"],
+            "query": sent["query"],
+            "body": sent["body"] or "",
+        }
+        if received != wanted:
+            return failed(
+                expected=f"the private function to receive {wanted}",
+                got=f"it received {received}",
+                hint=_relay_hint(wanted, received),
+            )
     return passed(
         got="GET, POST (text and base64-encoded), DELETE and a 404 relayed through an HTTP API to an AWS_IAM "
         "function URL, signed, exactly as they came"
