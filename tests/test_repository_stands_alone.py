@@ -52,7 +52,7 @@ def test_no_file_points_outside_the_repository():
         # Written in parts, so this file does not itself name what learners cannot open.
         "Two traps (" + "FACTS" + ".md): awslambdaric hangs",
         "That is VALIDATION case 6, held as a test.",
-        "see ../" + "shared/DESIGN.md",
+        "see ../" + "shared/" + "DESIGN" + ".md",
         "the handler the syllabus recommends",
         "show why the seed's Python streaming example does not stream",
     ],
