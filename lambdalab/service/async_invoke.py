@@ -24,6 +24,7 @@ import datetime as dt
 import heapq
 import itertools
 import json
+import logging
 import threading
 import time
 import uuid
@@ -33,6 +34,8 @@ from lambdalab.aws_facts import function_arn
 from lambdalab.runtime.results import Invocation
 from lambdalab.service.concurrency import TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound
+
+_log = logging.getLogger(__name__)
 
 #: Seconds before the first and the second retry of a failed event (AWS: about 1 and then 2 minutes).
 DEFAULT_RETRY_DELAYS_S = (1.0, 2.0)
@@ -118,6 +121,10 @@ class AsyncInvoker:
                 self._in_progress += 1
             try:
                 self._attempt(item)
+            except Exception:  # noqa: BLE001 - a worker that died would leave every later event waiting
+                _log.exception("asynchronous event %s for %s could not be attempted; it is dropped",
+                               item.request_id, item.function_name)
+                self._drop(item)
             finally:
                 with self._cv:
                     self._in_progress -= 1

@@ -30,12 +30,15 @@ from lambdalab.service import packages, retention
 from lambdalab.service.concurrency import AccountSettings, ConcurrencyGovernor, TooManyRequests
 from lambdalab.service.logs import CloudWatchLogsShipper
 from lambdalab.service.metrics import MetricsShipper
-from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentPool
+from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentPool, PoolClosed
 
 if TYPE_CHECKING:
     from lambdalab.service.async_invoke import AsyncInvoker
 
 LATEST = "$LATEST"
+#: How many times an invoke looks a retired pool up again before it gives up (a function reconfigured in a
+#: tight loop by another thread); each look-up normally finds the current pool the first time.
+_RETIRED_POOL_RETRIES = 3
 
 
 #: The function whose concurrency slot the current request already took when it arrived (set by the HTTP
@@ -184,12 +187,12 @@ class LambdaService:
         quick = self._quick_key(fn)
         with self._lock:
             current = self._pools.get(key)
-            if current is not None and current.quick_key == quick:
+            if current is not None and current.quick_key == quick and not current.pool.closed:
                 return current
         fingerprint, config = self._config(fn)
         with self._lock:
             current = self._pools.get(key)
-            if current is not None and current.fingerprint == fingerprint:
+            if current is not None and current.fingerprint == fingerprint and not current.pool.closed:
                 current.quick_key = quick
                 return current
             keep_alive = self.keep_alive.get(fn.function_name, self.default_keep_alive)
@@ -250,7 +253,7 @@ class LambdaService:
             admitted = True
 
         try:
-            env, provisioned = versioned.pool.acquire(admit)
+            versioned, (env, provisioned) = self._acquire(versioned, admit, function_name, qualifier)
         except BaseException:
             if admitted:
                 self.governor.release(name)
@@ -265,6 +268,18 @@ class LambdaService:
                 self.governor.release(name)
         self._publish(name, resource, invocation)
         return invocation
+
+    def _acquire(self, versioned: _VersionPool, admit: Callable[[bool], None], function_name: str,
+                 qualifier: str | None) -> tuple[_VersionPool, tuple[ExecutionEnvironment, bool]]:
+        """An environment from the version's pool. A pool retired between routing and acquiring (the function
+        deleted or reconfigured meanwhile) is looked up again: the request runs on the configuration current
+        now, or gets ResourceNotFound, as on AWS, if the function is gone."""
+        for _ in range(_RETIRED_POOL_RETRIES):
+            try:
+                return versioned, versioned.pool.acquire(admit)
+            except PoolClosed:
+                versioned = self._version_pool(self._route(self.resolve(function_name, qualifier), qualifier))
+        raise ResourceNotFound(self._not_found(function_name, qualifier))
 
     def _route(self, fn: object, qualifier: str | None) -> object:
         """A weighted alias (``RoutingConfig.AdditionalVersionWeights``) sends each invocation to one of its

@@ -24,6 +24,10 @@ from lambdalab.runtime.environment import EnvironmentState, ExecutionEnvironment
 ROUTING_POLICIES = ("newest", "oldest")
 
 
+class PoolClosed(RuntimeError):
+    """The pool was closed (its function deleted, or its configuration replaced) before it could serve."""
+
+
 @dataclass(frozen=True)
 class EnvironmentSnapshot:
     """What a learner can see of one environment at a moment: its id, state, age and use."""
@@ -66,7 +70,7 @@ class EnvironmentPool:
         """
         with self._lock:
             if self._closed:
-                raise RuntimeError("this function has been deleted")
+                raise PoolClosed("this function version's environments were retired (deleted or reconfigured)")
             self._expire_locked(time.monotonic())
             provisioned = [e for e in self._idle if e in self._provisioned]
             if provisioned:
@@ -119,6 +123,10 @@ class EnvironmentPool:
             self._provisioned.clear()
         for env in idle:
             env.shutdown()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def provisioned_count(self) -> int:
