@@ -16,6 +16,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from lambdalab.deferred_imports import defer_iri_grammars
+
+defer_iri_grammars()  # before anything imports jsonschema: saves every kernel and worker a second
+
 _EXPORTS = {
     "POWERTOOLS_LAYER_ARN": "lambdalab.service.public_layers",
     "Function": "lambdalab.functions",

@@ -1,0 +1,46 @@
+"""Importing lambdalab defers jsonschema's IRI grammars to their first use, and the checks still work.
+
+Each case runs in a fresh interpreter: what matters is what an import does to a new process (a kernel, a
+test worker), and this process has long since imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("rfc3987_syntax")  # installed with jsonschema[format-nongpl], which Jupyter brings
+
+CHECK = r"""
+import json, sys
+import lambdalab
+import jsonschema
+from jsonschema import Draft7Validator
+after_import = "lark" in sys.modules
+validator = Draft7Validator({"format": "iri"}, format_checker=Draft7Validator.FORMAT_CHECKER)
+print(json.dumps({
+    "grammars_loaded_by_import": after_import,
+    "valid_iri_accepted": validator.is_valid("https://example.com/caf\u00e9"),
+    "invalid_iri_refused": not validator.is_valid("http://exa mple.com/<>"),
+    "grammars_loaded_on_use": "lark" in sys.modules,
+}))
+"""
+
+
+def test_importing_jsonschema_after_lambdalab_compiles_no_grammar_until_an_iri_is_checked():
+    answer = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(answer.stdout) == {
+        "grammars_loaded_by_import": False,
+        "valid_iri_accepted": True,
+        "invalid_iri_refused": True,
+        "grammars_loaded_on_use": True,
+    }
+
+
+def test_a_process_that_already_loaded_the_real_module_keeps_it():
+    script = "import rfc3987_syntax, lambdalab, sys; print(hasattr(sys.modules['rfc3987_syntax'], 'parse'))"
+    answer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert answer.stdout.strip() == "True"
