@@ -19,13 +19,13 @@ import json, sys
 import lambdalab
 import jsonschema
 from jsonschema import Draft7Validator
-after_import = "lark" in sys.modules
+after_import = "rfc3987_syntax.syntax_helpers" in sys.modules
 validator = Draft7Validator({"format": "iri"}, format_checker=Draft7Validator.FORMAT_CHECKER)
 print(json.dumps({
     "grammars_loaded_by_import": after_import,
     "valid_iri_accepted": validator.is_valid("https://example.com/caf\u00e9"),
     "invalid_iri_refused": not validator.is_valid("http://exa mple.com/<>"),
-    "grammars_loaded_on_use": "lark" in sys.modules,
+    "grammars_loaded_on_use": "rfc3987_syntax.syntax_helpers" in sys.modules,
 }))
 """
 

@@ -44,10 +44,8 @@ class CloudFormationEngine:
         on_first_request("cloudformation", self._install)
 
     def _install(self) -> None:
-        from lambdalab.cloudformation.quick_import import without_iri_grammars
-
-        with without_iri_grammars():
-            from lambdalab.cloudformation import stacks
+        # Imports moto's API Gateway, so jsonschema: its IRI grammars wait for first use (lambdalab.deferred_imports).
+        from lambdalab.cloudformation import stacks
 
         stacks.install(self.client)
 
