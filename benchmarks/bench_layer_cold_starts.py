@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import os
 import py_compile
 import random
 import statistics
 import tempfile
 import time
-import zipfile
 from pathlib import Path
+
+from lambdalab.service.packages import zip_files
 
 FUNCTION = 'def helper_{i}(x, y=1):\n    """Helper number {i}."""\n    return [x * y + {i}, "{i:06d}"]\n\n\n'
 
@@ -37,14 +37,6 @@ FUNCTION = 'def helper_{i}(x, y=1):\n    """Helper number {i}."""\n    return [x
 def library(kilobytes: int) -> str:
     """About this many kilobytes of generated Python: small functions, like a library's."""
     return "".join(FUNCTION.format(i=i) for i in range(kilobytes * 1024 // len(FUNCTION.format(i=123456))))
-
-
-def layer_zip(files: dict[str, str | bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def variants(kb: int) -> dict[str, tuple[dict[str, str | bytes], bool]]:
@@ -84,7 +76,7 @@ def main() -> None:
         layers = []
         if files:
             layers = [
-                lam.publish_layer_version(LayerName=f"size-{k}", Content={"ZipFile": layer_zip(files)})[
+                lam.publish_layer_version(LayerName=f"size-{k}", Content={"ZipFile": zip_files(files)})[
                     "LayerVersionArn"
                 ]
             ]

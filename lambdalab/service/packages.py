@@ -27,26 +27,23 @@ MAX_UNZIPPED_BYTES = 262_144_000  # function + layers, "250 MB"
 MAX_LAYERS = 5
 
 _root: Path | None = None
-_root_lock = threading.Lock()
 _lock = threading.Lock()
 _unpack_lock = threading.Lock()
 _inspected: dict[str, PackageContents] = {}  # by SHA-256, so a package is read once (bounded below)
 
 
 def _cache_root() -> Path:
-    """The process's one folder of unpacked packages, made on first use.
+    """The process's one folder of unpacked packages, made on first use; called under ``_unpack_lock``.
 
-    Made under a lock: a burst's first invokes all ask for it at once, and two folders would give one
-    package two paths — a different configuration to the service, which then retires the environments the
-    burst just started.
+    A burst's first invokes all unpack at once, and two folders would give one package two paths — a
+    different configuration to the service, which then retires the environments the burst just started.
     """
     global _root
-    with _root_lock:
-        if _root is None:
-            _root = Path(tempfile.mkdtemp(prefix="lambdalab-packages-"))
-            # Unpacked code (a learner's, when grading) must not outlive the process that unpacked it.
-            atexit.register(shutil.rmtree, _root, ignore_errors=True)
-        return _root
+    if _root is None:
+        _root = Path(tempfile.mkdtemp(prefix="lambdalab-packages-"))
+        # Unpacked code (a learner's, when grading) must not outlive the process that unpacked it.
+        atexit.register(shutil.rmtree, _root, ignore_errors=True)
+    return _root
 
 
 class _TooLarge(Exception):
@@ -182,8 +179,8 @@ def unpack(zip_bytes: bytes) -> Path:
     through one.
     """
     digest = hashlib.sha256(zip_bytes).hexdigest()
-    target = _cache_root() / digest
     with _unpack_lock:
+        target = _cache_root() / digest
         if target.is_dir():
             return target
         contents = inspect(zip_bytes)
