@@ -19,11 +19,15 @@ def install() -> None:
     metric_listing.install()  # moto's CloudWatch is loaded with the sandbox (its alarms)
     from lambdalab.databases.on_import import when_imported
 
-    def patch() -> None:
-        from lambdalab.observability import emf_ingest
+    def patch_requests() -> None:
         from lambdalab.observability.insights import moto_logs
 
         moto_logs.install()
+
+    def patch_backend() -> None:  # Lambda's log shipper calls the backend without a request (service/in_process)
+        from lambdalab.observability import emf_ingest
+
         emf_ingest.install()
 
-    when_imported("moto.logs.responses", patch)
+    when_imported("moto.logs.responses", patch_requests)
+    when_imported("moto.logs.models", patch_backend)

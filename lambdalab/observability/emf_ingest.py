@@ -1,9 +1,10 @@
 """Where the sandbox's CloudWatch Logs turns EMF log lines into CloudWatch metrics, as CloudWatch Logs does.
 
-moto stores log events and nothing more. This wraps its PutLogEvents handler, which every log line goes
-through (Lambda's logs too): each accepted event that is an EMF document becomes data points in the same
-account and region's CloudWatch, where ``get_metric_data``, ``get_metric_statistics``, ``list_metrics`` and
-the sandbox's alarms find them. The header ``x-amzn-logs-format: json/emf`` is optional, as on AWS
+moto stores log events and nothing more. This wraps its CloudWatch Logs backend's PutLogEvents, which every
+log line goes through (Lambda's logs, shipped in process, and any client's PutLogEvents over HTTP): each
+accepted event that is an EMF document becomes data points in the same account and region's CloudWatch,
+where ``get_metric_data``, ``get_metric_statistics``, ``list_metrics`` and the sandbox's alarms find them.
+The header ``x-amzn-logs-format: json/emf`` is optional, as on AWS
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Generation_PutLogEvents.html,
 checked December 2026). An invalid document is stored as a log line, makes no metric, and counts in
 ``AWS/Logs`` ``EMFValidationErrors`` (or ``EMFParsingErrors`` when it is not JSON) for its ``LogGroupName``.
@@ -12,7 +13,6 @@ checked December 2026). An invalid document is stored as a log line, makes no me
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from typing import Any
 
@@ -23,18 +23,20 @@ LOGS_NAMESPACE = "AWS/Logs"
 
 
 def install() -> None:
-    """Wrap moto's PutLogEvents handler (idempotent)."""
-    from moto.logs.responses import LogsResponse
+    """Wrap moto's PutLogEvents (idempotent)."""
+    from moto.logs.models import LogsBackend
 
-    replace(LogsResponse, "put_log_events", _put_log_events)
+    replace(LogsBackend, "put_log_events", _put_log_events)
 
 
-def _put_log_events(response: Any) -> str:
-    from moto.logs.responses import LogsResponse
+def _put_log_events(
+    backend: Any, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
+    from moto.logs.models import LogsBackend
 
-    answer = original(LogsResponse, "put_log_events")(response)
-    rejected = json.loads(answer).get("rejectedLogEventsInfo") or {}
-    events = response._get_param("logEvents") or []
+    answer = original(LogsBackend, "put_log_events")(backend, log_group_name, log_stream_name, log_events)
+    rejected = answer[1] or {}
+    events = log_events or []
     first = rejected.get("tooOldLogEventEndIndex", -1) + 1
     last = rejected.get("tooNewLogEventStartIndex", len(events))
     metrics: list[EmfMetric] = []
@@ -44,14 +46,13 @@ def _put_log_events(response: Any) -> str:
             metrics.extend(extract(str(event.get("message", ""))))
         except InvalidEmf as invalid:  # stored as a log line, no metric: as CloudWatch Logs does
             errors[invalid.metric] = errors.get(invalid.metric, 0) + 1
-    group = response._get_param("logGroupName")
     now_ms = int(time.time() * 1000)
     metrics.extend(
-        EmfMetric(LOGS_NAMESPACE, name, (("LogGroupName", group),), (float(count),), "Count", 60, now_ms)
+        EmfMetric(LOGS_NAMESPACE, name, (("LogGroupName", log_group_name),), (float(count),), "Count", 60, now_ms)
         for name, count in errors.items()
     )
     if metrics:
-        publish(response.current_account, response.region, metrics)
+        publish(backend.account_id, backend.region_name, metrics)
     return answer
 
 

@@ -28,6 +28,7 @@ from lambdalab.runtime.environment import ExecutionEnvironment, RuntimeClient
 from lambdalab.runtime.results import Invocation
 from lambdalab.service import packages, retention
 from lambdalab.service.concurrency import AccountSettings, ConcurrencyGovernor, TooManyRequests
+from lambdalab.service.in_process_cloudwatch import InProcessCloudWatch, InProcessLogs
 from lambdalab.service.logs import CloudWatchLogsShipper
 from lambdalab.service.metrics import MetricsShipper
 from lambdalab.service.pool import DEFAULT_KEEP_ALIVE_S, EnvironmentPool, PoolClosed
@@ -122,10 +123,11 @@ class LambdaService:
         self._pools: dict[tuple[str, str], _VersionPool] = {}
         self._provisioned: dict[tuple[str, str], ProvisionedConcurrencyConfig] = {}
         self._lock = threading.RLock()
+        # Lambda's logs and metrics go straight to moto's backends in this process (see in_process_cloudwatch)
         self.logs = CloudWatchLogsShipper(
-            lambda: client_factory("logs"),
+            lambda: InProcessLogs(account_id, region),
             trim=lambda group, stream: retention.trim_log_stream(account_id, region, group, stream))
-        self.metrics = MetricsShipper(lambda: client_factory("cloudwatch"),
+        self.metrics = MetricsShipper(lambda: InProcessCloudWatch(account_id, region),
                                       trim=lambda: retention.trim_metrics(account_id, region))
         self._client_factory = client_factory
 

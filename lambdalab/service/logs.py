@@ -42,8 +42,12 @@ class CloudWatchLogsShipper(BackgroundWriter[LogBatch]):
         for batch in items:
             try:
                 self._write(client, batch)
-            except Exception:  # noqa: BLE001 - a group deleted under us is created again next time
+            except Exception:  # noqa: BLE001 - the group or stream was deleted: make it again, as Lambda does
                 self._known.discard((batch.group, batch.stream))
+                try:
+                    self._write(client, batch)
+                except Exception:  # noqa: BLE001 - a sandbox reset under us: nothing left to write to
+                    self._known.discard((batch.group, batch.stream))
         if self._trim is not None:
             for group, stream in {(b.group, b.stream) for b in items}:
                 self._trim(group, stream)
