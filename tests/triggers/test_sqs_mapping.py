@@ -75,6 +75,16 @@ def mapping(lam, created, queue, function, **options):
     return response["UUID"]
 
 
+def state_after_transition(lam, uuid, timeout=10.0):
+    """The mapping once it no longer reports a transition (Updating, Enabling, Disabling), as a script
+    on AWS would wait for it."""
+    deadline = time.monotonic() + timeout
+    while (got := lam.get_event_source_mapping(UUID=uuid))["State"] in ("Updating", "Enabling", "Disabling"):
+        assert time.monotonic() < deadline, f"still {got['State']} after {timeout} s"
+        time.sleep(0.05)
+    return got
+
+
 def outcomes(uuid):
     by_id: dict[str, list] = {}
     for delivery in sorted(sqs_trigger.deliveries(uuid), key=lambda d: d.received_at):
@@ -101,8 +111,8 @@ def test_mappings_are_created_listed_read_updated_and_deleted_through_the_lambda
         2,
         {"MaximumConcurrency": 3},
     )
-    lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=7)
-    got = lam.get_event_source_mapping(UUID=uuid)
+    assert lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=7)["State"] == "Disabling"
+    got = state_after_transition(lam, uuid)
     assert (got["State"], got["BatchSize"]) == ("Disabled", 7)
     lam.delete_event_source_mapping(UUID=uuid)
     assert uuid not in [m["UUID"] for m in lam.list_event_source_mappings()["EventSourceMappings"]]
@@ -375,6 +385,28 @@ def test_throttled_invokes_are_retried_and_no_message_is_lost(box, lam, sqs, map
     assert sqs_trigger.current().poller(uuid).throttles > 0
     assert {i for i, ds in outcomes(uuid).items() if ds[-1].outcome == "deleted"} == set(ids)
     assert drain(sqs, queue["dlq_url"]) == []
+
+
+def test_an_update_reports_updating_until_the_pollers_run_to_the_new_configuration(lam, sqs, partial_fn, mappings):
+    queue = make_queue(sqs)
+    uuid = mapping(lam, mappings, queue, partial_fn, BatchSize=1)
+    poller = sqs_trigger.current().poller
+    deadline = time.monotonic() + 10
+    while (poller(uuid) is None or poller(uuid).workers < 5) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert poller(uuid).workers == 5, "a new mapping starts five pollers"
+
+    assert lam.update_event_source_mapping(UUID=uuid, ScalingConfig={"MaximumConcurrency": 2})["State"] == "Updating"
+    assert state_after_transition(lam, uuid)["State"] == "Enabled"
+    # Enabled means in effect: the surplus pollers have ended (their long polls cut short, not sat out).
+    assert poller(uuid).workers == 2
+
+    assert lam.update_event_source_mapping(UUID=uuid, Enabled=False)["State"] == "Disabling"
+    assert state_after_transition(lam, uuid)["State"] == "Disabled"
+    assert poller(uuid).workers == 0
+    assert lam.update_event_source_mapping(UUID=uuid, Enabled=True)["State"] == "Enabling"
+    assert state_after_transition(lam, uuid)["State"] == "Enabled"
+    assert poller(uuid).workers == 2
 
 
 def test_a_disabled_mapping_leaves_messages_until_it_is_enabled_again(lam, sqs, partial_fn, mappings):

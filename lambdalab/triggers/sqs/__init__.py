@@ -22,6 +22,7 @@ from typing import Any
 
 from lambdalab.triggers.sqs.in_process import InProcessSqs
 from lambdalab.triggers.sqs.models import Delivery, MappingConfig
+from lambdalab.triggers.sqs.moto_patch import settle_transition
 from lambdalab.triggers.sqs.poller import MappingPoller
 from lambdalab.triggers.sqs.request_metrics import SqsRequestMetrics
 
@@ -109,16 +110,19 @@ class SqsTrigger:
 
     def mappings(self) -> list[MappingConfig]:
         """Every SQS mapping moto holds, as snapshots."""
+        return [MappingConfig.from_moto(esm) for esm in self._moto_mappings()]
+
+    def _moto_mappings(self) -> list[Any]:
         backend = self._box.lambda_service.backend
         return [
-            MappingConfig.from_moto(esm)
-            for esm in backend.list_event_source_mappings(None, None)
-            if esm.event_source_arn.split(":")[2] == "sqs"
+            esm for esm in backend.list_event_source_mappings(None, None) if esm.event_source_arn.split(":")[2] == "sqs"
         ]
 
     def sync(self) -> None:
-        """Start pollers for new mappings, update changed ones, stop those deleted."""
-        current = {config.uuid: config for config in self.mappings()}
+        """Start pollers for new mappings, update changed ones, stop those deleted; a mapping whose pollers
+        have taken up its last update reports ``Enabled``/``Disabled`` again."""
+        moto_mappings = {esm.uuid: esm for esm in self._moto_mappings()}
+        current = {uuid: MappingConfig.from_moto(esm) for uuid, esm in moto_mappings.items()}
         with self._lock:
             self._retired &= set(current)  # forget what moto has forgotten
             current = {uuid: config for uuid, config in current.items() if uuid not in self._retired}
@@ -139,6 +143,8 @@ class SqsTrigger:
                 elif poller.config != config:
                     poller.update(config)
                 poller.tick()
+                if poller.settled and MappingConfig.from_moto(moto_mappings[uuid]) == poller.config:
+                    settle_transition(moto_mappings[uuid])
 
     def _stop_pollers(self) -> None:
         with self._lock:

@@ -14,9 +14,10 @@ Only the poller uses this: learners, tests and ``wait_until_empty`` still go thr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from lambdalab.triggers.sqs.moto_patch import visibility_read_at_receipt
+from lambdalab.triggers.sqs.moto_patch import long_poll_ends_when, visibility_read_at_receipt
 
 #: The system attributes ``MessageSystemAttributeNames=["All"]`` returns (moto's SQSResponse, same order).
 _SYSTEM_ATTRIBUTES = (
@@ -60,12 +61,16 @@ class InProcessSqs:
         WaitTimeSeconds: int,  # noqa: N803
         MessageSystemAttributeNames: list[str],  # noqa: N803
         MessageAttributeNames: list[str],  # noqa: N803
+        give_up: Callable[[], bool] = lambda: False,
     ) -> dict[str, Any]:
-        """ReceiveMessage with the queue's visibility timeout, answered as boto3 would parse moto's reply."""
+        """ReceiveMessage with the queue's visibility timeout, answered as boto3 would parse moto's reply.
+        A long poll still waiting ends early, empty, once ``give_up()`` is true (not a parameter of SQS's:
+        the poller's own way to stop or scale down without sitting out its wait)."""
         name = _queue_name(QueueUrl)
         backend = self.backend
         queue = backend.get_queue(name)
-        with visibility_read_at_receipt():  # a SetQueueAttributes during the long poll reaches these messages
+        # a SetQueueAttributes during the long poll reaches these messages
+        with visibility_read_at_receipt(), long_poll_ends_when(give_up):
             messages = backend.receive_message(
                 name, MaxNumberOfMessages, WaitTimeSeconds, queue.visibility_timeout, MessageAttributeNames
             )

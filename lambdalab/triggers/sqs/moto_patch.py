@@ -1,6 +1,6 @@
 """moto's SQS, made safe for concurrent pollers, and its synchronous Lambda mapping switched off.
 
-Three differences from AWS matter to an event source mapping:
+Four differences from AWS matter to an event source mapping:
 
 1. moto invokes a mapped function *inside* ``SendMessage``, one record at a time, and ignores
    ``ReportBatchItemFailures`` and the batching window. lambdalab's pollers do that job instead, so a queue
@@ -16,6 +16,9 @@ Three differences from AWS matter to an event source mapping:
    function's timeout included ("Lambda validates this requirement when you create or update an event
    source mapping", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Raising the
    function's timeout afterwards (``UpdateFunctionConfiguration``) is not checked, on AWS or here.
+4. moto reports an updated mapping ``Enabled`` (or ``Disabled``) at once. AWS reports ``Updating``
+   (``Enabling``, ``Disabling``) until the change is in effect; here, until no poller working to the old
+   configuration is left, so a script waits for the state as it would on AWS.
 
 The patches also report each SendMessage, ReceiveMessage and DeleteMessage to
 :mod:`.request_metrics`, which publishes SQS's request metrics (``NumberOfMessagesSent`` …), as moto does not.
@@ -39,7 +42,7 @@ import functools
 import string
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lambdalab.service.moto_patching import original, replace
@@ -55,7 +58,7 @@ _RECEIPT_HANDLE_LENGTH = 185  # moto.sqs.utils.generate_receipt_handle's
 
 def install() -> None:
     """Install the SQS patches (idempotent)."""
-    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda.models import EventSourceMapping, LambdaBackend
     from moto.sqs import models as sqs_models
     from moto.sqs.models import Queue, SQSBackend
     from moto.sqs.responses import SQSResponse
@@ -78,6 +81,7 @@ def install() -> None:
     replace(sqs_models, "generate_receipt_handle", _generate_receipt_handle)
     replace(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
     replace(LambdaBackend, "update_event_source_mapping", _update_event_source_mapping)
+    replace(EventSourceMapping, "get_configuration", _configuration)
 
 
 # --- 1. no synchronous invocation inside SendMessage ---------------------------------------------------
@@ -155,6 +159,18 @@ def visibility_read_at_receipt() -> Iterator[None]:
         _request.queue_default = False
 
 
+@contextlib.contextmanager
+def long_poll_ends_when(give_up: Callable[[], bool]) -> Iterator[None]:
+    """Within this block, a long poll of this thread that is still waiting ends (with no messages) as soon
+    as ``give_up()`` is true: a poller that is stopping, or surplus after its mapping was scaled down, does
+    not sit out the rest of its long poll."""
+    _request.give_up = give_up
+    try:
+        yield
+    finally:
+        _request.give_up = None
+
+
 def _receive_message(
     backend: Any,
     queue_name: str,
@@ -170,13 +186,15 @@ def _receive_message(
     lock = _queue_lock(backend, queue_name)
     deadline = time.monotonic() + max(0, int(wait_seconds_timeout or 0))
     queue_default = getattr(_request, "queue_default", False)
+    give_up = getattr(_request, "give_up", None)
     while True:
+        giving_up = give_up is not None and give_up()  # asked outside the queue's lock
         with lock:
             if queue_default:
                 visibility_timeout = backend.get_queue(queue_name).visibility_timeout
             found = receive(backend, queue_name, count, 0, visibility_timeout, message_attribute_names)
             remaining = deadline - time.monotonic()
-            if found or remaining <= 0:
+            if found or remaining <= 0 or giving_up:
                 recorder = request_metrics.current()
                 if recorder is not None:  # one ReceiveMessage: its messages, or one empty receive
                     recorder.received(queue_name, len(found))
@@ -353,7 +371,40 @@ def _update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) 
     from moto.awslambda.models import LambdaBackend
 
     current = backend.get_event_source_mapping(uuid)
-    if current is not None and _is_sqs(current.event_source_arn):
+    sqs = current is not None and _is_sqs(current.event_source_arn)
+    if sqs:
         check_sqs_mapping(spec, fifo=current.event_source_arn.endswith(".fifo"), current=current)
         _check_timeouts(backend, current.event_source_arn, str(spec.get("FunctionName") or current.function_arn))
-    return original(LambdaBackend, "update_event_source_mapping")(backend, uuid, spec)
+    was_enabled = bool(current.enabled) if current is not None else False
+    updated = original(LambdaBackend, "update_event_source_mapping")(backend, uuid, spec)
+    if sqs and updated is not None:
+        now_enabled = bool(updated.enabled)
+        transition = "Updating" if now_enabled == was_enabled else ("Enabling" if now_enabled else "Disabling")
+        setattr(updated, TRANSITION, transition)
+    return updated
+
+
+# --- 4. a mapping's State while its pollers take up a change ---------------------------------------------
+#: Where an SQS mapping keeps the state it reports while its pollers take up an update. AWS answers
+#: UpdateEventSourceMapping with ``State: "Updating"`` (``"Enabling"``/``"Disabling"`` when ``Enabled``
+#: changed), and reports ``Enabled``/``Disabled`` once the change is in effect
+#: (https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html, checked
+#: December 2026); moto reports the end state at once. The SQS trigger clears it when no poller of the old
+#: configuration is left.
+TRANSITION = "_lambdalab_transition"
+
+
+def _configuration(esm: Any) -> dict[str, Any]:
+    from moto.awslambda.models import EventSourceMapping
+
+    configuration = original(EventSourceMapping, "get_configuration")(esm)
+    transition = getattr(esm, TRANSITION, None)
+    if transition:
+        configuration["State"] = transition
+    return configuration
+
+
+def settle_transition(esm: Any) -> None:
+    """The mapping's change is in effect: report ``Enabled``/``Disabled`` again."""
+    if getattr(esm, TRANSITION, None):
+        setattr(esm, TRANSITION, None)

@@ -70,6 +70,14 @@ class MappingPoller:
         self.config = config
         self.scaling.set_ceiling(min(config.concurrency_ceiling, self.max_pollers))
 
+    @property
+    def settled(self) -> bool:
+        """Whether the workers fit the mapping as it now stands: none beyond the desired number still runs
+        (a disabled mapping: none at all)."""
+        desired = self.desired_workers()
+        with self._lock:
+            return not any(index >= desired and w.is_alive() for index, w in self._workers.items())
+
     def desired_workers(self) -> int:
         return self.scaling.concurrency if self.config.enabled else 0
 
@@ -117,14 +125,14 @@ class MappingPoller:
 
     # --- one worker = one concurrent batch -------------------------------------------------------
     def _work(self, index: int) -> None:
-        while not self._stopping.is_set() and index < self.desired_workers():
+        while not self._surplus(index):
             try:
                 url = self._url()
                 if url is None:
                     self._stopping.wait(LONG_POLL_S)
                     continue
                 try:
-                    batch = self._gather(url)
+                    batch = self._gather(url, index)
                     self.scaling.observe(busy=self.busy + (1 if batch else 0), found_messages=bool(batch))
                     if batch:
                         self._process(url, batch)
@@ -149,9 +157,14 @@ class MappingPoller:
             self._visibility = (now, int(attributes["Attributes"]["VisibilityTimeout"]))
         return self._visibility[1]
 
-    def _gather(self, url: str) -> list[tuple[dict[str, Any], float]]:
+    def _surplus(self, index: int) -> bool:
+        """Whether worker ``index`` should end: the mapping is stopping, disabled or scaled below it."""
+        return self._stopping.is_set() or index >= self.desired_workers()
+
+    def _gather(self, url: str, index: int) -> list[tuple[dict[str, Any], float]]:
         """Up to BatchSize messages: as soon as any arrive when the window is 0, else until the batch is
-        full, the window has passed since the first message, or the payload nears Lambda's 6 MB."""
+        full, the window has passed since the first message, or the payload nears Lambda's 6 MB. A surplus
+        worker's long poll ends early: it hands on what it gathered, and receives nothing more."""
         config = self.config
         # A message received again while the window is open (its visibility timeout was shorter than the
         # window: a misconfiguration AWS warns about) replaces its first copy rather than doubling it.
@@ -167,6 +180,7 @@ class MappingPoller:
                 WaitTimeSeconds=wait,
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
+                give_up=lambda: self._surplus(index),
             )
             now = time.monotonic()
             received = response.get("Messages", [])
@@ -179,6 +193,8 @@ class MappingPoller:
             if not gathered or config.maximum_batching_window_s == 0:
                 break
             if len(gathered) >= config.batch_size or now >= window_ends or size >= MAX_SYNC_INVOKE_REQUEST_BYTES * 0.8:
+                break
+            if not received and self._surplus(index):
                 break
             if not received and wait == 0:
                 self._stopping.wait(0.05)
