@@ -35,6 +35,7 @@ from typing import Any
 
 from lambdalab.aws_facts import Arn
 from lambdalab.events.apigateway import HttpRequest, http_api_event, rest_event
+from lambdalab.service.in_process_cloudwatch import InProcessCloudWatch
 from lambdalab.triggers.apigateway import control as apigateway_control
 from lambdalab.triggers.apigateway.metrics import ApiGatewayMetrics, RequestOutcome
 from lambdalab.triggers.apigateway.routes import NoRoute, Route, http_route, rest_route
@@ -79,7 +80,8 @@ class ApiGatewayFrontDoor(ListeningTrigger):
 
     def start(self, box: Any) -> None:
         super().start(box)
-        self.metrics = ApiGatewayMetrics(lambda: box.client("cloudwatch"))
+        service = box.lambda_service  # its CloudWatch backend, in this process (service.in_process_cloudwatch)
+        self.metrics = ApiGatewayMetrics(lambda: InProcessCloudWatch(service.account_id, service.region))
         self.metrics.clock = box.clock  # stamped on the clock alarms are evaluated on
         # Local ApiEndpoint addresses, UpdateStage for HTTP APIs and REST APIs at .../_user_request_/...
         box.gateway.answer_requests(lambda app, environ, start_response: apigateway_control.answer(

@@ -20,6 +20,7 @@ import time
 from collections import deque
 from typing import Any
 
+from lambdalab.service.in_process_cloudwatch import InProcessCloudWatch
 from lambdalab.triggers.sqs.in_process import InProcessSqs
 from lambdalab.triggers.sqs.models import Delivery, MappingConfig
 from lambdalab.triggers.sqs.moto_patch import settle_transition
@@ -68,7 +69,10 @@ class SqsTrigger:
         # The pollers call moto's SQS backend in this process: the same rules, without HTTP (see in_process).
         self._pollers_sqs = InProcessSqs(box.lambda_service.account_id, box.lambda_service.region)
         # SQS's request metrics (AWS/SQS NumberOfMessagesSent …), counted by the patches above
-        self.request_metrics = SqsRequestMetrics(lambda: box.client("cloudwatch"), box.clock.now)
+        service = box.lambda_service
+        self.request_metrics = SqsRequestMetrics(
+            lambda: InProcessCloudWatch(service.account_id, service.region), box.clock.now
+        )
         self.request_metrics.start()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._supervise, name="lambdalab-sqs-mappings", daemon=True)
