@@ -43,10 +43,11 @@ TEST_TARGETS = ("notebooks", "solutions", "labs", "tests")
 SANITIZE = "tests/nbval_sanitize.cfg"
 #: Longest a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT_S = 300
-#: pytest-xdist workers per core. Much of the suite waits (on execution environments starting, on sandbox
-#: HTTP round trips, on handlers that sleep), so one worker more than there are cores keeps the cores busy:
-#: measured on 2 cores, 3 workers beat 2 and 4 (see README, "Running the tests").
-WORKERS_PER_CORE, EXTRA_WORKERS, MAX_WORKERS = 1, 1, 8
+#: pytest-xdist workers per core. Much of the suite waits (on execution environments starting, on handlers
+#: and SQS visibility timeouts that take real seconds), so two workers more than there are cores keep the
+#: cores busy. Measured on 2 cores (December 2026, whole suite, one run each, load under 1 before): 3
+#: workers 5 min 29 s, 4 workers 4 min 57 s, 5 workers 4 min 55 s with more CPU spent.
+WORKERS_PER_CORE, EXTRA_WORKERS, MAX_WORKERS = 1, 2, 8
 #: Arguments with which the caller chose the parallelism themselves (``-n 0``, ``-p no:xdist``, ``--dist``).
 _PARALLELISM_ARG = re.compile(r"-n|-n\d+|-nauto|-nlogical|--numprocesses(=.*)?|--dist(=.*)?|(-p)?no:xdist")
 MIN_PYTHON = (3, 11)

@@ -176,12 +176,12 @@ def _parallel_args(args: list[str]) -> list[str] | None:
     return args[args.index("-n") : args.index("-n") + 4] if "--dist" in args else None
 
 
-def test_course_test_runs_the_whole_suite_on_one_more_worker_than_cores_in_whole_files(course, tmp_path):
+def test_course_test_runs_the_whole_suite_on_two_more_workers_than_cores_in_whole_files(course, tmp_path):
     (tmp_path / "tests").mkdir()
 
     course.test([])
 
-    assert course.worker_count(2) == 3 and course.worker_count(1) == 2 and course.worker_count(64) == 8
+    assert course.worker_count(2) == 4 and course.worker_count(1) == 3 and course.worker_count(64) == 8
     assert _parallel_args(course.calls[-1]) == ["-n", str(course.worker_count()), "--dist", "loadfile"]
 
 
