@@ -13,10 +13,8 @@ the probe's ``lambdalab_answer`` helper reads, so no probe is edited as text bef
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
-import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,15 +53,6 @@ def lambda_client(attempts: int = 1, **config: Any):
     import lambdalab
 
     return lambdalab.sandbox().client("lambda", config=Config(retries={"total_max_attempts": attempts}, **config))
-
-
-def zip_files(files: dict[str, str | bytes]) -> bytes:
-    """A deflated zip of ``files`` (archive name → content), entries in name order."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in sorted(files.items()):
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def deploy_answer(

@@ -18,9 +18,10 @@ import zipfile
 from pathlib import Path
 
 from lambdalab.grading import checker, exercise, failed, passed
-from lambdalab.grading.fixtures import deploy_with_probe, describe_failure, lambda_client, zip_files
+from lambdalab.grading.fixtures import deploy_with_probe, describe_failure, lambda_client
 from lambdalab.grading.probes import FUNCTION_PROBE
 from lambdalab.grading.results import CheckResult
+from lambdalab.service.packages import zip_files
 
 check = checker("04")
 
