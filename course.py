@@ -108,6 +108,10 @@ def test(extra: list[str]) -> int:
         "--nbval-current-env",
         f"--nbval-sanitize-with={SANITIZE}",
         f"--nbval-cell-timeout={CELL_TIMEOUT_S}",
+        # A plugin named with -p loads before nbval: nbval imports nbformat, whose jsonschema would compile
+        # the IRI grammars lambdalab defers (over 1 s of CPU in every test process; lambdalab.deferred_imports).
+        "-p",
+        "lambdalab.deferred_imports",
         *_parallelism(extra),
         *extra,
     ]

@@ -158,6 +158,7 @@ def test_course_test_runs_one_pytest_over_the_folders_that_exist(course, tmp_pat
     args = course.calls[-1]
     assert args[1:5] == ["-m", "pytest", "labs", "tests"]
     assert "--nbval" in args and "--nbval-sanitize-with=tests/nbval_sanitize.cfg" in args
+    assert args[args.index("-p") + 1] == "lambdalab.deferred_imports"  # before nbval's nbformat and jsonschema
     assert args[-1] == "-x"
 
 

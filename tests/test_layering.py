@@ -13,6 +13,7 @@ function-level import is a dependency all the same, only a later one). The layer
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from pathlib import Path
 
@@ -52,7 +53,10 @@ def _imports(name: str, path: Path) -> list[tuple[str, int]]:
     return [(module, line) for module, line in found if module == "lambdalab" or module.startswith("lambdalab.")]
 
 
-IMPORTS = {name: _imports(name, path) for name, path in MODULES.items()}
+@functools.cache
+def all_imports() -> dict[str, list[tuple[str, int]]]:
+    """Parsed on first use, not at collection: every test worker collects this file, one runs it."""
+    return {name: _imports(name, path) for name, path in MODULES.items()}
 
 
 def _package(module: str) -> str:
@@ -67,7 +71,7 @@ def _within(module: str, *packages: str) -> bool:
 def _violations(importer_packages: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
     return [
         f"{MODULES[name].relative_to(PACKAGE.parent)}:{line} imports {module}"
-        for name, imported in IMPORTS.items()
+        for name, imported in all_imports().items()
         if _within(name, *importer_packages)
         for module, line in imported
         if not _within(module, *allowed)
@@ -88,7 +92,7 @@ def test_service_and_controlplane_import_no_trigger() -> None:
     forbidden = ("lambdalab.triggers", "lambdalab.aws_sandbox", "lambdalab.cloudformation", "lambdalab.databases")
     offending = [
         f"{MODULES[name].relative_to(PACKAGE.parent)}:{line} imports {module}"
-        for name, imported in IMPORTS.items()
+        for name, imported in all_imports().items()
         if _within(name, "lambdalab.service", "lambdalab.controlplane")
         for module, line in imported
         if _within(module, *forbidden)
@@ -134,7 +138,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_there_are_no_import_cycles_between_packages() -> None:
     graph: dict[str, set[str]] = defaultdict(set)
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for name, imported in IMPORTS.items():
+    for name, imported in all_imports().items():
         for module, line in imported:
             source, target = _package(name), _package(module)
             if source != target:
