@@ -35,10 +35,12 @@ SAM_CLI = "aws-sam-cli>=1.170"
 RECIPE = f"editable .[{EXTRAS}] v2 compiled + {SAM_CLI}"
 START_NOTEBOOK = "notebooks/00-start-here.ipynb"
 #: What ``test`` runs when given no paths of its own; folders that do not exist yet are left out
-#: (git keeps no empty folders, so a fresh clone may have no ``notebooks/`` at all). Notebooks come first:
-#: ``--dist loadfile`` hands whole files to the workers in collection order, and a notebook is one file
-#: that runs for up to a minute or two in one kernel; collected last, they started last and left the other
-#: workers idle at the end of the run. Longest first, the short unit-test files fill in the gaps.
+#: (git keeps no empty folders, so a fresh clone may have no ``notebooks/`` at all). Long files come first:
+#: ``--dist loadfile --no-loadscope-reorder`` hands whole files to the workers in collection order, and a
+#: notebook (up to half a minute in one kernel) or a test file marked ``runs_long`` (tests/conftest.py puts
+#: those at the front) started last would leave the other workers idle at the end of the run. Longest
+#: first, the short unit-test files fill in the gaps. (xdist's own order, files with the most tests first,
+#: ran the one-test, 30-second files last: measured, the run ended on them.)
 TEST_TARGETS = ("notebooks", "solutions", "labs", "tests")
 SANITIZE = "tests/nbval_sanitize.cfg"
 #: Longest a single notebook cell may run under nbval before it counts as hung.
@@ -125,7 +127,8 @@ def worker_count(cores: int | None = None) -> int:
 
 
 def _parallelism(extra: list[str]) -> list[str]:
-    """``-n N --dist loadfile``, unless the caller's own arguments already say how to parallelise.
+    """``-n N --dist loadfile`` (in collection order), unless the caller's own arguments already say how to
+    parallelise.
 
     Starting a worker costs seconds of imports, and a file runs on one worker: a run of one or two named
     files gets no more workers than files (and none for one file: it runs in this process, as before).
@@ -136,7 +139,7 @@ def _parallelism(extra: list[str]) -> list[str]:
     named = _named_paths(extra)
     if named and not any((ROOT / path).is_dir() for path in named):
         workers = min(workers, len(set(named)))
-    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+    return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"] if workers > 1 else []
 
 
 def lock(extra: list[str]) -> int:

@@ -43,3 +43,12 @@ def write_notebook(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Test files marked ``runs_long`` first, each kept whole and in order; everything else as collected.
+
+    ``course.py test`` hands whole files to its workers in collection order, so the order is the schedule:
+    a long file collected last starts last, and the run waits for it alone.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)

@@ -26,7 +26,10 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 LESSON = "01-cold-start-anatomy.ipynb"
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+    pytest.mark.runs_long,  # about 20 s: collected first (tests/conftest.py)
+]
 
 
 def _free_port() -> int:

@@ -26,6 +26,7 @@ RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 pytestmark = [
     pytest.mark.timeout(900),
+    pytest.mark.runs_long,  # about 40 s together: collected first (tests/conftest.py)
     pytest.mark.skipif(SAM is None, reason="no AWS SAM CLI: python3 course.py installs it"),
 ]
 

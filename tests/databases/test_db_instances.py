@@ -13,6 +13,8 @@ from pg8000.exceptions import DatabaseError, InterfaceError
 from lambdalab.databases.instance_classes import instance_class
 from lambdalab.databases.parameters import evaluate
 
+pytestmark = pytest.mark.runs_long  # about 14 s together: collected first (tests/conftest.py)
+
 
 def test_when_a_postgres_instance_is_created_then_its_endpoint_serves_queries_as_the_master_user(rds):
     created = create_instance(rds)

@@ -9,6 +9,8 @@ import pytest
 from db_helpers import PASSWORD, connect, create_instance, describe, parameter_group, unique
 from pg8000.exceptions import DatabaseError
 
+pytestmark = pytest.mark.runs_long  # about 20 s together: collected first (tests/conftest.py)
+
 MAX_CONNECTIONS = 20
 
 

@@ -11,6 +11,8 @@ from answers import write
 from lambdalab.grading import Status
 from lambdalab.grading.lab07 import BUDGET_FILE, CASES, DIAGNOSE_FILE, QUEUE_FILE, check
 
+pytestmark = pytest.mark.runs_long  # about 20 s together: collected first (tests/conftest.py)
+
 SOLUTIONS = Path(__file__).parents[2] / "solutions" / "07-failure-cases.ipynb"
 
 

@@ -30,6 +30,8 @@ from lambdalab.grading.lab08 import _reserved_inputs as reserved_inputs
 from lambdalab.sim.busy_hours import BusyHours
 from tests.labs.answers import write
 
+pytestmark = pytest.mark.runs_long  # about 15 s together: collected first (tests/conftest.py)
+
 MEMORY = """
 import math
 

@@ -11,6 +11,8 @@ import pytest
 
 from lambdalab.runtime.environment import EnvironmentState
 
+pytestmark = pytest.mark.runs_long  # about 15 s together: collected first (tests/conftest.py)
+
 COUNTER = """
 import os
 INITS = 0

@@ -18,6 +18,8 @@ import pytest
 
 from lambdalab.service.packages import zip_files
 
+pytestmark = pytest.mark.runs_long  # about 18 s together: collected first (tests/conftest.py)
+
 AWS = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
 
 

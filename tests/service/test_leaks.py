@@ -25,6 +25,8 @@ import lambdalab
 from lambdalab import aws_sandbox, functions
 from lambdalab.service import retention
 
+pytestmark = pytest.mark.runs_long  # about 23 s together: collected first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

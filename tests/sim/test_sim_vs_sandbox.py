@@ -31,6 +31,8 @@ from lambdalab.sim import (
 from lambdalab.sim.limits import REASONS, SERVED
 from lambdalab.sim.scaling import PerFunctionScaling
 
+pytestmark = pytest.mark.runs_long  # about 13 s together: collected first (tests/conftest.py)
+
 SLEEPER = "import time\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'ok'\n"
 
 

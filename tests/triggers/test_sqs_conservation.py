@@ -20,6 +20,8 @@ from sqs_helpers import HANDLER, drain, make_queue, send_all
 import lambdalab
 from lambdalab.triggers import sqs as sqs_trigger
 
+pytestmark = pytest.mark.runs_long  # about 34 s together: collected first (tests/conftest.py)
+
 EXAMPLES = int(os.environ.get("LAMBDALAB_CONSERVATION_EXAMPLES", "12"))
 TIMEOUTS = (1, 2)
 

@@ -22,6 +22,8 @@ from sqs_helpers import HANDLER, drain, make_queue, send_all
 import lambdalab
 from lambdalab.triggers import sqs as sqs_trigger
 
+pytestmark = pytest.mark.runs_long  # about 48 s together: collected first (tests/conftest.py)
+
 AWS = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
 
 
