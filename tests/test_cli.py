@@ -184,6 +184,7 @@ def test_course_test_runs_the_whole_suite_on_two_more_workers_than_cores_in_whol
 
     assert course.worker_count(2) == 4 and course.worker_count(1) == 3 and course.worker_count(64) == 8
     assert _parallel_args(course.calls[-1]) == ["-n", str(course.worker_count()), "--dist", "loadfile"]
+    assert "--no-loadscope-reorder" in course.calls[-1]  # whole files, in collection order (long ones first)
 
 
 def test_course_test_collects_the_notebooks_before_the_unit_tests_so_the_longest_files_start_first(course, tmp_path):
