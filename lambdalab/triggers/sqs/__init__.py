@@ -23,7 +23,7 @@ from typing import Any
 from lambdalab.service.in_process_cloudwatch import InProcessCloudWatch
 from lambdalab.triggers.sqs.in_process import InProcessSqs
 from lambdalab.triggers.sqs.models import Delivery, MappingConfig
-from lambdalab.triggers.sqs.moto_patch import settle_transition
+from lambdalab.triggers.sqs.moto_patch import in_transition, settle_transition
 from lambdalab.triggers.sqs.poller import MappingPoller
 from lambdalab.triggers.sqs.request_metrics import SqsRequestMetrics
 
@@ -147,8 +147,10 @@ class SqsTrigger:
                 elif poller.config != config:
                     poller.update(config)
                 poller.tick()
-                if poller.settled and MappingConfig.from_moto(moto_mappings[uuid]) == poller.config:
-                    settle_transition(moto_mappings[uuid])
+                esm = moto_mappings[uuid]
+                # read afresh: an update made since ``current`` was read must not be settled by the old one
+                if in_transition(esm) and poller.settled and MappingConfig.from_moto(esm) == poller.config:
+                    settle_transition(esm)
 
     def _stop_pollers(self) -> None:
         with self._lock:

@@ -404,7 +404,11 @@ def _configuration(esm: Any) -> dict[str, Any]:
     return configuration
 
 
+def in_transition(esm: Any) -> bool:
+    """Whether the mapping reports ``Updating``, ``Enabling`` or ``Disabling``."""
+    return bool(getattr(esm, TRANSITION, None))
+
+
 def settle_transition(esm: Any) -> None:
     """The mapping's change is in effect: report ``Enabled``/``Disabled`` again."""
-    if getattr(esm, TRANSITION, None):
-        setattr(esm, TRANSITION, None)
+    setattr(esm, TRANSITION, None)
