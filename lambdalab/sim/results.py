@@ -57,11 +57,18 @@ class SimulationResult:
     mean_busy: float
     mean_idle: float
     _durations: np.ndarray = field(repr=False, compare=False)
-    _busy: _Intervals = field(repr=False, compare=False)
-    _live: _Intervals = field(repr=False, compare=False)
-    _edges: np.ndarray = field(repr=False, compare=False)
-    _busy_integral: np.ndarray = field(repr=False, compare=False)
-    _live_integral: np.ndarray = field(repr=False, compare=False)
+    _busy_from: np.ndarray = field(repr=False, compare=False)  # each served request's [start, finish)
+    _busy_until: np.ndarray = field(repr=False, compare=False)
+    _live_from: np.ndarray = field(repr=False, compare=False)  # each environment's [creation, expiry)
+    _live_until: np.ndarray = field(repr=False, compare=False)
+
+    @cached_property
+    def _busy(self) -> _Intervals:
+        return _Intervals.of(self._busy_from, self._busy_until)
+
+    @cached_property
+    def _live(self) -> _Intervals:
+        return _Intervals.of(self._live_from, self._live_until)
 
     @cached_property
     def peak_busy(self) -> int:
@@ -94,12 +101,13 @@ class SimulationResult:
 
     @cached_property
     def series(self) -> ConcurrencySeries:
+        edges = np.linspace(0.0, self.scenario.horizon, SERIES_BINS + 1)
         width = self.scenario.horizon / SERIES_BINS
         return ConcurrencySeries(
-            start=self._edges[:-1],
+            start=edges[:-1],
             width=width,
-            busy=np.diff(self._busy_integral) / width,
-            live=np.diff(self._live_integral) / width,
+            busy=np.diff(self._busy.integral_until(edges)) / width,
+            live=np.diff(self._live.integral_until(edges)) / width,
         )
 
     @cached_property
@@ -154,8 +162,17 @@ def _prefix_sums(values: np.ndarray) -> np.ndarray:
     return sums
 
 
+def _clipped_length(starts: np.ndarray, ends: np.ndarray, horizon: float) -> float:
+    """Total length of the intervals ``[start, end)`` within ``[0, horizon]`` (starts are >= 0)."""
+    return float((np.minimum(ends, horizon) - np.minimum(starts, horizon)).sum())
+
+
 def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 0) -> SimulationResult:
-    """Turn a trace into a result; shared by both engines so they can only differ in their decisions."""
+    """Turn a trace into a result; shared by both engines so they can only differ in their decisions.
+
+    The means need no sorting: the time integral of a set of intervals over ``[0, horizon]`` is the sum of
+    their lengths clipped to it (a hand-written workload may hold arrivals at or after the horizon).
+    """
     horizon = scenario.horizon
     served = trace.environment != NO_ENVIRONMENT
     n_served = int(np.count_nonzero(served))
@@ -178,15 +195,9 @@ def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 
     np.maximum.at(last_finish, envs, finishes)
     expires_at = last_finish + scenario.keep_alive
 
-    busy = _Intervals.of(starts, finishes)
-    live = _Intervals.of(created_at, expires_at)
-    edges = np.linspace(0.0, horizon, SERIES_BINS + 1)
-    busy_integral = busy.integral_until(edges)
-    live_integral = live.integral_until(edges)
-
     requests = workload.requests
-    mean_busy = float(busy_integral[-1] / horizon)
-    mean_live = float(live_integral[-1] / horizon)
+    mean_busy = float(_clipped_length(starts, finishes, horizon) / horizon)
+    mean_live = float(_clipped_length(created_at, expires_at, horizon) / horizon)
     return SimulationResult(
         scenario=scenario,
         seed=seed,
@@ -202,9 +213,8 @@ def summarize(scenario: Scenario, workload: Workload, trace: Trace, seed: int = 
         mean_busy=mean_busy,
         mean_idle=mean_live - mean_busy,
         _durations=durations,
-        _busy=busy,
-        _live=live,
-        _edges=edges,
-        _busy_integral=busy_integral,
-        _live_integral=live_integral,
+        _busy_from=starts,
+        _busy_until=finishes,
+        _live_from=created_at,
+        _live_until=expires_at,
     )
