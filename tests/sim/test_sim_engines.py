@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sim_helpers import hand_scenario, hand_workload
 
@@ -23,6 +23,7 @@ from lambdalab.sim import (
     run_simpy,
     simulate,
 )
+from lambdalab.sim.fast import most_concurrent
 
 SHARED_STREAM_SCENARIOS = {
     "simfaas-case-1": Scenario(
@@ -123,3 +124,43 @@ def test_when_events_coincide_then_both_engines_still_decide_alike(
     fast, slow = run_fast(scenario, workload), run_simpy(scenario, workload)
     assert fast.same_decisions(slow), (fast, slow)
     assert np.all((fast.environment == NO_ENVIRONMENT) != (fast.environment >= 0))
+
+
+def _in_flight_at_each_arrival(workload, cold: np.ndarray) -> list[int]:
+    """Requests running when each one arrives, itself included, counted pair by pair (no limit applied)."""
+    times = workload.arrival_times
+    finish = np.where(cold, times + workload.cold_durations, times + workload.warm_durations)
+    return [1 + sum(1 for j in range(i) if finish[j] > times[i]) for i in range(len(times))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    instants=st.lists(st.floats(0, 30, allow_subnormal=False), min_size=1, max_size=50).map(sorted),
+    durations=st.lists(st.tuples(st.floats(0, 8), st.floats(0, 8)), min_size=50, max_size=50),
+    tenths=st.booleans(),
+)
+# Three overlapping requests, each just across a boundary of buckets narrower than the longest duration.
+@example(instants=[3.9, 4.1, 8.1], durations=[(8.0, 8.0)] * 50, tenths=False)
+def test_the_bound_that_lets_the_fast_engine_skip_the_limit_check_is_never_below_the_real_peak(
+    instants: list[float], durations: list[tuple[float, float]], tenths: bool
+) -> None:
+    """Below the bound a limit can never bind, so the engine skips its check; a bound one too low would
+    let a request through that AWS throttles. Rounded to tenths, finishes land exactly on arrivals."""
+    n = len(instants)
+    shape = (lambda x: round(x, 1)) if tenths else (lambda x: x)
+    times = [shape(t) for t in instants]
+    warm = [shape(w) for w, _ in durations[:n]]
+    cold = [shape(c) for _, c in durations[:n]]
+    workload = hand_workload(times, warm, cold)
+    trace = run_fast(hand_scenario(horizon=40.0, keep_alive=1.0), workload)
+    assert most_concurrent(workload) >= max(_in_flight_at_each_arrival(workload, trace.cold))
+
+
+def test_when_the_limit_equals_the_requests_in_flight_then_the_next_one_is_throttled() -> None:
+    """Three requests overlap at t = 2: a limit of 2 throttles the third, a limit of 3 lets all through."""
+    workload = hand_workload([0.0, 1.0, 2.0, 5.0], warm=3.0, cold=3.0)
+    assert most_concurrent(workload) >= 3  # so the fast engine does check a limit of 2
+    for limit, served in ((2, [0, 1, NO_ENVIRONMENT, 1]), (3, [0, 1, 2, 2])):
+        scenario = hand_scenario(horizon=10.0, concurrency_limit=limit)
+        assert run_fast(scenario, workload).environment.tolist() == served
+        assert run_simpy(scenario, workload).environment.tolist() == served
