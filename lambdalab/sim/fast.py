@@ -5,7 +5,7 @@ with what happened since the previous one: requests that finished (a heap ordere
 request index) return their environment to the idle pool, and idle environments whose keep-alive ran out
 disappear. The idle pool is a deque ordered by when each environment last finished, so expiry always takes
 from the left, "newest" routing takes from the right and "oldest" from the left: every step is O(1) or
-O(log busy), about 2-4 million requests a second in CPython.
+O(log busy), about 2-2.5 million decisions a second in CPython on a shared 2-core machine.
 
 Simultaneous events resolve as in the simpy model (``simpy_model.py``): completions, then expiries, then
 arrivals. A request arriving the instant an environment finishes reuses it; an environment idle for
