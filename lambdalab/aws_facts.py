@@ -40,6 +40,10 @@ RESERVED_RATE_EXCEEDED = "ReservedFunctionInvocationRateLimitExceeded"
 THROTTLE_REASONS = (ACCOUNT_CONCURRENCY_EXCEEDED, RESERVED_CONCURRENCY_EXCEEDED, ACCOUNT_RATE_EXCEEDED,
                     RESERVED_RATE_EXCEEDED)
 
+#: Invocations a second Lambda accepts per unit of concurrency, account-wide or reserved (the request-rate
+#: cap behind the two *RateLimitExceeded* reasons): 10 x concurrency.
+REQUESTS_PER_CONCURRENCY = 10
+
 # --- execution environments ------------------------------------------------------------------------------
 #: Seconds an idle execution environment is kept before it is reclaimed. AWS does not publish it; measured
 #: at 5–7 minutes since 2021, and the lessons (00, 01, 02b) teach 6 minutes, so the live sandbox and both

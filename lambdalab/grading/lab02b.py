@@ -14,6 +14,7 @@ import math
 import random
 from pathlib import Path
 
+from lambdalab.aws_facts import REQUESTS_PER_CONCURRENCY
 from lambdalab.grading import checker, exercise, failed, passed
 from lambdalab.grading.fixtures import deploy_with_probe, describe_failure
 from lambdalab.grading.probes import FUNCTION_PROBE
@@ -26,7 +27,6 @@ SCALING_FILE = "lab02b/ex2/scaling.py"
 BREAK_EVEN_FILE = "lab02b/ex3/breakeven.py"
 CONNECTIONS_FILE = "lab02b/ex4/connections.py"
 
-REQUESTS_PER_CONCURRENCY = 10
 GIB = 1024**3
 
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from lambdalab.aws_facts import DEFAULT_KEEP_ALIVE_S
+from lambdalab.aws_facts import DEFAULT_KEEP_ALIVE_S, REQUESTS_PER_CONCURRENCY
 from lambdalab.sim.arrivals import Arrivals
 from lambdalab.sim.callers import Asynchronous, Caller, Synchronous
 from lambdalab.sim.database import CONNECT_AT, ConnectAt, Database
@@ -32,8 +32,6 @@ from lambdalab.sim.scenario import DEFAULT_ACCOUNT_CONCURRENCY, ROUTING_POLICIES
 Architecture = Literal["x86_64", "arm64"]
 Scaling = PerFunctionScaling | RegionalBurstScaling
 
-#: Requests per second Lambda accepts per unit of concurrency (docs/facts.md, "Scaling": 10 x concurrency).
-REQUESTS_PER_CONCURRENCY = 10.0
 #: Lambda's timeout ceiling; no Duration is longer.
 MAX_TIMEOUT = 900.0
 

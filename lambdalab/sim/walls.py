@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lambdalab.aws_facts import REQUESTS_PER_CONCURRENCY
 from lambdalab.sim.containers import ContainerFleet, crossover_rate
 from lambdalab.sim.scaling import PerFunctionScaling, scale_out
 
@@ -42,7 +43,6 @@ MAX_TIMEOUT_S = 900
 SYNC_PAYLOAD_MB = 6.0
 ASYNC_PAYLOAD_MB = 1.0
 UNZIPPED_PACKAGE_MB = 250.0
-REQUESTS_PER_CONCURRENCY = 10
 COLD_TAIL_FRACTION = 0.01
 
 

@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from lambdalab.aws_facts import REQUESTS_PER_CONCURRENCY
 from lambdalab.grading import Status
 from lambdalab.grading.lab08 import (
     ALARMS_FILE,
@@ -217,3 +218,15 @@ def test_busy_hours_profiles_need_provisioned_concurrency_and_the_reference_is_t
     # three times the busy environments meets the objective, and the grader calls it wasteful
     oversized = service.simulate(math.ceil(3 * service.mean_busy), seed=9)
     assert oversized.monthly_cost > (1 + COST_MARGIN) * runs[best].monthly_cost
+
+
+def test_no_unseen_service_is_capped_by_the_invocation_rate_before_its_database():
+    """Exercise 2 is about the database budget: the worked answer (busy + 3 sqrt(busy), within the budget)
+    must never meet Lambda's other wall, 10 requests a second per unit of concurrency. It did once, for
+    575 requests/s of 65 ms, and the simulation throttled the right answer 2.2 %."""
+    for seed in range(300):
+        for call in reserved_inputs(random.Random(seed)):
+            busy = call["requests_per_second"] * call["duration_ms"] / 1000
+            budget = (call["max_connections"] - call["other_connections"]) // call["connections_per_environment"]
+            answer = min(budget, math.ceil(busy + 3 * math.sqrt(busy)))
+            assert call["requests_per_second"] <= REQUESTS_PER_CONCURRENCY * answer, (seed, call)
