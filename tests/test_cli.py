@@ -266,6 +266,31 @@ def test_course_set_up_is_skipped_while_pyproject_is_unchanged_and_redone_when_i
     assert course.STAMP.read_text().strip() == course._stamp_value()
 
 
+def test_course_compiles_the_packages_own_modules_which_the_editable_install_leaves_uncompiled(course, tmp_path,
+                                                                                                 monkeypatch):
+    monkeypatch.setattr(course, "venv_python", lambda: Path(sys.executable))
+    modules = [tmp_path / "lambdalab/__init__.py", tmp_path / "lambdalab/runtime/bootstrap_like.py"]
+    for module in modules:
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text("VALUE = 1\n")
+
+    course.compile_sources()
+
+    for module in modules:
+        assert Path(importlib.util.cache_from_source(str(module))).is_file(), module
+
+
+@pytest.mark.parametrize("command", ["lab", "test"])
+def test_course_lab_and_test_bring_the_bytecode_up_to_date_before_they_start(course, monkeypatch, command):
+    order = []
+    monkeypatch.setattr(course, "ensure_venv", lambda: order.append("venv"))
+    monkeypatch.setattr(course, "compile_sources", lambda: order.append("compile"))
+    monkeypatch.setattr(course, command, lambda extra: order.append(command) or 0)
+
+    assert course.main([command]) == 0
+    assert order == ["venv", "compile", command]
+
+
 def test_course_refuses_old_pythons_with_a_clear_message(course, monkeypatch, capsys):
     monkeypatch.setattr(course.sys, "version_info", (3, 9, 1))
 
