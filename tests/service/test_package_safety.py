@@ -45,7 +45,6 @@ def bomb_zip(size: int = packages.MAX_UNZIPPED_BYTES + 1) -> bytes:
 
 def lying_zip(real: int = packages.MAX_UNZIPPED_BYTES + 1, claimed: int = 1000) -> bytes:
     """The bomb, with both headers claiming ``claimed`` bytes: summing headers would let it through."""
-    data = bytearray(bomb_zip(real))
     # Without zip64 extras (the entry is small enough for 32-bit fields once we lie about it), the local
     # header's size is at offset 22 and the central directory's at offset 24.
     buffer = io.BytesIO()
