@@ -124,6 +124,19 @@ def _gone_within(pids: list[int], seconds: float) -> list[int]:
         time.sleep(0.1)
 
 
+
+def _signal_state(pid: int) -> list[dict[str, str]]:
+    """Each thread's name, state, kernel wait channel and signal masks (hex), as /proc shows them."""
+    threads = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        try:
+            status = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines() if ":\t" in line)
+            wchan = (task / "wchan").read_text()
+        except OSError:
+            continue
+        threads.append({"name": status["Name"], "state": status["State"], "wchan": wchan,
+                        **{key: status[key] for key in ("SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")}})
+    return threads
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sessions and subreapers as on Linux")
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP", "SIGINT"])
 def test_when_the_terminal_sandbox_is_stopped_by_a_signal_then_no_environment_or_handler_daemon_survives(stop):
@@ -166,7 +179,11 @@ def test_when_a_kernel_running_the_sandbox_is_terminated_then_no_environment_or_
         pids = json.loads(kernel.stdout.readline())
         assert psutil.pid_exists(pids["daemon"])
         kernel.terminate()
-        assert kernel.wait(timeout=30) == -signal.SIGTERM  # it still dies of the signal, as asked
+        try:
+            returncode = kernel.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the kernel outlived SIGTERM by 30 s; its threads: {_signal_state(kernel.pid)}")
+        assert returncode == -signal.SIGTERM  # it still dies of the signal, as asked
         assert _gone_within([pids["environment"], pids["daemon"]], seconds=15) == []
     finally:
         if kernel.poll() is None:
