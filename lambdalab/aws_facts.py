@@ -21,12 +21,24 @@ PARTITION = "aws"
 #: A synchronous invoke's request (its event): "Request must be smaller than 6291456 bytes for the
 #: InvokeFunction operation" (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 MAX_SYNC_INVOKE_REQUEST_BYTES = 6_291_456
+#: An asynchronous invoke's event: "For asynchronous invocations, the maximum payload size is 1 MB"
+#: (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html, checked December 2026; 256 KB before 2025).
+MAX_ASYNC_INVOKE_REQUEST_BYTES = 1_048_576
 #: The largest Lambda API request body the control plane accepts (a CreateFunction or UpdateFunctionCode
 #: upload, base64 included): "Request must be smaller than 70167211 bytes for the CreateFunction operation".
 MAX_CONTROL_PLANE_REQUEST_BYTES = 70_167_211
 #: API Gateway's payload quota, 10 MB
 #: (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
 MAX_API_GATEWAY_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+# --- a function's configuration --------------------------------------------------------------------------
+#: MemorySize, in MB: 128 to 10,240 (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+MIN_MEMORY_MB = 128
+MAX_MEMORY_MB = 10_240
+#: Timeout, in seconds: at most 900, 15 minutes (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+MAX_TIMEOUT_S = 900
+#: A function's code and layers, unzipped: "Unzipped size must be smaller than 262144000 bytes" (250 MB).
+MAX_UNZIPPED_CODE_BYTES = 262_144_000
 
 # --- throttles: the ``Reason`` of a TooManyRequestsException ------------------------------------------------
 #: The account's (unreserved) concurrency is used up.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdalab.aws_facts import MAX_CONTROL_PLANE_REQUEST_BYTES
+from lambdalab.aws_facts import MAX_CONTROL_PLANE_REQUEST_BYTES, MAX_MEMORY_MB, MAX_TIMEOUT_S
 from lambdalab.controlplane import names
 from lambdalab.controlplane.errors import (
     LambdaError,
@@ -31,8 +31,6 @@ LATEST = "$LATEST"
 MAX_ENVIRONMENT_BYTES = 4096  # "The total size of the set [of environment variables] does not exceed 4 KB"
 # A .zip uploaded directly through the API may be 50 MB; AWS caps the whole request at this many bytes.
 MAX_TAGS = 50
-MAX_MEMORY_MB = 10_240
-MAX_TIMEOUT_S = 900
 _SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(\.cn)?")
 _ACCOUNT = re.compile(r"\d{12}")
 _IAM_ARN = re.compile(r"arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:\S+")

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from lambdalab.runtime.config import MAX_TIMEOUT_S
+from lambdalab.aws_facts import MAX_TIMEOUT_S
 
 API_PREFIX = "/2018-06-01/runtime"
 # awslambdaric sends an error's X-Ray cause as a header, which for a deep RecursionError outgrows the

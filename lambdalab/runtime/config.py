@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Arn
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, Arn
 
-MIN_MEMORY_MB = 128
-MAX_MEMORY_MB = 10_240
-MAX_TIMEOUT_S = 900
 INIT_TIMEOUT_S = 10.0  # AWS caps the init phase at 10 s
 MAX_RESPONSE_BYTES = 6_291_556  # AWS's response limit, to the byte, as its error message states it
 LATEST = "$LATEST"

@@ -24,16 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from lambdalab.aws_facts import function_arn
+from lambdalab.aws_facts import MAX_MEMORY_MB, MAX_TIMEOUT_S, MAX_UNZIPPED_CODE_BYTES, MIN_MEMORY_MB, function_arn
 from lambdalab.controlplane import wsgi as controlplane_wsgi
 from lambdalab.controlplane.rules import Answer, Scope
-from lambdalab.runtime.config import (
-    MAX_MEMORY_MB,
-    MAX_TIMEOUT_S,
-    MIN_MEMORY_MB,
-    InvalidParameterValueException,
-    validation_error,
-)
+from lambdalab.runtime.config import InvalidParameterValueException, validation_error
 from lambdalab.service import moto_hook, packages, public_layers
 from lambdalab.service.concurrency import ReservationError, TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound, admitted_on_arrival
@@ -283,7 +277,7 @@ class LambdaGateway:
         settings = self.service.governor.settings
         functions = list(self.service.backend.list_functions())
         return _json(start_response, 200, {
-            "AccountLimit": {"TotalCodeSize": 80_530_636_800, "CodeSizeUnzipped": packages.MAX_UNZIPPED_BYTES,
+            "AccountLimit": {"TotalCodeSize": 80_530_636_800, "CodeSizeUnzipped": MAX_UNZIPPED_CODE_BYTES,
                              "CodeSizeZipped": 52_428_800, "ConcurrentExecutions": settings.concurrent_executions,
                              "UnreservedConcurrentExecutions": self.service.governor.unreserved_pool},
             "AccountUsage": {"TotalCodeSize": sum(int(getattr(f, "code_size", 0) or 0) for f in functions),
@@ -304,8 +298,8 @@ class LambdaGateway:
     def _check_function(self, spec: dict[str, Any], name: str | None) -> None:
         memory, timeout = spec.get("MemorySize"), spec.get("Timeout")
         if memory is not None and not MIN_MEMORY_MB <= int(memory) <= MAX_MEMORY_MB:
-            bound = ("greater than or equal to 128" if int(memory) < MIN_MEMORY_MB
-                     else "less than or equal to 10240")
+            bound = (f"greater than or equal to {MIN_MEMORY_MB}" if int(memory) < MIN_MEMORY_MB
+                     else f"less than or equal to {MAX_MEMORY_MB}")
             raise validation_error(memory, "memorySize", f"Member must have value {bound}")
         if timeout is not None and not 1 <= int(timeout) <= MAX_TIMEOUT_S:
             raise validation_error(timeout, "timeout", f"Member must have value between 1 and {MAX_TIMEOUT_S}")

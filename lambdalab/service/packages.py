@@ -21,9 +21,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdalab.aws_facts import MAX_UNZIPPED_CODE_BYTES
 from lambdalab.runtime.config import InvalidParameterValueException
 
-MAX_UNZIPPED_BYTES = 262_144_000  # function + layers, "250 MB"
 MAX_LAYERS = 5
 
 _root: Path | None = None
@@ -67,7 +67,7 @@ def _unzip_error(detail: object) -> InvalidParameterValueException:
 
 
 def _too_large() -> InvalidParameterValueException:
-    return InvalidParameterValueException(f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
+    return InvalidParameterValueException(f"Unzipped size must be smaller than {MAX_UNZIPPED_CODE_BYTES} bytes")
 
 
 def _is_link(info: zipfile.ZipInfo) -> bool:
@@ -100,7 +100,7 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, sink: 
     return produced
 
 
-def inspect(zip_bytes: bytes, limit: int = MAX_UNZIPPED_BYTES) -> PackageContents:
+def inspect(zip_bytes: bytes, limit: int = MAX_UNZIPPED_CODE_BYTES) -> PackageContents:
     """Read a package entirely, refusing what AWS refuses and what would escape its folder.
 
     The size is what decompressing really yields — never the sizes the zip's headers declare — so a zip
@@ -164,9 +164,9 @@ def check_sizes(function_zip_size: int, layer_sizes: list[int]) -> None:
     if len(layer_sizes) > MAX_LAYERS:
         raise InvalidParameterValueException(f"Cannot reference more than {MAX_LAYERS} layers.")
     total = function_zip_size + sum(layer_sizes)
-    if total > MAX_UNZIPPED_BYTES:
+    if total > MAX_UNZIPPED_CODE_BYTES:
         raise InvalidParameterValueException(
-            f"Function code combined with layers exceeds the maximum allowed size of {MAX_UNZIPPED_BYTES} "
+            f"Function code combined with layers exceeds the maximum allowed size of {MAX_UNZIPPED_CODE_BYTES} "
             f"bytes. The actual size is {total} bytes."
         )
 
@@ -198,7 +198,7 @@ def _write(zip_bytes: bytes, contents: PackageContents, staging: Path) -> None:
     root = staging.resolve()
     for name in contents.folders:
         (root / name).mkdir(parents=True, exist_ok=True)
-    budget = MAX_UNZIPPED_BYTES
+    budget = MAX_UNZIPPED_CODE_BYTES
     try:
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
             for info, name in contents.files:

@@ -20,7 +20,13 @@ from typing import Literal
 
 import numpy as np
 
-from lambdalab.aws_facts import DEFAULT_KEEP_ALIVE_S, REQUESTS_PER_CONCURRENCY
+from lambdalab.aws_facts import (
+    DEFAULT_KEEP_ALIVE_S,
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_S,
+    MIN_MEMORY_MB,
+    REQUESTS_PER_CONCURRENCY,
+)
 from lambdalab.sim.arrivals import Arrivals
 from lambdalab.sim.callers import Asynchronous, Caller, Synchronous
 from lambdalab.sim.database import CONNECT_AT, ConnectAt, Database
@@ -32,8 +38,6 @@ from lambdalab.sim.scenario import DEFAULT_ACCOUNT_CONCURRENCY, ROUTING_POLICIES
 Architecture = Literal["x86_64", "arm64"]
 Scaling = PerFunctionScaling | RegionalBurstScaling
 
-#: Lambda's timeout ceiling; no Duration is longer.
-MAX_TIMEOUT = 900.0
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class FunctionSpec:
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("a function needs a name")
-        if not 128 <= self.memory_mb <= 10_240:
+        if not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
             raise ValueError(f"{self.name}: memory_mb must be within Lambda's 128-10,240 MB, got {self.memory_mb}")
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"{self.name}: architecture must be 'x86_64' or 'arm64', got {self.architecture!r}")
@@ -277,7 +281,8 @@ def draw_account_workload(account: Account, seed: int | np.random.SeedSequence =
         arrivals_seed, duration_seed, init_seed, error_seed, jitter_seed = child.spawn(5)
         gaps = np.asarray(spec.arrivals.gaps(np.random.default_rng(arrivals_seed), account.horizon), float)
         n = len(gaps)
-        warm = np.minimum(np.asarray(spec.duration.sample(np.random.default_rng(duration_seed), n), float), MAX_TIMEOUT)
+        durations = spec.duration.sample(np.random.default_rng(duration_seed), n)
+        warm = np.minimum(np.asarray(durations, float), MAX_TIMEOUT_S)
         init = np.asarray(spec.init_duration.sample(np.random.default_rng(init_seed), n), float)
         times.append(np.cumsum(gaps))
         functions.append(np.full(n, index, dtype=np.int64))

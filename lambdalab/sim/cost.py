@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from lambdalab.aws_facts import MAX_MEMORY_MB, MIN_MEMORY_MB
+
 if TYPE_CHECKING:
     from lambdalab.sim.account_results import AccountResult
     from lambdalab.sim.results import SimulationResult
@@ -85,7 +87,7 @@ def monthly_cost(
     ``cold_starts`` of them also bill ``init_duration`` seconds when ``pricing.init_billed`` (the rule since
     Aug 2025). AWS's own example: 3M invocations of 1 s at 512 MB on x86 with the free tier cost $18.73.
     """
-    if memory_mb < 128 or memory_mb > 10_240:
+    if memory_mb < MIN_MEMORY_MB or memory_mb > MAX_MEMORY_MB:
         raise ValueError(f"memory_mb must be within Lambda's 128-10,240 MB, got {memory_mb}")
     if not 0 <= cold_starts <= invocations:
         raise ValueError(f"cold_starts must be between 0 and invocations ({invocations}), got {cold_starts}")
@@ -131,7 +133,7 @@ def provisioned_monthly_cost(
 
 
 def _check_memory(memory_mb: int) -> None:
-    if memory_mb < 128 or memory_mb > 10_240:
+    if memory_mb < MIN_MEMORY_MB or memory_mb > MAX_MEMORY_MB:
         raise ValueError(f"memory_mb must be within Lambda's 128-10,240 MB, got {memory_mb}")
 
 

@@ -35,14 +35,21 @@ from pathlib import Path
 
 import numpy as np
 
-from lambdalab.aws_facts import REQUESTS_PER_CONCURRENCY
+from lambdalab.aws_facts import (
+    MAX_ASYNC_INVOKE_REQUEST_BYTES,
+    MAX_SYNC_INVOKE_REQUEST_BYTES,
+    MAX_TIMEOUT_S,
+    MAX_UNZIPPED_CODE_BYTES,
+    REQUESTS_PER_CONCURRENCY,
+)
 from lambdalab.sim.containers import ContainerFleet, crossover_rate
 from lambdalab.sim.scaling import PerFunctionScaling, scale_out
 
-MAX_TIMEOUT_S = 900
-SYNC_PAYLOAD_MB = 6.0
-ASYNC_PAYLOAD_MB = 1.0
-UNZIPPED_PACKAGE_MB = 250.0
+MIB = 1024 * 1024
+#: The walls in the MB this module speaks (AWS's byte limits, which its messages quote): 6, 1 and 250.
+SYNC_PAYLOAD_MB = MAX_SYNC_INVOKE_REQUEST_BYTES / MIB
+ASYNC_PAYLOAD_MB = MAX_ASYNC_INVOKE_REQUEST_BYTES / MIB
+UNZIPPED_PACKAGE_MB = MAX_UNZIPPED_CODE_BYTES / MIB
 COLD_TAIL_FRACTION = 0.01
 
 

@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lambdalab
+from lambdalab.aws_facts import MAX_UNZIPPED_CODE_BYTES
 from lambdalab.functions import EXECUTION_ROLE as ROLE
 from lambdalab.functions import _ensure_execution_role
 from lambdalab.runtime.config import InvalidParameterValueException
@@ -29,7 +30,7 @@ HANDLER = "def handler(event, context):\n    return 'ok'\n"
 LIMIT_MESSAGE = "Unzipped size must be smaller than 262144000 bytes"
 
 
-def bomb_zip(size: int = packages.MAX_UNZIPPED_BYTES + 1) -> bytes:
+def bomb_zip(size: int = MAX_UNZIPPED_CODE_BYTES + 1) -> bytes:
     """A small zip (≈ 250 KB) that unpacks to ``size`` bytes of zeros, plus a handler."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -43,7 +44,7 @@ def bomb_zip(size: int = packages.MAX_UNZIPPED_BYTES + 1) -> bytes:
     return buffer.getvalue()
 
 
-def lying_zip(real: int = packages.MAX_UNZIPPED_BYTES + 1, claimed: int = 1000) -> bytes:
+def lying_zip(real: int = MAX_UNZIPPED_CODE_BYTES + 1, claimed: int = 1000) -> bytes:
     """The bomb, with both headers claiming ``claimed`` bytes: summing headers would let it through."""
     # Without zip64 extras (the entry is small enough for 32-bit fields once we lie about it), the local
     # header's size is at offset 22 and the central directory's at offset 24.
@@ -142,8 +143,8 @@ def test_when_the_zip_headers_understate_the_contents_then_the_real_bytes_decide
 
 
 def test_a_package_just_under_the_limit_is_accepted(lam):
-    assert packages.unzipped_size(bomb_zip(packages.MAX_UNZIPPED_BYTES - 10_000)) == (
-        packages.MAX_UNZIPPED_BYTES - 10_000 + len(HANDLER)
+    assert packages.unzipped_size(bomb_zip(MAX_UNZIPPED_CODE_BYTES - 10_000)) == (
+        MAX_UNZIPPED_CODE_BYTES - 10_000 + len(HANDLER)
     )
 
 
