@@ -73,7 +73,8 @@ class FunctionSpec:
         if not self.name:
             raise ValueError("a function needs a name")
         if not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
-            raise ValueError(f"{self.name}: memory_mb must be within Lambda's 128-10,240 MB, got {self.memory_mb}")
+            raise ValueError(f"{self.name}: memory_mb must be within Lambda's {MIN_MEMORY_MB}-{MAX_MEMORY_MB:,} MB, "
+                             f"got {self.memory_mb}")
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"{self.name}: architecture must be 'x86_64' or 'arm64', got {self.architecture!r}")
         if not self.keep_alive >= 0:

@@ -87,8 +87,7 @@ def monthly_cost(
     ``cold_starts`` of them also bill ``init_duration`` seconds when ``pricing.init_billed`` (the rule since
     Aug 2025). AWS's own example: 3M invocations of 1 s at 512 MB on x86 with the free tier cost $18.73.
     """
-    if memory_mb < MIN_MEMORY_MB or memory_mb > MAX_MEMORY_MB:
-        raise ValueError(f"memory_mb must be within Lambda's 128-10,240 MB, got {memory_mb}")
+    _check_memory(memory_mb)
     if not 0 <= cold_starts <= invocations:
         raise ValueError(f"cold_starts must be between 0 and invocations ({invocations}), got {cold_starts}")
     gb = memory_mb / 1024
@@ -134,7 +133,7 @@ def provisioned_monthly_cost(
 
 def _check_memory(memory_mb: int) -> None:
     if memory_mb < MIN_MEMORY_MB or memory_mb > MAX_MEMORY_MB:
-        raise ValueError(f"memory_mb must be within Lambda's 128-10,240 MB, got {memory_mb}")
+        raise ValueError(f"memory_mb must be within Lambda's {MIN_MEMORY_MB}-{MAX_MEMORY_MB:,} MB, got {memory_mb}")
 
 
 def price_simulation(

@@ -3,26 +3,12 @@ solutions pass is held by the solution notebook (``test_solution_notebooks.py``)
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import nbformat
 import pytest
 from answers import write
 
 from lambdalab.grading import Status
 from lambdalab.grading.lab07 import BUDGET_FILE, CASES, DIAGNOSE_FILE, QUEUE_FILE, check
-
-SOLUTIONS = Path(__file__).parents[2] / "solutions" / "07-failure-cases.ipynb"
-
-
-def solution(relative: str) -> str:
-    """The solution notebook's ``%%writefile`` cell for a file, without the magic line."""
-    for cell in nbformat.read(SOLUTIONS, as_version=4).cells:
-        first, _, body = cell.source.partition("\n")
-        if cell.cell_type == "code" and first == f"%%writefile {relative}":
-            return body
-    raise LookupError(relative)
-
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_diagnosis_that_ignores_the_evidence_cannot_pass(tmp_path, case):
