@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
+
 from lambdalab.aws_facts import MAX_MEMORY_MB, MAX_TIMEOUT_S, MAX_UNZIPPED_CODE_BYTES, MIN_MEMORY_MB, function_arn
 from lambdalab.controlplane import wsgi as controlplane_wsgi
 from lambdalab.controlplane.rules import Answer, Scope
@@ -169,28 +171,50 @@ class LambdaGateway:
         if (match := _INVOKE.match(path)) and method == "POST" and environ.get(
             "HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse"
         ) == "RequestResponse":
-            return self._invoke_admitted(match["name"], query, environ, start_response)
+            return self._invoke_admitted(match["name"], query, body, environ, start_response)
         return self._route(path, method, query, body, environ, start_response)
 
-    def _invoke_admitted(self, name: str, query: dict[str, list[str]], environ: dict[str, Any],
+    def _invoke_admitted(self, name: str, query: dict[str, list[str]], body: bytes, environ: dict[str, Any],
                          start_response: StartResponse) -> Iterable[bytes]:
         """A synchronous Invoke: its concurrency is decided now, as it arrives (see admitted_on_arrival)."""
         qualifier = (query.get("Qualifier") or query.get("qualifier") or [None])[0]
         try:
-            function_name = self.service.resolve(name, qualifier).function_name
+            fn = self.service.resolve(name, qualifier)
         except ResourceNotFound:
             return self._route(urllib.parse.unquote(environ.get("PATH_INFO", "")), "POST", query, b"", environ,
                                start_response)  # moto answers with AWS's ResourceNotFoundException
         try:
-            with admitted_on_arrival(self.service, function_name):
-                return list(self._route(urllib.parse.unquote(environ.get("PATH_INFO", "")), "POST", query, b"",
-                                        environ, start_response))
+            with admitted_on_arrival(self.service, fn.function_name):
+                return self._invoke(fn, qualifier, body, environ, start_response)
         except TooManyRequests as throttled:
             body = json.dumps({"Reason": throttled.reason, "Type": "User", "message": "Rate Exceeded."}).encode()
             start_response("429 Too Many Requests", [("Content-Type", "application/json"),
                                                      ("x-amzn-ErrorType", "TooManyRequestsException"),
                                                      ("Content-Length", str(len(body)))])
             return [body]
+
+    def _invoke(self, fn: Any, qualifier: str | None, body: bytes, environ: dict[str, Any],
+                start_response: StartResponse) -> Iterable[bytes]:
+        """Answer a synchronous Invoke here rather than through moto's routing.
+
+        The request has been read, matched and validated by the control plane already; moto's Flask dispatch
+        would only find the function again and call the same hook (``moto_hook.answer``), at about half the
+        server's time for a warm invoke. What moto would add, its random request ID and a CRC32 header AWS
+        does not send, the answer leaves out: ``x-amzn-RequestId`` is the invocation's request ID, as on AWS.
+        """
+        response_headers: dict[str, str] = {}
+        request_headers = {key[5:].replace("_", "-"): value for key, value in environ.items()
+                           if key.startswith("HTTP_")}
+        try:
+            with moto_hook.requested_qualifier(qualifier):
+                payload = moto_hook.answer(self.service, fn, body, request_headers, response_headers)
+        except JsonRESTError as refused:  # 413 and 429 with AWS's bodies, as moto would have sent them
+            return refused(environ, start_response)
+        if environ.get("HTTP_X_AMZ_LOG_TYPE") != "Tail":
+            response_headers.pop("x-amz-log-result", None)
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
+                                  *response_headers.items()])
+        return [payload]
 
     def _route(self, path: str, method: str, query: dict[str, list[str]], body: bytes, environ: dict[str, Any],
                start_response: StartResponse) -> Iterable[bytes]:

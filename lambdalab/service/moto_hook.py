@@ -19,7 +19,7 @@ from typing import Any
 from moto.awslambda.exceptions import LambdaClientError
 from moto.core.exceptions import JsonRESTError
 
-from lambdalab.aws_facts import MAX_SYNC_INVOKE_REQUEST_BYTES
+from lambdalab.aws_facts import MAX_ASYNC_INVOKE_REQUEST_BYTES, MAX_SYNC_INVOKE_REQUEST_BYTES
 from lambdalab.runtime.config import InvalidParameterValueException
 from lambdalab.service import moto_patching, packages
 from lambdalab.service.concurrency import TooManyRequests
@@ -42,12 +42,18 @@ class TooManyRequestsException(JsonRESTError):
 
 
 class RequestTooLargeException(JsonRESTError):
+    """HTTP 413: the event is larger than Lambda takes for its invocation type.
+
+    AWS's message for a synchronous invoke is documented to the byte (``aws_facts``); for an asynchronous
+    one AWS publishes the limit and the error type but not the message, so it is worded the same way.
+    """
+
     code = 413
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, limit: int) -> None:
         super().__init__(
             "RequestTooLargeException",
-            f"Request must be smaller than {MAX_SYNC_INVOKE_REQUEST_BYTES} bytes for the InvokeFunction operation",
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
         )
         self.description = json.dumps({"Type": "User", "message": self.message, "__type": "RequestTooLargeException"})
 
@@ -112,12 +118,26 @@ def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str
     service = moto_patching.bound_service()
     if service is None:  # pragma: no cover - install() always runs before moto serves
         return moto_patching.original(type(fn), "invoke")(fn, body, request_headers, response_headers)
+    return answer(service, fn, body, request_headers, response_headers)
+
+
+def answer(service: LambdaService, fn: Any, body: Any, request_headers: Any,
+           response_headers: dict[str, str]) -> bytes:
+    """Invoke moto's function ``fn`` through ``service`` as the ``Invoke`` API asks (``request_headers``
+    say how), fill in Invoke's response headers, and return its payload.
+
+    Lambda's response headers go into ``response_headers``: ``x-amzn-requestid`` is the invocation's own
+    request ID (the one its log lines carry, as on AWS), ``x-amz-executed-version``, ``x-amz-log-result``
+    (the last 4 KB of its log, base64) and ``x-amz-function-error`` when the function failed. Refusals are
+    moto errors with AWS's status and body: 413, 429, 404.
+    """
     headers = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}
     # An Invoke without a payload (``aws lambda invoke --function-name f out.json``) hands the handler {}.
     payload = (body.encode() if isinstance(body, str) else body) or NO_PAYLOAD
-    if len(payload) > MAX_SYNC_INVOKE_REQUEST_BYTES:
-        raise RequestTooLargeException(len(payload))
     invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+    limit = MAX_ASYNC_INVOKE_REQUEST_BYTES if invocation_type == "Event" else MAX_SYNC_INVOKE_REQUEST_BYTES
+    if len(payload) > limit:
+        raise RequestTooLargeException(limit)
     qualifier = getattr(_request, "qualifier", None) or (str(fn.version) if str(fn.version) != "$LATEST" else None)
     if invocation_type == "DryRun":
         return b""
@@ -135,6 +155,7 @@ def _invoke(fn: Any, body: Any, request_headers: Any, response_headers: dict[str
         raise TooManyRequestsException(throttled.reason) from None
     except ResourceNotFound as missing:
         raise ResourceNotFoundException(str(missing)) from None
+    response_headers["x-amzn-requestid"] = invocation.request_id
     response_headers["x-amz-executed-version"] = invocation.executed_version
     tail = invocation.logs.encode()[-_LOG_TAIL_BYTES:]
     response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()

@@ -44,6 +44,19 @@ def test_when_invoked_through_boto3_then_the_payload_version_and_log_tail_come_b
     assert "FunctionError" not in response
 
 
+
+def test_the_request_id_in_invokes_response_is_the_one_the_invocation_logged(lam):
+    """On AWS an Invoke's ``x-amzn-RequestId`` is the invocation's request ID: the one its log lines,
+    its context and its error document carry, so a caller can find the logs of the call it made."""
+    lambdalab.deploy("api-request-id", code=(
+        "def handler(e, c):\n    if e.get('fail'):\n        raise ValueError('no')\n    return c.aws_request_id\n"))
+    response, payload = invoke(lam, "api-request-id", {}, LogType="Tail")
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert payload == request_id
+    assert f"START RequestId: {request_id} " in base64.b64decode(response["LogResult"]).decode()
+    failed, error = invoke(lam, "api-request-id", {"fail": True})
+    assert error["requestId"] == failed["ResponseMetadata"]["RequestId"] != request_id
+
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_matrix_each_fault_gives_aws_error_through_boto3_and_the_next_call_works(lam, fault):
     body, error_type = FAULTS[fault]
@@ -89,6 +102,23 @@ def test_when_the_event_is_over_6_mb_then_request_too_large(lam):
     with pytest.raises(lam.exceptions.RequestTooLargeException, match="6291456 bytes"):
         lam.invoke(FunctionName="big-event", Payload=json.dumps({"x": "y" * 6_300_000}))
 
+
+
+def test_an_asynchronous_event_over_1_mb_is_refused_and_never_runs(lam, box):
+    """Lambda queues at most 1 MB for an asynchronous invoke (6 MB for a synchronous one): a larger event
+    is refused with 413 when it is sent, not dropped later where the caller cannot see it."""
+    from lambdalab.service.async_invoke import invoker
+
+    lambdalab.deploy("big-async", code="def handler(e, c):\n    print('ran', len(e['x']))\n    return 1\n")
+    with pytest.raises(lam.exceptions.RequestTooLargeException, match="1048576 bytes") as refused:
+        lam.invoke(FunctionName="big-async", InvocationType="Event", Payload=json.dumps({"x": "y" * 1_048_576}))
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    just_under = json.dumps({"x": "y" * (1_048_576 - 20)})
+    assert lam.invoke(FunctionName="big-async", InvocationType="Event", Payload=just_under)["StatusCode"] == 202
+    assert invoker(box.lambda_service).drain()
+    assert lambdalab.flush_logs()
+    events = box.client("logs").filter_log_events(logGroupName="/aws/lambda/big-async")["events"]
+    assert [e["message"].strip() for e in events if e["message"].startswith("ran ")] == [f"ran {1_048_576 - 20}"]
 
 def test_dry_run_and_event_invocations_answer_204_and_202(lam, box):
     from lambdalab.service.async_invoke import invoker
