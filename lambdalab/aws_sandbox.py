@@ -274,7 +274,7 @@ class _MotoServer:
         )
         from werkzeug.serving import ThreadedWSGIServer
 
-        from lambdalab.service import moto_dispatch
+        from lambdalab.service import keep_alive, moto_dispatch
         from lambdalab.service.browser_guard import BrowserGuard
 
         moto_dispatch.install()
@@ -284,9 +284,11 @@ class _MotoServer:
 
         self.gateway = gateway(DomainDispatcherApplication(create_backend_app))
         app = BrowserGuard(self.gateway)
-        # A connection that stalls mid-request (or idles between keep-alive requests) is closed after
-        # READ_TIMEOUT_S, so stalled sockets cannot pin one thread each forever.
-        handler = type("SandboxRequestHandler", (MotoRequestHandler,), {"timeout": READ_TIMEOUT_S})
+        # Connections stay open between requests, as at AWS's endpoints. One that stalls mid-request (or
+        # idles between requests) is closed after READ_TIMEOUT_S, so stalled sockets cannot pin one thread
+        # each forever; stop() closes the rest.
+        self._connections = keep_alive.OpenConnections()
+        handler = keep_alive.keep_alive_handler(MotoRequestHandler, self._connections, timeout=READ_TIMEOUT_S)
         # What werkzeug's make_server(threaded=True) builds, with the longer backlog.
         self._server = Server(host, port, app, handler=handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="lambdalab-sandbox",
@@ -301,6 +303,7 @@ class _MotoServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join()
+        self._connections.close_all()
 
 
 _current: Sandbox | None = None

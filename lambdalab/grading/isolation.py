@@ -97,7 +97,7 @@ def spec_for(env: Any) -> dict[str, Any]:
     """The confinement of one execution environment (see the module docstring)."""
     config = env.config
     ports = [int(env._api.address.rsplit(":", 1)[1])]
-    # The sandbox, and any service endpoint a check set on the function (e.g. lab 01's relay to S3).
+    # The sandbox, and any service endpoint a check set on the function (AWS_ENDPOINT_URL_<SERVICE>).
     environment = {**env.config.environment, **env.extra_environment}
     for name, endpoint in sorted(environment.items()):
         if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import random
-import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -106,10 +105,11 @@ def read_report(answer: Path) -> CheckResult:
 @exercise(lab="01", number=2, title="Create the SDK client once, outside the handler", files=[CLIENT_FILE])
 def client_outside_handler(answer: Path) -> CheckResult:
     """Judged by what reaches S3 from the function, never by the answer's text or by counters inside its
-    process: behind a keep-alive relay (as at AWS's endpoints) a client made once sends every warm
-    invocation's request on the connection it keeps open; a client made per invocation opens a new one."""
+    process: the sandbox keeps connections alive (as AWS's endpoints do), so a client made once sends every
+    warm invocation's request on the connection it keeps open; a client made per invocation opens a new one.
+    The sandbox sees which connection each request came on, outside the function's process."""
     import lambdalab
-    from lambdalab.grading.relay import keep_alive_relay
+    from lambdalab.service.lambda_api import observe_requests
 
     rng = random.Random()
     box = lambdalab.sandbox()
@@ -119,15 +119,14 @@ def client_outside_handler(answer: Path) -> CheckResult:
     objects = {f"data/{uuid.uuid4().hex[:6]} {i}.bin": rng.randrange(0, 50_000) for i in range(4)}
     for key, size in objects.items():
         s3.put_object(Bucket=bucket, Key=key, Body=bytes(size))
-    with keep_alive_relay(urllib.parse.urlsplit(box.endpoint_url).netloc) as (endpoint, seen):
-        fn = deploy_answer(answer, CLIENT_FILE, module="app", environment={"AWS_ENDPOINT_URL_S3": endpoint})
+    with observe_requests(lambda method, path: method == "HEAD" and path.startswith(f"/{bucket}/")) as seen:
+        fn = deploy_answer(answer, CLIENT_FILE, module="app")
         try:
             outcomes = []
             for key, size in objects.items():  # one after another: one warm environment serves them all
                 count = len(seen)
                 result = fn.invoke({"bucket": bucket, "key": key})
-                asked = [r for r in seen[count:] if r.method == "HEAD" and r.path.startswith(f"/{bucket}/")]
-                outcomes.append((key, size, result, {r.remote_port for r in asked}))
+                outcomes.append((key, size, result, {r.remote_port for r in seen[count:]}))
         finally:
             fn.delete()
     for key, size, result, _ in outcomes:
