@@ -67,3 +67,47 @@ def test_when_the_visibility_timeout_changes_during_a_mapping_pollers_long_poll_
     time.sleep(1.5)  # past the old 1 s: with it, the message would be visible again
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
     sqs.delete_queue(QueueUrl=url)
+
+
+def test_the_approximate_counts_stay_exact_while_another_thread_sends():
+    """Sending skips the counts that moto would compute for nothing (they made a full queue quadratic to
+    fill); GetQueueAttributes, read at the same time from another thread, still counts every message."""
+    box = lambdalab.sandbox()
+    sqs = box.client("sqs")
+    url = sqs.create_queue(QueueName="counted-while-sending")["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "now"} for i in range(7)])
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "later", "DelaySeconds": 60}
+                                                  for i in range(3)])
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=60)
+    sender = box.client("sqs")
+    stop = threading.Event()
+
+    def keep_sending() -> None:
+        other = sender.create_queue(QueueName="counted-while-sending-other")["QueueUrl"]
+        while not stop.is_set():
+            sender.send_message_batch(QueueUrl=other, Entries=[{"Id": str(i), "MessageBody": "x"} for i in range(10)])
+
+    thread = threading.Thread(target=keep_sending)
+    thread.start()
+    try:
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                 "ApproximateNumberOfMessagesDelayed"]
+        for _ in range(20):
+            counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+            assert counts == {"ApproximateNumberOfMessages": "5", "ApproximateNumberOfMessagesNotVisible": "2",
+                              "ApproximateNumberOfMessagesDelayed": "3"}
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_fifo_queue_with_content_based_deduplication_still_drops_a_repeated_body():
+    box = lambdalab.sandbox()
+    sqs = box.client("sqs")
+    url = sqs.create_queue(QueueName="dedup-by-content.fifo",
+                           Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+    sqs.send_message(QueueUrl=url, MessageBody="other", MessageGroupId="g")
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert bodies == ["same", "other"]

@@ -66,6 +66,7 @@ def install() -> None:
     replace(Queue, "lambda_event_source_mappings", property(_no_mappings, _ignore_mappings))
     replace(Queue, "delete_message", _delete_message)
     replace(Queue, "messages", property(_visible_messages))
+    replace(Queue, "approximate_number_of_messages", property(_count_visible))
     replace(Queue, "approximate_number_of_messages_not_visible", property(_count_not_visible))
     replace(Queue, "approximate_number_of_messages_delayed", property(_count_delayed))
     replace(SQSBackend, "receive_message", _receive_message)
@@ -120,12 +121,30 @@ def _visible_messages(queue: Any) -> list[Any]:
     return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
 
 
+# moto's SendMessage reads the queue's whole attribute map (for ContentBasedDeduplication alone), and
+# building that map counts every message in the queue three times: O(queue) work per message sent, which
+# made filling a queue of 2,000 messages quadratic. Nothing on that path reads the counts, so a thread that
+# is sending skips them (see _counted_send_message); GetQueueAttributes and everything else count.
+_sending = threading.local()
+
+
+def _count_visible(queue: Any) -> int:
+    if getattr(_sending, "active", False):
+        return 0
+    now = time.time() * 1000.0
+    return sum(1 for m in queue._messages if now > m.visible_at and not now < m.delayed_until)
+
+
 def _count_not_visible(queue: Any) -> int:
+    if getattr(_sending, "active", False):
+        return 0
     now = time.time() * 1000.0
     return sum(1 for m in queue._messages if not now > m.visible_at)
 
 
 def _count_delayed(queue: Any) -> int:
+    if getattr(_sending, "active", False):
+        return 0
     now = time.time() * 1000.0
     return sum(1 for m in queue._messages if now < m.delayed_until)
 
@@ -207,7 +226,11 @@ def _counted_send_message(backend: Any, queue_name: str, message_body: str, *arg
     """moto's SendMessage (SendMessageBatch sends each entry through it), counted once the message is added."""
     from moto.sqs.models import SQSBackend
 
-    message = original(SQSBackend, "send_message")(backend, queue_name, message_body, *args, **kwargs)
+    _sending.active = True
+    try:
+        message = original(SQSBackend, "send_message")(backend, queue_name, message_body, *args, **kwargs)
+    finally:
+        _sending.active = False
     recorder = request_metrics.current()
     if recorder is not None:
         recorder.sent(queue_name, request_metrics.message_size(message_body, message.message_attributes))
