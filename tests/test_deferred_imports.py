@@ -44,3 +44,12 @@ def test_a_process_that_already_loaded_the_real_module_keeps_it():
     script = "import rfc3987_syntax, lambdalab, sys; print(hasattr(sys.modules['rfc3987_syntax'], 'parse'))"
     answer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert answer.stdout.strip() == "True"
+
+
+def test_a_sandbox_that_never_uses_rds_proxy_loads_no_proxy():
+    """The RDS Proxy brings asyncio servers and SCRAM authentication (scramp, asn1crypto): a quarter of a
+    second of imports that every kernel and test process paid at sandbox start, for lesson 07 alone."""
+    script = ("import sys, lambdalab; lambdalab.sandbox(); "
+              "print(sorted(m for m in ('scramp', 'asn1crypto', 'lambdalab.databases.proxy.server') if m in sys.modules))")
+    answer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert answer.stdout.strip() == "[]"

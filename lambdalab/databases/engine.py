@@ -15,13 +15,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdalab.databases import binaries, ports
 from lambdalab.databases.metrics import RdsMetrics
 from lambdalab.databases.postgres import ADMIN_USER, Cluster, PostgresServer
-from lambdalab.databases.proxy.server import DbProxy, EventLoopThread
 from lambdalab.databases.server_user import ServerUser, make_workspace, reachable_install, server_user
+
+if TYPE_CHECKING:  # the proxy brings asyncio and SCRAM (asn1crypto): imported when a proxy starts
+    from lambdalab.databases.proxy.server import DbProxy, EventLoopThread
 
 LOOPBACK = "127.0.0.1"
 INSTANCE_METRICS_PERIOD_S = 60
@@ -131,6 +133,8 @@ class DatabaseEngine:
     # --- proxies --------------------------------------------------------------------------------
     def start_proxy(self, key: str, name: str, idle_client_timeout_s: float = 1800) -> DbProxy:
         """Start the proxy ``name`` listening (without a target until one is registered)."""
+        from lambdalab.databases.proxy.server import DbProxy, EventLoopThread
+
         with self._lock:
             self.remove_proxy(key)
             if self._loop is None:
