@@ -63,7 +63,8 @@ def main(argv: list[str]) -> int:
         return _fail(f"the course needs Python {'.'.join(map(str, MIN_PYTHON))} or newer; this is {found}")
     command, extra = (argv[0], argv[1:]) if argv else ("", [])
     if command == "sam-cli":  # Binder's postBuild: no .venv there, the image's Python is the course's
-        install_sam_cli_beside(Path(sys.executable), Path(sys.prefix) / "tools", [sys.executable, "-m", "uv"])
+        install_sam_cli_beside(Path(sys.executable), Path(sys.prefix) / "tools", [sys.executable, "-m", "uv"],
+                               compile_bytecode=True)  # at image build time, not at a learner's first `sam`
         return 0
     commands = {"lab": lab, "test": test, "lock": lock}
     if command not in commands:
@@ -119,7 +120,7 @@ def test(extra: list[str]) -> int:
         *_parallelism(extra),
         *extra,
     ]
-    return subprocess.call(args, cwd=ROOT)
+    return subprocess.call(args, cwd=ROOT, env=bytecode_environment())
 
 
 def worker_count(cores: int | None = None) -> int:
@@ -181,13 +182,11 @@ def ensure_venv() -> None:
     _say(f"installing the course's dependencies (.[{EXTRAS}])")
     STAMP.unlink(missing_ok=True)
     if _have_uv() or _install_uv():
-        # --compile-bytecode does what pip does by default and uv does not: write each module's .pyc now.
-        # Without it, where PYTHONDONTWRITEBYTECODE is set (CI machines, some images) every process compiles
-        # what it imports from source, every time: `import boto3` in a cold start 1.3 s instead of 0.35 s.
-        _run(
-            [*_uv(), "pip", "install", "--compile-bytecode", "--python", str(python), "-e", f".[{EXTRAS}]", "pip"],
-            quiet_lines=_UV_PACKAGE_LINE,
-        )
+        # Bytecode is written as modules are first imported (see bytecode_environment), not for all 14,000
+        # modules now (uv's --compile-bytecode: 31 s on 2 cores, for a course that imports a fraction).
+        _run([*_uv(), "pip", "install", "--python", str(python), "-e", f".[{EXTRAS}]", "pip"],
+             quiet_lines=_UV_PACKAGE_LINE)
+        compile_runtime_sdk(python)
     else:
         _say("uv could not be installed: falling back to pip (slower)")
         _run([str(python), "-m", "pip", "install", "-e", f".[{EXTRAS}]"])
@@ -196,14 +195,47 @@ def ensure_venv() -> None:
     _say(f"{VENV.name} ready in {time.perf_counter() - started:.1f} s")
 
 
-def compile_sources() -> None:
-    """Write the bytecode of lambdalab's own modules, the one package ``uv --compile-bytecode`` skips.
+#: What an execution environment imports from .venv: the runtime SDK and AWS's runtime interface client
+#: (lambdalab/runtime/handler_imports.py's RUNTIME_SDK and AWSLAMBDARIC, as import names).
+RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "urllib3", "dateutil", "six.py",
+                    "awslambdaric", "simplejson", "snapshot_restore_py.py")
 
-    lambdalab is installed editable, so its modules are compiled where they stand, on first import. Where
-    PYTHONDONTWRITEBYTECODE is set (CI machines, some images) no process writes that bytecode, and every
-    notebook kernel, test worker and grading process compiled the same modules again: about 0.2 s of CPU
-    each to start a sandbox, measured December 2026. Up-to-date files are skipped (well under 0.1 s), and
-    a module edited later is simply compiled on import again until the next run.
+
+def compile_runtime_sdk(python: Path) -> None:
+    """Write the bytecode of what execution environments import, now.
+
+    An environment's process never writes bytecode (AWS's function folders are read-only; the bootstrap
+    runs with ``-B``), so a module only it imports would be compiled from source at every cold start:
+    ``import boto3`` 1.3 s instead of 0.35 s. Everything else gets its bytecode on first import.
+    """
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([str(python), "-m", "compileall", "-q", "-j", "0", *runtime_sdk_paths(Path(site))],
+                   stdout=subprocess.DEVNULL, check=False)
+
+
+def runtime_sdk_paths(site: Path) -> list[str]:
+    """The folders and modules of RUNTIME_PACKAGES installed in ``site``."""
+    return [str(site / name) for name in RUNTIME_PACKAGES if (site / name).exists()]
+
+
+def bytecode_environment() -> dict[str, str]:
+    """This process's environment, with bytecode written as modules are first imported.
+
+    Where PYTHONDONTWRITEBYTECODE is set (CI machines, some images) no process would ever write a .pyc, and
+    every kernel, test worker and tool would compile what it imports from source, every time: about 3 s of
+    CPU to start a sandbox. .venv is the course's own; its bytecode is written once, by the first process
+    that imports each module (atomically: concurrent writers do not clash).
+    """
+    return {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_sources() -> None:
+    """Write the bytecode of lambdalab's own modules before anything imports them.
+
+    The test workers and the first kernels start together and would each compile the same modules at the
+    same moment, and execution environments, which import some of them, never write bytecode. Up-to-date
+    files are skipped (well under 0.1 s).
     """
     subprocess.run([str(venv_python()), "-m", "compileall", "-q", "-j", "0", str(ROOT / "lambdalab")],
                    stdout=subprocess.DEVNULL, check=False)
@@ -217,7 +249,7 @@ def install_sam_cli() -> None:
     install_sam_cli_beside(venv_python(), VENV / "tools", _uv())
 
 
-def install_sam_cli_beside(python: Path, tools: Path, uv: list[str]) -> None:
+def install_sam_cli_beside(python: Path, tools: Path, uv: list[str], *, compile_bytecode: bool = False) -> None:
     """The AWS SAM CLI in its own environment under ``tools``, its ``sam`` linked beside ``python``.
 
     ``python3 course.py`` does it for .venv; Binder's postBuild (``python3 course.py sam-cli``) for the
@@ -225,7 +257,10 @@ def install_sam_cli_beside(python: Path, tools: Path, uv: list[str]) -> None:
     """
     _say(f"installing the AWS SAM CLI ({SAM_CLI}) into {tools}")
     env = {**os.environ, "UV_TOOL_DIR": str(tools), "UV_TOOL_BIN_DIR": str(python.parent)}
-    args = [*uv, "tool", "install", "--force", "--compile-bytecode", "--python", str(python), SAM_CLI]
+    # Under .venv the SAM CLI writes its bytecode as it runs (bytecode_environment): 5,800 files compiled up
+    # front took 10 s of every set-up, for the few hundred modules `sam build` and `sam deploy` import.
+    compiled = ["--compile-bytecode"] if compile_bytecode else []
+    args = [*uv, "tool", "install", "--force", *compiled, "--python", str(python), SAM_CLI]
     # uv warns that the scripts folder is not on PATH: the sandbox puts it there for notebooks.
     _run(args, quiet_lines=(*_UV_PACKAGE_LINE, "warning: `"), env=env)
 
@@ -281,11 +316,11 @@ def _replace_process(args: list[str]) -> int:
     os.chdir(ROOT)
     if os.name == "nt":  # exec on Windows does not keep the console; wait for the child instead
         try:
-            return subprocess.call(args)
+            return subprocess.call(args, env=bytecode_environment())
         except KeyboardInterrupt:
             return 130
     sys.stdout.flush()
-    os.execv(args[0], args)
+    os.execve(args[0], args, bytecode_environment())
     return 0  # not reached
 
 

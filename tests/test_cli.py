@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import subprocess
@@ -126,8 +127,11 @@ def course(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     module.calls = []
 
+    module.environments = []
+
     def call(args, **kwargs):
         module.calls.append(list(args))
+        module.environments.append(kwargs.get("env"))
         return 0
 
     monkeypatch.setattr(module.subprocess, "call", call)
@@ -247,7 +251,9 @@ def test_course_lab_opens_the_start_page_and_allows_root_only_as_root(course, tm
     assert started[1][1:] == ["-m", "jupyterlab", f"--ServerApp.root_dir={tmp_path}", start]
 
 
-def test_course_set_up_is_skipped_while_pyproject_is_unchanged_and_redone_when_it_changes(course, tmp_path):
+def test_course_set_up_is_skipped_while_pyproject_is_unchanged_and_redone_when_it_changes(course, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(course, "compile_runtime_sdk", lambda python: course.calls.append(["compile runtime SDK"]))
     python = course.venv_python()
     python.parent.mkdir(parents=True)
     python.write_text("")
@@ -259,11 +265,45 @@ def test_course_set_up_is_skipped_while_pyproject_is_unchanged_and_redone_when_i
 
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'y'\n")
     course.ensure_venv()
-    installs = [c for c in course.calls if "uv" in c]
-    assert [c[3:5] for c in installs] == [["pip", "install"], ["tool", "install"]]
-    # Both write .pyc files as pip would: where PYTHONDONTWRITEBYTECODE is set, nothing else ever does.
-    assert all("--compile-bytecode" in c for c in installs)
+    steps = [c for c in course.calls if "uv" in c or c == ["compile runtime SDK"]]
+    assert [c[3:5] if "uv" in c else c for c in steps] == [["pip", "install"], ["compile runtime SDK"],
+                                                           ["tool", "install"]]
+    # Nothing compiles all 20,000 modules up front: each is compiled when first imported (bytecode_environment).
+    assert not any("--compile-bytecode" in c for c in steps)
     assert course.STAMP.read_text().strip() == course._stamp_value()
+
+
+def test_course_compiles_up_front_exactly_what_execution_environments_import(course, tmp_path):
+    """An environment never writes bytecode (-B), so what it imports must be compiled before it starts: the
+    runtime SDK and the runtime interface client, under their import names."""
+    from lambdalab.runtime.handler_imports import AWSLAMBDARIC, RUNTIME_SDK, top_level_modules
+
+    importable = set()
+    for distribution in (*RUNTIME_SDK, *AWSLAMBDARIC):
+        importable.update(top_level_modules(importlib.metadata.distribution(distribution)))
+    in_python = {name for name in importable  # an extension module (awslambdaric's runtime_client) has no bytecode
+                 if not importlib.util.find_spec(name).origin.endswith((".so", ".pyd"))}
+    assert {name.removesuffix(".py") for name in course.RUNTIME_PACKAGES} == in_python
+    site = tmp_path / "site-packages"
+    for name in ("boto3", "six.py", "moto", "jupyterlab"):
+        (site / name).mkdir(parents=True) if not name.endswith(".py") else (site / name).write_text("")
+    assert course.runtime_sdk_paths(site) == [str(site / "boto3"), str(site / "six.py")]
+
+
+@pytest.mark.parametrize("command", ["lab", "test"])
+def test_course_lab_and_test_let_every_process_write_its_bytecode(course, tmp_path, monkeypatch, command):
+    """Where PYTHONDONTWRITEBYTECODE is set, JupyterLab, the tests, their kernels and tools still write each
+    module's bytecode once, so no later process compiles it again."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("LAMBDALAB_KEPT", "yes")
+    execs = []
+    monkeypatch.setattr(course.os, "execve", lambda path, args, env: execs.append(env))
+    monkeypatch.setattr(course.os, "name", "posix")
+
+    getattr(course, command)([])
+
+    (environment,) = execs if command == "lab" else course.environments
+    assert "PYTHONDONTWRITEBYTECODE" not in environment and environment["LAMBDALAB_KEPT"] == "yes"
 
 
 def test_course_compiles_the_packages_own_modules_which_the_editable_install_leaves_uncompiled(course, tmp_path,
