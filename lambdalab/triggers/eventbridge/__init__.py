@@ -13,6 +13,7 @@ Lessons drive the clock through :mod:`lambdalab.clock`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from lambdalab.service.sandbox_clock import SandboxClock
@@ -52,12 +53,14 @@ class EventBridgeTrigger:
         bind(box.lambda_service, clock=self.clock, eventbridge=self)
         self._box = box
         service = box.lambda_service
-        sqs = box.client("sqs")
+        # Made when a schedule first sends to SQS: a sandbox's first boto3 client loads botocore's endpoint
+        # data (0.2-0.3 s), which every kernel and test process paid at start for a client few of them use.
+        sqs = functools.cache(lambda: box.client("sqs"))
         self.schedules = ScheduleRunner(
             self.clock,
             schedules=self._schedules,
-            invoke=lambda view, payload: invoke_target(view, payload, service=service, sqs=sqs),
-            dead_letter=lambda arn, body, attributes: send_dead_letter(arn, body, attributes, sqs=sqs),
+            invoke=lambda view, payload: invoke_target(view, payload, service=service, sqs=sqs()),
+            dead_letter=lambda arn, body, attributes: send_dead_letter(arn, body, attributes, sqs=sqs()),
             delete=self._delete_schedule,
         )
         self.scheduler = Scheduler(

@@ -54,18 +54,13 @@ class SqsTrigger:
 
     # --- life cycle (lambdalab.triggers.Trigger) ---------------------------------------------------
     def start(self, box: Any) -> None:
-        from botocore.config import Config
-
         from lambdalab.service.moto_patching import bind
         from lambdalab.triggers.sqs import moto_patch as sqs_patches
 
         sqs_patches.install()
         bind(box.lambda_service)
         self._box = box
-        self._sqs = box.client(
-            "sqs",
-            config=Config(max_pool_connections=self.max_pollers * 4 + 10, read_timeout=30, retries={"max_attempts": 3}),
-        )
+        self._sqs = None  # made on first use (see _sqs_client)
         # The pollers call moto's SQS backend in this process: the same rules, without HTTP (see in_process).
         self._pollers_sqs = InProcessSqs(box.lambda_service.account_id, box.lambda_service.region)
         # SQS's request metrics (AWS/SQS NumberOfMessagesSent …), counted by the patches above
@@ -177,6 +172,16 @@ class SqsTrigger:
         with self._lock:
             return sum(p.busy + p.holding for p in self.pollers.values())
 
+    def _sqs_client(self) -> Any:
+        """A boto3 SQS client, made on first use: a sandbox's first client loads botocore's endpoint data
+        (0.2-0.3 s of CPU), which every kernel and test process paid at start, though few wait on a queue."""
+        from botocore.config import Config
+
+        if self._sqs is None:
+            self._sqs = self._box.client("sqs", config=Config(
+                max_pool_connections=self.max_pollers * 4 + 10, read_timeout=30, retries={"max_attempts": 3}))
+        return self._sqs
+
     def wait_until_empty(self, queue_url: str, timeout: float = 60.0) -> bool:
         """Wait until the queue holds no message, visible or in flight, and no batch is being gathered or
         processed (every message deleted after success, or moved to the dead-letter queue by SQS)."""
@@ -187,7 +192,7 @@ class SqsTrigger:
             "ApproximateNumberOfMessagesDelayed",
         ]
         while time.monotonic() < deadline:
-            attributes = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+            attributes = self._sqs_client().get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
             if not any(int(attributes.get(n, 0)) for n in names) and self.in_flight() == 0:
                 return True
             time.sleep(0.05)
