@@ -49,7 +49,8 @@ def test_a_process_that_already_loaded_the_real_module_keeps_it():
 def test_a_sandbox_that_never_uses_rds_proxy_loads_no_proxy():
     """The RDS Proxy brings asyncio servers and SCRAM authentication (scramp, asn1crypto): a quarter of a
     second of imports that every kernel and test process paid at sandbox start, for lesson 07 alone."""
-    script = ("import sys, lambdalab; lambdalab.sandbox(); "
-              "print(sorted(m for m in ('scramp', 'asn1crypto', 'lambdalab.databases.proxy.server') if m in sys.modules))")
+    proxy_modules = ("scramp", "asn1crypto", "lambdalab.databases.proxy.server")
+    script = (f"import sys, lambdalab; lambdalab.sandbox(); "
+              f"print(sorted(m for m in {proxy_modules!r} if m in sys.modules))")
     answer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert answer.stdout.strip() == "[]"
