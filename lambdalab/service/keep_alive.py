@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 
@@ -30,18 +31,15 @@ class RequestBody:
         self.left = length
 
     def read(self, size: int | None = -1) -> bytes:
-        if self.left <= 0:
-            return b""
-        wanted = self.left if size is None or size < 0 else min(size, self.left)
-        data = self._stream.read(wanted)
-        self.left -= len(data)
-        return data
+        return self._take(self._stream.read, size)
 
     def readline(self, size: int | None = -1) -> bytes:
+        return self._take(self._stream.readline, size)
+
+    def _take(self, reader: Callable[[int], bytes], size: int | None) -> bytes:
         if self.left <= 0:
             return b""
-        wanted = self.left if size is None or size < 0 else min(size, self.left)
-        data = self._stream.readline(wanted)
+        data = reader(self.left if size is None or size < 0 else min(size, self.left))
         self.left -= len(data)
         return data
 
