@@ -24,6 +24,9 @@ MAX_SYNC_INVOKE_REQUEST_BYTES = 6_291_456
 #: An asynchronous invoke's event: "For asynchronous invocations, the maximum payload size is 1 MB"
 #: (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html, checked December 2026; 256 KB before 2025).
 MAX_ASYNC_INVOKE_REQUEST_BYTES = 1_048_576
+#: The deprecated InvokeAsync API's event: "The payload limit is 256KB. For larger payloads, for up to 1MB, use
+#: Invoke" (https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html, checked December 2026).
+MAX_INVOKE_ASYNC_API_BYTES = 262_144
 #: The largest Lambda API request body the control plane accepts (a CreateFunction or UpdateFunctionCode
 #: upload, base64 included): "Request must be smaller than 70167211 bytes for the CreateFunction operation".
 MAX_CONTROL_PLANE_REQUEST_BYTES = 70_167_211

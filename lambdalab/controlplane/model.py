@@ -113,9 +113,12 @@ def _candidates(method: str, depth: int) -> tuple[Route, ...]:
 
 
 def gather(
-    route: Route, path_params: Mapping[str, str], query: Mapping[str, list[str]], headers: Mapping[str, str], body: Any
+    route: Route, path_params: Mapping[str, str], query: Mapping[str, list[str]], headers: Mapping[str, str], body: Any,
+    raw: bytes = b"",
 ) -> dict[str, Any]:
-    """The operation's input members from path, query string, headers and (already decoded) JSON body.
+    """The operation's input members from path, query string, headers and (already decoded) JSON body, and the
+    raw body ``raw`` for an operation whose body is one member (Invoke's ``Payload``, InvokeAsync's
+    ``InvokeArgs``; an empty body is no value, as AWS reads it).
 
     Query-string and header values stay strings here; :mod:`shapes` converts and checks them.
     """
@@ -129,6 +132,8 @@ def gather(
             params[member] = lowered[wire]
         elif location == "body" and isinstance(body, dict) and member in body:
             params[member] = body[member]
+        elif location == "payload" and raw:
+            params[member] = raw
     return params
 
 
@@ -142,6 +147,8 @@ def _plan(operation: str) -> tuple[tuple[str, str, str, bool], ...]:
     plan = []
     for member, child in shape.members.items():
         location = child.serialization.get("location") or ("payload" if member == payload else "body")
+        if location == "payload" and child.type_name != "blob":
+            location = "structure payload"  # a JSON document as the whole body: not gathered here
         wire = child.serialization.get("name", member)
         plan.append((member, location, wire.lower() if location == "header" else wire, child.type_name == "list"))
     return tuple(plan)

@@ -144,7 +144,7 @@ def failures(shape: Shape, value: Any) -> list[str]:
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
-    "blob": (str,),
+    "blob": (str, bytes),  # base64 text inside a JSON body; raw bytes as a whole body (Invoke's Payload)
     "boolean": (bool,),
     "integer": (int,),
     "long": (int,),
@@ -168,7 +168,7 @@ def _check_type(shape: Shape, value: Any, path: str) -> None:
             type(value), type(value).__name__
         )
         raise serialization(f"Unexpected value type at '{path}': expected {shape.type_name}, got {got}")
-    if shape.type_name == "blob":
+    if shape.type_name == "blob" and isinstance(value, str):
         try:
             base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):

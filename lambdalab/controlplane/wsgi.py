@@ -93,7 +93,7 @@ def serve(environ: dict[str, Any], start_response: StartResponse, inner: Inner, 
             if route.operation in _UPLOADS:
                 request_size(route.operation, len(body))
             document = _document(route.operation, body)
-            params = model.gather(route, path_params, query, _headers(environ), document)
+            params = model.gather(route, path_params, query, _headers(environ), document, raw=body)
             scope = Scope(service.region, service.account_id, backend=service.backend, service=service)
             answer = validate(route.operation, params, scope)
             if answer is not None:

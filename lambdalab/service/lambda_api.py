@@ -26,11 +26,20 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 
-from lambdalab.aws_facts import MAX_MEMORY_MB, MAX_TIMEOUT_S, MAX_UNZIPPED_CODE_BYTES, MIN_MEMORY_MB, function_arn
+from lambdalab.aws_facts import (
+    MAX_INVOKE_ASYNC_API_BYTES,
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_S,
+    MAX_UNZIPPED_CODE_BYTES,
+    MIN_MEMORY_MB,
+    function_arn,
+)
+from lambdalab.controlplane import names
 from lambdalab.controlplane import wsgi as controlplane_wsgi
+from lambdalab.controlplane.errors import not_found, too_large
 from lambdalab.controlplane.rules import Answer, Scope
 from lambdalab.runtime.config import InvalidParameterValueException, validation_error
-from lambdalab.service import moto_hook, packages, public_layers
+from lambdalab.service import async_invoke, moto_hook, packages, public_layers
 from lambdalab.service.concurrency import ReservationError, TooManyRequests
 from lambdalab.service.lambda_service import LambdaService, ResourceNotFound, admitted_on_arrival
 from lambdalab.service.wsgi import StartResponse, error_response, json_response, read_body
@@ -129,7 +138,7 @@ class LambdaGateway:
         self.service = service
         self._request_handlers: list[RequestHandler] = []
         self._path_handlers: list[tuple[re.Pattern[str], PathHandler]] = []
-        self._operation_handlers: dict[str, OperationHandler] = {}
+        self._operation_handlers: dict[str, OperationHandler] = {"InvokeAsync": self._invoke_async}
 
     # --- what the triggers register when the sandbox starts them ----------------------------------------
     def answer_requests(self, handler: RequestHandler) -> None:
@@ -258,6 +267,25 @@ class LambdaGateway:
         except (ValueError, TypeError, AttributeError):
             pass  # a body that is not the JSON expected: moto answers it with AWS's own validation error
         return self.app(environ, start_response)
+
+    def _invoke_async(self, params: dict[str, Any], scope: Scope) -> Answer:
+        """The deprecated ``InvokeAsync``: the event is queued like an ``Event`` invoke's and answered 202.
+
+        moto would hand it to the invocation hook without an invocation type, which runs it synchronously,
+        inside the request. Its event may be 256 KB (Invoke's ``Event`` takes 1 MB).
+        """
+        payload = params["InvokeArgs"]
+        if len(payload) > MAX_INVOKE_ASYNC_API_BYTES:
+            raise too_large(f"Request must be smaller than {MAX_INVOKE_ASYNC_API_BYTES} bytes for the InvokeAsync "
+                            "operation")
+        ref = names.parse(params["FunctionName"])
+        try:
+            fn = self.service.resolve(*((ref.name, ref.qualifier) if ref else (params["FunctionName"], None)))
+        except ResourceNotFound as missing:
+            raise not_found(str(missing)) from None
+        qualifier = str(fn.version) if str(fn.version) != "$LATEST" else None
+        async_invoke.enqueue(self.service, fn.function_name, payload, qualifier=qualifier)
+        return Answer(202)
 
     # --- layer versions by ARN (moto has no GetLayerVersionByArn; public layers are not in moto) ---------
     def _layer_version(self, arn: str, environ: dict[str, Any],

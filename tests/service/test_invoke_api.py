@@ -191,3 +191,23 @@ def test_when_invoked_through_boto3_without_a_payload_then_the_handler_gets_an_e
 def test_when_a_function_is_invoked_from_the_notebook_without_an_event_then_it_gets_an_empty_object(box):
     fn = lambdalab.deploy("api-no-event", code="def handler(e, c):\n    return e\n")
     assert fn.invoke().payload == {}
+
+
+def test_the_deprecated_invoke_async_queues_the_event_and_answers_202_at_once(lam, box):
+    """InvokeAsync (deprecated, still served): the event runs later, once, as an Event invoke's would; the
+    call does not wait for the handler. Its event may be 256 KB; an unknown function is 404."""
+    from lambdalab.service.async_invoke import invoker
+
+    lambdalab.deploy("old-async", code="import time\ndef handler(e, c):\n    time.sleep(1)\n    print('ran', e)\n")
+    started = time.monotonic()
+    assert lam.invoke_async(FunctionName="old-async", InvokeArgs=b'{"k": 1}')["Status"] == 202
+    assert time.monotonic() - started < 1  # answered before the handler's one second is over
+    assert invoker(box.lambda_service).drain()
+    assert lambdalab.flush_logs()
+    events = box.client("logs").filter_log_events(logGroupName="/aws/lambda/old-async")["events"]
+    assert [e["message"].strip() for e in events if e["message"].startswith("ran ")] == ["ran {'k': 1}"]
+    with pytest.raises(ClientError, match="262144 bytes for the InvokeAsync operation") as too_large:
+        lam.invoke_async(FunctionName="old-async", InvokeArgs=b"x" * 262_145)
+    assert too_large.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke_async(FunctionName="no-such-function", InvokeArgs=b"{}")
