@@ -283,7 +283,9 @@ class LambdaGateway:
             fn = self.service.resolve(*((ref.name, ref.qualifier) if ref else (params["FunctionName"], None)))
         except ResourceNotFound as missing:
             raise not_found(str(missing)) from None
-        qualifier = str(fn.version) if str(fn.version) != "$LATEST" else None
+        # The qualifier as named (an alias, say), as an Event invoke keeps it: metrics are kept per alias.
+        named = ref.qualifier if ref else None
+        qualifier = named or (str(fn.version) if str(fn.version) != "$LATEST" else None)
         async_invoke.enqueue(self.service, fn.function_name, payload, qualifier=qualifier)
         return Answer(202)
 

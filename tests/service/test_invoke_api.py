@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lambdalab
+from lambdalab.aws_facts import function_arn
 
 FAULTS = {
     "raise": ("raise ValueError('bad input')", "ValueError"),
@@ -211,3 +212,19 @@ def test_the_deprecated_invoke_async_queues_the_event_and_answers_202_at_once(la
     assert too_large.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.invoke_async(FunctionName="no-such-function", InvokeArgs=b"{}")
+
+
+def test_invoke_async_through_an_alias_runs_as_the_alias(lam, box):
+    from lambdalab.service.async_invoke import invoker
+
+    lambdalab.deploy("old-async-alias", code="def handler(e, c):\n    print('ran as', c.invoked_function_arn)\n")
+    version = lam.publish_version(FunctionName="old-async-alias")["Version"]
+    lam.create_alias(FunctionName="old-async-alias", Name="live", FunctionVersion=version)
+    assert lam.invoke_async(FunctionName="old-async-alias:live", InvokeArgs=b"{}")["Status"] == 202
+    assert invoker(box.lambda_service).drain()
+    assert lambdalab.flush_logs()
+    events = box.client("logs").filter_log_events(logGroupName="/aws/lambda/old-async-alias")["events"]
+    ran = [e["message"].strip() for e in events if e["message"].startswith("ran as")]
+    service = box.lambda_service
+    alias_arn = function_arn("old-async-alias", "live", region=service.region, account=service.account_id)
+    assert ran == [f"ran as {alias_arn}"]
