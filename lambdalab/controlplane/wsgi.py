@@ -61,7 +61,8 @@ def _raw_path(environ: dict[str, Any]) -> str:
     return urllib.parse.quote(environ.get("PATH_INFO", ""), safe="/")
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, by their names on the wire (``X-AMZ-LOG-TYPE``), from a WSGI environ."""
     return {key[5:].replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")}
 
 
@@ -93,7 +94,7 @@ def serve(environ: dict[str, Any], start_response: StartResponse, inner: Inner, 
             if route.operation in _UPLOADS:
                 request_size(route.operation, len(body))
             document = _document(route.operation, body)
-            params = model.gather(route, path_params, query, _headers(environ), document, raw=body)
+            params = model.gather(route, path_params, query, request_headers(environ), document, raw=body)
             scope = Scope(service.region, service.account_id, backend=service.backend, service=service)
             answer = validate(route.operation, params, scope)
             if answer is not None:

@@ -212,11 +212,10 @@ class LambdaGateway:
         does not send, the answer leaves out: ``x-amzn-RequestId`` is the invocation's request ID, as on AWS.
         """
         response_headers: dict[str, str] = {}
-        request_headers = {key[5:].replace("_", "-"): value for key, value in environ.items()
-                           if key.startswith("HTTP_")}
         try:
             with moto_hook.requested_qualifier(qualifier):
-                payload = moto_hook.answer(self.service, fn, body, request_headers, response_headers)
+                payload = moto_hook.answer(self.service, fn, body, controlplane_wsgi.request_headers(environ),
+                                           response_headers)
         except JsonRESTError as refused:  # 413 and 429 with AWS's bodies, as moto would have sent them
             return refused(environ, start_response)
         if environ.get("HTTP_X_AMZ_LOG_TYPE") != "Tail":
@@ -279,14 +278,12 @@ class LambdaGateway:
             raise too_large(f"Request must be smaller than {MAX_INVOKE_ASYNC_API_BYTES} bytes for the InvokeAsync "
                             "operation")
         ref = names.parse(params["FunctionName"])
+        name, named = (ref.name, ref.qualifier) if ref else (params["FunctionName"], None)
         try:
-            fn = self.service.resolve(*((ref.name, ref.qualifier) if ref else (params["FunctionName"], None)))
+            fn = self.service.resolve(name, named)
         except ResourceNotFound as missing:
             raise not_found(str(missing)) from None
-        # The qualifier as named (an alias, say), as an Event invoke keeps it: metrics are kept per alias.
-        named = ref.qualifier if ref else None
-        qualifier = named or (str(fn.version) if str(fn.version) != "$LATEST" else None)
-        async_invoke.enqueue(self.service, fn.function_name, payload, qualifier=qualifier)
+        async_invoke.enqueue(self.service, fn.function_name, payload, qualifier=moto_hook.invoked_qualifier(fn, named))
         return Answer(202)
 
     # --- layer versions by ARN (moto has no GetLayerVersionByArn; public layers are not in moto) ---------

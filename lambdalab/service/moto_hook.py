@@ -138,7 +138,7 @@ def answer(service: LambdaService, fn: Any, body: Any, request_headers: Any,
     limit = MAX_ASYNC_INVOKE_REQUEST_BYTES if invocation_type == "Event" else MAX_SYNC_INVOKE_REQUEST_BYTES
     if len(payload) > limit:
         raise RequestTooLargeException(limit)
-    qualifier = getattr(_request, "qualifier", None) or (str(fn.version) if str(fn.version) != "$LATEST" else None)
+    qualifier = invoked_qualifier(fn, getattr(_request, "qualifier", None))
     if invocation_type == "DryRun":
         return b""
     if invocation_type == "Event":
@@ -163,6 +163,12 @@ def answer(service: LambdaService, fn: Any, body: Any, request_headers: Any,
         response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps(invocation.error).encode()
     return invocation.raw_payload
+
+
+def invoked_qualifier(fn: Any, named: str | None) -> str | None:
+    """The qualifier an invocation runs under: the one the caller named (an alias keeps its name, for its
+    metrics and provisioned concurrency), else the version moto resolved, else none for $LATEST."""
+    return named or (str(fn.version) if str(fn.version) != "$LATEST" else None)
 
 
 def _decode_client_context(value: str | None) -> str | None:

@@ -15,9 +15,11 @@ For lessons and tests::
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from lambdalab.service.in_process_cloudwatch import InProcessCloudWatch
@@ -45,7 +47,7 @@ class SqsTrigger:
         self._deliveries: dict[str, deque[Delivery]] = {}
         self._retired: set[str] = set()  # mappings of before a reset, until moto's own reset removes them
         self._box: Any = None
-        self._sqs: Any = None
+        self._sqs_client: Callable[[], Any] = lambda: None
         self._pollers_sqs: InProcessSqs | None = None
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -54,13 +56,18 @@ class SqsTrigger:
 
     # --- life cycle (lambdalab.triggers.Trigger) ---------------------------------------------------
     def start(self, box: Any) -> None:
+        from botocore.config import Config
+
         from lambdalab.service.moto_patching import bind
         from lambdalab.triggers.sqs import moto_patch as sqs_patches
 
         sqs_patches.install()
         bind(box.lambda_service)
         self._box = box
-        self._sqs = None  # made on first use (see _sqs_client)
+        # Made on first use: a process's first boto3 client loads botocore's endpoint data (0.2-0.3 s of CPU),
+        # which every kernel and test process paid at sandbox start, though few wait on a queue.
+        self._sqs_client = functools.cache(lambda: box.client("sqs", config=Config(
+            max_pool_connections=self.max_pollers * 4 + 10, read_timeout=30, retries={"max_attempts": 3})))
         # The pollers call moto's SQS backend in this process: the same rules, without HTTP (see in_process).
         self._pollers_sqs = InProcessSqs(box.lambda_service.account_id, box.lambda_service.region)
         # SQS's request metrics (AWS/SQS NumberOfMessagesSent …), counted by the patches above
@@ -171,16 +178,6 @@ class SqsTrigger:
         """Batches being gathered or processed: their messages are received but not yet settled."""
         with self._lock:
             return sum(p.busy + p.holding for p in self.pollers.values())
-
-    def _sqs_client(self) -> Any:
-        """A boto3 SQS client, made on first use: a sandbox's first client loads botocore's endpoint data
-        (0.2-0.3 s of CPU), which every kernel and test process paid at start, though few wait on a queue."""
-        from botocore.config import Config
-
-        if self._sqs is None:
-            self._sqs = self._box.client("sqs", config=Config(
-                max_pool_connections=self.max_pollers * 4 + 10, read_timeout=30, retries={"max_attempts": 3}))
-        return self._sqs
 
     def wait_until_empty(self, queue_url: str, timeout: float = 60.0) -> bool:
         """Wait until the queue holds no message, visible or in flight, and no batch is being gathered or

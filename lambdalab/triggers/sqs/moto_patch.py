@@ -128,25 +128,24 @@ def _visible_messages(queue: Any) -> list[Any]:
 _sending = threading.local()
 
 
-def _count_visible(queue: Any) -> int:
+def _count(queue: Any, counted: Callable[[Any, float], bool]) -> int:
+    """How many of the queue's messages ``counted(message, now_ms)`` picks (0 while this thread sends)."""
     if getattr(_sending, "active", False):
         return 0
     now = time.time() * 1000.0
-    return sum(1 for m in queue._messages if now > m.visible_at and not now < m.delayed_until)
+    return sum(1 for m in queue._messages if counted(m, now))
+
+
+def _count_visible(queue: Any) -> int:
+    return _count(queue, lambda m, now: now > m.visible_at and not now < m.delayed_until)
 
 
 def _count_not_visible(queue: Any) -> int:
-    if getattr(_sending, "active", False):
-        return 0
-    now = time.time() * 1000.0
-    return sum(1 for m in queue._messages if not now > m.visible_at)
+    return _count(queue, lambda m, now: not now > m.visible_at)
 
 
 def _count_delayed(queue: Any) -> int:
-    if getattr(_sending, "active", False):
-        return 0
-    now = time.time() * 1000.0
-    return sum(1 for m in queue._messages if now < m.delayed_until)
+    return _count(queue, lambda m, now: now < m.delayed_until)
 
 
 _request = threading.local()
