@@ -15,7 +15,10 @@ from types import MappingProxyType
 
 from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, Arn
 
-INIT_TIMEOUT_S = 10.0  # AWS caps the init phase at 10 s
+INIT_TIMEOUT_S = 10.0  # AWS caps an on-demand init phase at 10 s, then retries it inside the first invoke
+#: A provisioned environment's init may run for this long, or the function's timeout if that is longer
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, checked December 2026).
+PROVISIONED_INIT_TIMEOUT_S = 130.0
 MAX_RESPONSE_BYTES = 6_291_556  # AWS's response limit, to the byte, as its error message states it
 LATEST = "$LATEST"
 

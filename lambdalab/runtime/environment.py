@@ -33,7 +33,13 @@ import psutil
 
 from lambdalab.runtime import memory, process_start
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer, StreamListener
-from lambdalab.runtime.config import INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, FunctionConfig, runtime_identifier
+from lambdalab.runtime.config import (
+    INIT_TIMEOUT_S,
+    MAX_RESPONSE_BYTES,
+    PROVISIONED_INIT_TIMEOUT_S,
+    FunctionConfig,
+    runtime_identifier,
+)
 from lambdalab.runtime.endings import TIMED_OUT, Ended, error_document, exit_words, timeout_document, timeout_message
 from lambdalab.runtime.log_file import LogFile
 from lambdalab.runtime.process_start import (  # importable from here as before the split
@@ -144,16 +150,30 @@ class ExecutionEnvironment:
     def start(self) -> None:
         """Run the init phase now (a provisioned environment does this ahead of any request).
 
-        Raises nothing: an init failure is remembered and reported to the invocation that needed it.
+        Raises nothing: an init failure is remembered and reported to the invocation that needed it. An
+        environment whose init failed here is ended; only an on-demand invoke retries an init (below).
         """
         with self._lock:
-            self._start_locked()
+            if self.state is EnvironmentState.NEW and not self._init_locked(self._init_limit()):
+                self._terminate()
 
-    def _start_locked(self) -> None:
-        if self.state is not EnvironmentState.NEW:
-            return
+    def _init_limit(self) -> float:
+        """How long the init phase may run: 10 s on demand; a provisioned environment's init is not
+        waited on by any request, and AWS gives it 130 s or the function's timeout, whichever is longer."""
+        if self.initialization_type == "on-demand":
+            return INIT_TIMEOUT_S
+        return max(PROVISIONED_INIT_TIMEOUT_S, float(self.config.timeout))
+
+    def _init_locked(self, limit: float) -> bool:
+        """Start the runtime process and wait, up to ``limit`` seconds, for it to ask for its first event.
+
+        True when it did. Otherwise the failure is kept in ``_init_failure``, the process is ended (its
+        output kept for the logs) and the environment stays INITIALIZING, so that an invoke may retry the
+        init in a new process, as Lambda does.
+        """
         self.state = EnvironmentState.INITIALIZING
         self._api = RuntimeAPIServer()
+        self._peak_seen = 0
         started = time.perf_counter()
         command = self._command() if launch_wrapper is None else launch_wrapper(self, self._command())
         self._process = process_start.start_process(
@@ -163,24 +183,26 @@ class ExecutionEnvironment:
         self._peak_reader = memory.PeakReader(self._ps)
         try:
             api = self._api
-            self._wait_for(
-                lambda: api.first_next_at is not None or api.init_error is not None, INIT_TIMEOUT_S, wake=api.ready
-            )
+            self._wait_for(lambda: api.first_next_at is not None or api.init_error is not None, limit, wake=api.ready)
             failure = self._init_error_from_runtime() if self._api.init_error is not None else None
         except Ended as ended:
             failure = ended
+        self._init_failure = failure
         if failure is not None:
-            self._init_failure = failure
             self.init_duration_ms = (time.perf_counter() - started) * 1000.0
             self._peak_mb()
-            self._pending_init_logs = self._read_new_logs()
-            self._terminate()
-            return
+            self._pending_init_logs += self._read_new_logs()
+            self._kill_tree()
+            self._peak_reader.close()
+            self._peak_reader = None
+            self._api.close()
+            self._api = None
+            return False
         self.init_duration_ms = (self._api.first_next_at - started) * 1000.0
         self._peak_mb()
-        self._pending_init_logs = self._read_new_logs()
-        self._init_failure = None
+        self._pending_init_logs += self._read_new_logs()
         self.state = EnvironmentState.IDLE
+        return True
 
     def _init_error_from_runtime(self) -> Ended:
         error = self._api.init_error
@@ -299,14 +321,23 @@ class ExecutionEnvironment:
         self._oom = False
         init_logs = ""
         init_ms: float | None = None
+        invoke_init_ms: float | None = None  # an init retried inside this invoke, part of its duration
         if self.state is EnvironmentState.NEW:
-            self._start_locked()
-            if self.initialization_type == "on-demand":
+            started = self._init_locked(self._init_limit())
+            init_logs = self._init_start_line()
+            if started and self.initialization_type == "on-demand":
                 init_ms = self.init_duration_ms
-            init_logs = self._init_start_line() + self._pending_init_logs
-            self._pending_init_logs = ""
-            if self._init_failure is not None:
-                return self._failed_init(request_id, init_logs)
+            if not started:
+                # Lambda reports the failed init phase, then runs the init again at the start of this
+                # invoke, in a new process, bounded by the function's timeout (lambda-runtime-environment.html).
+                init_logs += self._take_init_logs() + self._init_report("init")
+                if not self._init_locked(float(cfg.timeout)):
+                    init_logs += self._take_init_logs()
+                    result = self._failed_init(request_id, init_logs)
+                    self._terminate()
+                    return result
+                invoke_init_ms = self.init_duration_ms
+            init_logs += self._take_init_logs()
         elif self._pending_init_logs:  # a provisioned environment's init output goes with its first call
             init_logs, self._pending_init_logs = self._pending_init_logs, ""
         if self.state is not EnvironmentState.IDLE:
@@ -314,7 +345,9 @@ class ExecutionEnvironment:
 
         self.state = EnvironmentState.BUSY
         self.invocation_count += 1
-        deadline_epoch_ms = int((time.time() + cfg.timeout) * 1000)
+        # The handler has what the retried init (if any) left of the timeout.
+        time_left = cfg.timeout - (invoke_init_ms or 0.0) / 1000.0
+        deadline_epoch_ms = int((time.time() + time_left) * 1000)
         pending = PendingInvocation(
             request_id=request_id,
             event=payload,
@@ -332,10 +365,10 @@ class ExecutionEnvironment:
         error_type: str | None = None
         tail = ""
         try:
-            self._wait_for(lambda: pending.outcome is not None, cfg.timeout, wake=pending.done)
+            self._wait_for(lambda: pending.outcome is not None, time_left, wake=pending.done)
         except Ended as ended:
             self._api.forget(request_id)
-            elapsed_ms = (time.perf_counter() - (pending.dispatched_at or submitted)) * 1000.0
+            elapsed_ms = (time.perf_counter() - (pending.dispatched_at or submitted)) * 1000.0 + (invoke_init_ms or 0.0)
             if ended.status == "timeout":
                 duration_ms = cfg.timeout * 1000.0
                 error = timeout_document(request_id, cfg.timeout)
@@ -349,10 +382,10 @@ class ExecutionEnvironment:
             logs_body = self._read_new_logs()
             max_used = cfg.memory_size if self._oom else self._peak_mb()
             self._terminate()
-            report = self._report(request_id, duration_ms, init_ms, max_used, status, error_type)
+            report = self._report(request_id, duration_ms, init_ms, max_used, status, error_type, invoke_init_ms)
             return self._result(request_id, None, error, init_logs, logs_body + tail, report)
 
-        duration_ms = (pending.finished_at - pending.dispatched_at) * 1000.0
+        duration_ms = (pending.finished_at - pending.dispatched_at) * 1000.0 + (invoke_init_ms or 0.0)
         logs_body = self._read_new_logs()
         max_used = self._peak_mb()
         payload_out: object = None
@@ -374,7 +407,7 @@ class ExecutionEnvironment:
             payload_out = self._decode(pending.body)
         self.state = EnvironmentState.IDLE
         self.last_used_at = time.monotonic()
-        report = self._report(request_id, duration_ms, init_ms, max_used, None, None)
+        report = self._report(request_id, duration_ms, init_ms, max_used, None, None, invoke_init_ms)
         return self._result(request_id, payload_out, error, init_logs, logs_body, report, pending.body)
 
     @staticmethod
@@ -389,27 +422,41 @@ class ExecutionEnvironment:
         arn = f"arn:aws:lambda:{self.config.region}::runtime:lambdalab-{self.runtime_client.value}"
         return f"INIT_START Runtime Version: {version}.lambdalab\tRuntime Version ARN: {arn}\n"
 
+    def _take_init_logs(self) -> str:
+        logs, self._pending_init_logs = self._pending_init_logs, ""
+        return logs
+
+    def _init_failure_status(self) -> tuple[str, str | None]:
+        """``("timeout", None)`` or ``("error", error type)``: how the last init failed, in INIT_REPORT's words."""
+        ended = self._init_failure
+        if getattr(ended, "document", None) is None and ended.status == "timeout":
+            return "timeout", None
+        error_type = ended.document.get("errorType") if hasattr(ended, "document") else ended.error_type
+        return "error", error_type
+
+    def _init_report(self, phase: str) -> str:
+        """``INIT_REPORT Init Duration: … ms\tPhase: init\tStatus: timeout``: the line a failed init leaves."""
+        status, error_type = self._init_failure_status()
+        return (f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: {phase}\t"
+                f"Status: {status}" + (f"\tError Type: {error_type}" if error_type else "") + "\n")
+
     def _failed_init(self, request_id: str, init_logs: str) -> Invocation:
+        """The invoke whose retried init failed too: the caller gets the init's error (or the function's
+        timeout), and the invoke's REPORT counts the retried init as its duration, with no Init Duration."""
         ended = self._init_failure
         cfg = self.config
-        if hasattr(ended, "document"):
-            error = dict(ended.document)
-            error_type = error.get("errorType")
-        elif ended.status == "timeout":
-            error = timeout_document(request_id, INIT_TIMEOUT_S)
+        status, error_type = self._init_failure_status()
+        if status == "timeout":
+            error = timeout_document(request_id, float(cfg.timeout))
             error_type = TIMED_OUT
+        elif hasattr(ended, "document"):
+            error = dict(ended.document)
         else:
             error = error_document(request_id, ended.error_type, ended.detail)
-            error_type = ended.error_type
-        status = "timeout" if ended.status == "timeout" else "error"
-        init_report = (
-            f"INIT_REPORT Init Duration: {self._elapsed_init_ms():.2f} ms\tPhase: init\t"
-            f"Status: {status}" + (f"\tError Type: {error_type}" if status == "error" else "") + "\n"
-        )
         report = Report(
             request_id=request_id,
             duration_ms=self._elapsed_init_ms(),
-            billed_duration_ms=math.ceil(self._elapsed_init_ms()),
+            billed_duration_ms=max(math.ceil(self._elapsed_init_ms()), 1),
             memory_size_mb=cfg.memory_size,
             max_memory_used_mb=cfg.memory_size
             if ended.error_type == "Runtime.OutOfMemory"
@@ -417,8 +464,9 @@ class ExecutionEnvironment:
             init_duration_ms=None,
             status=status,
             error_type=error_type if status == "error" else None,
+            invoke_init_ms=self._elapsed_init_ms(),
         )
-        return self._result(request_id, None, error, init_logs + init_report, "", report)
+        return self._result(request_id, None, error, init_logs + self._init_report("invoke"), "", report)
 
     def _elapsed_init_ms(self) -> float:
         return self.init_duration_ms or 0.0
@@ -437,6 +485,7 @@ class ExecutionEnvironment:
         max_used_mb: int,
         status: str | None,
         error_type: str | None,
+        invoke_init_ms: float | None = None,
     ) -> Report:
         billed = math.ceil(duration_ms + (init_ms or 0.0))
         return Report(
@@ -448,6 +497,7 @@ class ExecutionEnvironment:
             init_duration_ms=init_ms,
             status=status,
             error_type=error_type,
+            invoke_init_ms=invoke_init_ms,
         )
 
     def _result(

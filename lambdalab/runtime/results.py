@@ -26,6 +26,10 @@ class Report:
 
     ``billed_duration_ms`` follows AWS's rules today: 1 ms granularity (since Dec 2020) and, on a cold
     start of an on-demand function, the init phase billed too (since 1 Aug 2025).
+
+    ``invoke_init_ms`` is set when the init phase failed and Lambda ran the init again inside this invoke:
+    that time is part of ``duration_ms``, and the REPORT line then shows no ``Init Duration``, although the
+    request was still a cold start.
     """
 
     request_id: str
@@ -36,10 +40,11 @@ class Report:
     init_duration_ms: float | None = None
     status: str | None = None  # "timeout" or "error" when the environment ended abnormally
     error_type: str | None = None  # e.g. "Runtime.OutOfMemory", shown after Status: error
+    invoke_init_ms: float | None = None  # not on the REPORT line: already inside duration_ms
 
     @property
     def cold(self) -> bool:
-        return self.init_duration_ms is not None
+        return self.init_duration_ms is not None or self.invoke_init_ms is not None
 
     def line(self) -> str:
         """The REPORT line exactly as CloudWatch Logs shows it (tab separated)."""

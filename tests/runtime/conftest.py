@@ -39,9 +39,10 @@ def make_environment(tmp_path: Path, runtime_client: RuntimeClient
         (code / "app.py").write_text(textwrap.dedent(source))
         for name, text in (files or {}).items():
             (code / name).write_text(textwrap.dedent(text))
+        initialization_type = str(config.pop("initialization_type", "on-demand"))
         cfg = FunctionConfig(function_name=config.pop("function_name", "test-fn"), code_dir=code,
                              handler=handler, **config)
-        env = ExecutionEnvironment(cfg, runtime_client=runtime_client)
+        env = ExecutionEnvironment(cfg, runtime_client=runtime_client, initialization_type=initialization_type)
         made.append(env)
         return env
 

@@ -74,8 +74,12 @@ def test_fault_matrix_each_fault_gives_aws_error_through_boto3_and_the_next_call
 def test_init_faults_give_the_runtime_error_through_boto3(lam, fault):
     source, handler, error_type = INIT_FAULTS[fault]
     lambdalab.deploy(f"init-{fault.replace('_', '-')}", files={"app.py": source}, handler=handler)
-    response, payload = invoke(lam, f"init-{fault.replace('_', '-')}")
+    response, payload = invoke(lam, f"init-{fault.replace('_', '-')}", LogType="Tail")
     assert response["FunctionError"] == "Unhandled" and payload["errorType"] == error_type
+    # Lambda retried the failed init inside the invoke; both attempts are reported.
+    tail = base64.b64decode(response["LogResult"]).decode()
+    for phase in ("init", "invoke"):
+        assert f"\tPhase: {phase}\tStatus: error\tError Type: {error_type}\n" in tail
 
 
 def test_when_the_handler_floods_logs_or_leaves_children_then_nothing_is_left_behind(lam, box):
