@@ -81,13 +81,14 @@ def with_boto3_threads(box: object, name: str, count: int) -> tuple[Counter, flo
     )
     barrier = threading.Barrier(count + 1)
     outcomes: list[str] = []
+    throttle = lam.exceptions.TooManyRequestsException  # built before the threads race to build it
 
     def call() -> None:
         barrier.wait()
         try:
             lam.invoke(FunctionName=name, Payload=b"{}")
             outcomes.append("ok")
-        except lam.exceptions.TooManyRequestsException as throttled:
+        except throttle as throttled:
             outcomes.append(throttled.response.get("Reason", "?"))
 
     threads = [threading.Thread(target=call) for _ in range(count)]

@@ -27,12 +27,15 @@ def box():
 
 def burst(lam, n: int) -> int:
     """n concurrent invokes of 0.5 s; how many were throttled."""
+    # Built here, once: botocore builds a client's exception classes on first use, and threads racing to
+    # build them can each get their own class, which another thread's ``except`` does not match.
+    throttled = lam.exceptions.TooManyRequestsException
 
     def one(_: int) -> bool:
         try:
             lam.invoke(FunctionName="narrow", Payload=b'{"seconds": 0.5}')
             return False
-        except lam.exceptions.TooManyRequestsException:
+        except throttled:
             return True
 
     with ThreadPoolExecutor(max_workers=n) as pool:
