@@ -9,6 +9,13 @@ lists version 27). The sandbox answers that ARN — in the sandbox's region, eit
 libraries it uses (its ``[all]`` extras that are installed; never the SDK the runtime already bundles).
 Attached like any layer, it counts in the five-layer limit and puts ``aws_lambda_powertools`` on the
 handler's path; without it, ``import aws_lambda_powertools`` fails as on AWS.
+
+Like AWS's, the layer carries its bytecode, compiled for the runtime's Python with checked hashes, so an
+environment (which may not write ``__pycache__``) imports it without compiling it at every cold start. AWS's
+layer pipeline fails a release whose layer recompiles any source file at import, and tests that checked-hash
+bytecode survives the zip round trip where timestamp bytecode does not
+(``layer_v3/layer/canary/bytecode_monitor.py`` in github.com/aws-powertools/powertools-lambda-python, read
+December 2026).
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ import base64
 import functools
 import hashlib
 import importlib.metadata
+import importlib.util
 import io
+import marshal
 import os
 import re
 import sys
@@ -130,7 +139,8 @@ def powertools_zip() -> bytes:
     does not zip ~30 MB again.
     """
     distributions = sorted(powertools_distributions(), key=lambda d: d.metadata["Name"].lower())
-    key = hashlib.sha256(" ".join(f"{d.metadata['Name']}=={d.version}" for d in distributions).encode())
+    contents = [f"{d.metadata['Name']}=={d.version}" for d in distributions]
+    key = hashlib.sha256(" ".join([*contents, sys.implementation.cache_tag, "checked-hash-pyc"]).encode())
     cached = Path(tempfile.gettempdir()) / "lambdalab-public-layers" / f"powertools-{key.hexdigest()[:16]}.zip"
     try:
         return cached.read_bytes()
@@ -154,14 +164,39 @@ def _zip_distributions(distributions: list[importlib.metadata.Distribution]) -> 
             for distribution in distributions:
                 for file in distribution.files or ():
                     if file.parts[0] == ".." or "__pycache__" in file.parts:
-                        continue
+                        continue  # the bytecode installed here is this machine's: the layer's own is written below
                     source = Path(distribution.locate_file(file))
                     if source.is_file():
-                        info = zipfile.ZipInfo(f"python/{file.as_posix()}", date_time=(1980, 1, 1, 0, 0, 0))
-                        info.external_attr = (source.stat().st_mode & 0o777) << 16
-                        info.compress_type = zipfile.ZIP_DEFLATED
-                        archive.writestr(info, source.read_bytes())
+                        name = f"python/{file.as_posix()}"
+                        data = source.read_bytes()
+                        _add(archive, name, data, source.stat().st_mode)
+                        if file.suffix == ".py":
+                            bytecode = checked_hash_bytecode(data, name)
+                            if bytecode is not None:
+                                cached = importlib.util.cache_from_source(name)
+                                _add(archive, cached, bytecode, 0o644)
         return buffer.getvalue()
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = (mode & 0o777) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+
+
+def checked_hash_bytecode(source: bytes, filename: str) -> bytes | None:
+    """``source`` as a checked-hash ``.pyc`` (PEP 552) for this Python, or None if it does not compile.
+
+    Checked-hash bytecode is valid whatever the source file's timestamp (a zip keeps none that matches), and
+    is refused if the source changed. A file that does not compile is left as source, as ``compileall`` does.
+    """
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+    flags = (0b11).to_bytes(4, "little")  # hash-based, and checked against the source at import
+    return importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source) + marshal.dumps(code)
 
 
 def install() -> None:

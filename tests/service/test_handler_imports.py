@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +187,70 @@ def handler(event, context):
 """
     seen = lambdalab.deploy("imports-metadata", code=source).invoke().payload
     assert seen == {"boto3": True, "botocore": True, "requests": False, "lambdalab": False, "moto": False}
+
+
+TRACKED_POWERTOOLS = '''
+from importlib.machinery import SourceFileLoader
+
+compiled = []
+_source_to_code = SourceFileLoader.source_to_code
+
+
+def _track(loader, data, path, *, _optimize=-1):
+    compiled.append(path)
+    return _source_to_code(loader, data, path, _optimize=_optimize)
+
+
+SourceFileLoader.source_to_code = _track
+from aws_lambda_powertools import Logger, Metrics, Tracer  # noqa: E402
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType  # noqa: E402
+SourceFileLoader.source_to_code = _source_to_code
+
+import os  # noqa: E402
+import aws_lambda_powertools  # noqa: E402
+
+LAYER = os.path.dirname(os.path.dirname(aws_lambda_powertools.__file__))
+
+
+def handler(event, context):
+    return {"compiled_from_the_layer": [p for p in compiled if p.startswith(LAYER + os.sep)],
+            "imported_from": os.path.basename(LAYER)}
+'''
+
+
+def test_the_powertools_layer_carries_its_bytecode_so_a_cold_start_compiles_none_of_it(box):
+    """AWS's layer ships checked-hash bytecode; an environment may not write __pycache__, so without it every
+    cold start would compile Powertools again (its pipeline fails a layer that does)."""
+    answer = lambdalab.deploy("pt-bytecode", code=TRACKED_POWERTOOLS, layers=[POWERTOOLS_LAYER_ARN]).invoke({})
+    assert answer.payload == {"compiled_from_the_layer": [], "imported_from": "python"}, answer.error
+
+
+def test_checked_hash_bytecode_is_used_as_is_and_refused_once_its_source_changes(tmp_path):
+    import importlib.util
+    from importlib.machinery import SourceFileLoader
+
+    from lambdalab.service.public_layers import checked_hash_bytecode
+
+    source = tmp_path / "sample.py"
+    source.write_bytes(b"value = 42\n")
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    cached.parent.mkdir()
+    cached.write_bytes(checked_hash_bytecode(source.read_bytes(), "python/sample.py"))
+    assert checked_hash_bytecode(b"def broken(\n", "python/broken.py") is None
+
+    def load() -> tuple[int, list[str]]:
+        compiled: list[str] = []
+        original = SourceFileLoader.source_to_code
+        SourceFileLoader.source_to_code = lambda loader, data, path, **kw: compiled.append(path) or original(
+            loader, data, path, **kw)
+        try:
+            loader = SourceFileLoader("sample", str(source))
+            namespace: dict[str, object] = {}
+            exec(loader.get_code("sample"), namespace)
+        finally:
+            SourceFileLoader.source_to_code = original
+        return namespace["value"], compiled
+
+    assert load() == (42, [])
+    source.write_bytes(b"value = 43\n")  # same size: a timestamp check could miss it, a hash does not
+    assert load() == (43, [str(source)])
