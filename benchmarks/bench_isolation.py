@@ -13,6 +13,8 @@ imports boto3 at init.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import statistics
 import sys
 import tempfile
@@ -67,6 +69,7 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=15, help="cold starts per variant (default 15)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lambdalab-bench-isolation-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     clients = [RuntimeClient.default()] + (
         [RuntimeClient.BUILTIN] if RuntimeClient.default() is not RuntimeClient.BUILTIN else []
     )

@@ -16,7 +16,9 @@ numbers mean something on any machine:
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -90,6 +92,7 @@ def main() -> None:
     import lambdalab
 
     work = Path(tempfile.mkdtemp(prefix="lambdalab-bench-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     (work / "app.py").write_text(HANDLER)
     (work / "event.json").write_text(json.dumps({"n": 21}))
 

@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -24,10 +23,10 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from lambdalab.runtime import temp_dirs
 from lambdalab.service.loopback import LOOPBACK_NO_PROXY, NotLoopbackError, ensure_loopback, install_guard
 
 if TYPE_CHECKING:
@@ -94,7 +93,7 @@ class Sandbox:
         # and service models (about 0.1 s a client on an idle laptop, seconds on a busy one).
         self._boto_session: object | None = None
         self._boto_session_lock = threading.Lock()
-        self._config_dir = Path(tempfile.mkdtemp(prefix="lambdalab-aws-"))
+        self._config_dir = temp_dirs.make("lambdalab-aws-")
         atexit.register(shutil.rmtree, self._config_dir, ignore_errors=True)
         self.lambda_service = LambdaService(environment=lambda: self.environment, client_factory=self.client,
                                             account_id=DEFAULT_ACCOUNT_ID, region=region)

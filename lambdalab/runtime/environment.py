@@ -21,17 +21,15 @@ import math
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
-from pathlib import Path
 
 import psutil
 
-from lambdalab.runtime import memory, process_start
+from lambdalab.runtime import memory, process_start, temp_dirs
 from lambdalab.runtime.api_server import PendingInvocation, RuntimeAPIServer, StreamListener
 from lambdalab.runtime.config import (
     INIT_TIMEOUT_S,
@@ -113,7 +111,7 @@ class ExecutionEnvironment:
         self._process: subprocess.Popen[bytes] | None = None
         self._ps: psutil.Process | None = None
         self._peak_reader: memory.PeakReader | None = None
-        self._log_dir = Path(tempfile.mkdtemp(prefix="lambdalab-env-"))
+        self._log_dir = temp_dirs.make("lambdalab-env-")
         self._log_path = self._log_dir / "output.log"
         self._log = LogFile(self._log_path)
         self._tmp_dir = self._log_dir / "tmp"

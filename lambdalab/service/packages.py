@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdalab.aws_facts import MAX_UNZIPPED_CODE_BYTES
+from lambdalab.runtime import temp_dirs
 from lambdalab.runtime.config import InvalidParameterValueException
 
 MAX_LAYERS = 5
@@ -40,7 +41,7 @@ def _cache_root() -> Path:
     """
     global _root
     if _root is None:
-        _root = Path(tempfile.mkdtemp(prefix="lambdalab-packages-"))
+        _root = temp_dirs.make("lambdalab-packages-")
         # Unpacked code (a learner's, when grading) must not outlive the process that unpacked it.
         atexit.register(shutil.rmtree, _root, ignore_errors=True)
     return _root
