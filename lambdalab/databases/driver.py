@@ -5,7 +5,10 @@ On AWS a Python function cannot count on libpq, so the usual choice is a driver 
 ``pip install pg8000 -t python/`` and zip the folder — Lambda puts a layer's ``python/`` folder on the
 function's ``sys.path`` (https://docs.aws.amazon.com/lambda/latest/dg/python-layers.html, checked December
 2026). :func:`driver_layer` does the same offline, from the distributions the course already installed
-(pg8000 and what it requires: scramp, asn1crypto, python-dateutil, six), so it works without network:
+(pg8000 and what it requires: scramp, asn1crypto, python-dateutil, six), so it works without network. It
+adds the step lesson 04 recommends and AWS's own Powertools layer takes: checked-hash bytecode for the
+runtime's Python beside every module (:mod:`lambdalab.service.bytecode`), so that a cold start does not
+compile the driver again:
 
     layer = lambdalab.databases.driver_layer()
     lam.publish_layer_version(LayerName="pg8000", Content={"ZipFile": layer},
@@ -14,11 +17,14 @@ function's ``sys.path`` (https://docs.aws.amazon.com/lambda/latest/dg/python-lay
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 import zipfile
 from importlib import metadata
 from pathlib import Path
+
+from lambdalab.service.bytecode import checked_hash_bytecode
 
 DRIVER = "pg8000"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -36,6 +42,12 @@ def driver_layer(driver: str = DRIVER, path: str | Path | None = None) -> bytes:
                 source = Path(distribution.locate_file(file))
                 if source.is_file():
                     archive.write(source, f"python/{name}")
+                    if name.endswith(".py"):
+                        bytecode = checked_hash_bytecode(source.read_bytes(), f"python/{name}")
+                        if bytecode is not None:
+                            cached = zipfile.ZipInfo(importlib.util.cache_from_source(f"python/{name}"),
+                                                     date_time=(1980, 1, 1, 0, 0, 0))  # the same bytes each build
+                            archive.writestr(cached, bytecode, zipfile.ZIP_DEFLATED)
     data = buffer.getvalue()
     if path is not None:
         Path(path).write_bytes(data)

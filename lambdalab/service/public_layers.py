@@ -26,7 +26,6 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import io
-import marshal
 import os
 import re
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 
 from lambdalab.aws_facts import DEFAULT_REGION
 from lambdalab.runtime.handler_imports import RUNTIME_SDK
+from lambdalab.service.bytecode import checked_hash_bytecode
 
 POWERTOOLS_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27  # the version Powertools' installation page lists (checked December 2026)
@@ -183,20 +183,6 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     info.external_attr = (mode & 0o777) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, data)
-
-
-def checked_hash_bytecode(source: bytes, filename: str) -> bytes | None:
-    """``source`` as a checked-hash ``.pyc`` (PEP 552) for this Python, or None if it does not compile.
-
-    Checked-hash bytecode is valid whatever the source file's timestamp (a zip keeps none that matches), and
-    is refused if the source changed. A file that does not compile is left as source, as ``compileall`` does.
-    """
-    try:
-        code = compile(source, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return None
-    flags = (0b11).to_bytes(4, "little")  # hash-based, and checked against the source at import
-    return importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source) + marshal.dumps(code)
 
 
 def install() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import sys
 import zipfile
@@ -35,7 +36,19 @@ def test_when_the_layer_is_built_then_it_holds_pg8000_and_its_dependencies_under
     assert all(name.startswith("python/") for name in names)
     top = {name.split("/")[1] for name in names}
     assert {"pg8000", "scramp", "asn1crypto"} <= top
-    assert not any(name.endswith(".pyc") for name in names)
+
+
+def test_the_layer_carries_checked_hash_bytecode_for_this_python_beside_every_module():
+    """Timestamp bytecode (what pip writes) does not survive a zip; checked-hash bytecode does, so a cold start
+    imports the driver without compiling it (an environment may not write __pycache__)."""
+    layer = zipfile.ZipFile(io.BytesIO(driver_layer()))
+    names = set(layer.namelist())
+    modules = {name for name in names if name.endswith(".py")}
+    bytecode = {name for name in names if name.endswith(".pyc")}
+    assert bytecode == {importlib.util.cache_from_source(name) for name in modules}
+    for name in bytecode:
+        header = layer.read(name)[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(header[4:], "little") == 0b11, name
 
 
 def test_when_a_function_uses_the_driver_layer_then_it_queries_the_real_database(rds, box):

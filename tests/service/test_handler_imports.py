@@ -229,7 +229,7 @@ def test_checked_hash_bytecode_is_used_as_is_and_refused_once_its_source_changes
     import importlib.util
     from importlib.machinery import SourceFileLoader
 
-    from lambdalab.service.public_layers import checked_hash_bytecode
+    from lambdalab.service.bytecode import checked_hash_bytecode
 
     source = tmp_path / "sample.py"
     source.write_bytes(b"value = 42\n")
