@@ -44,20 +44,6 @@ def handler(event, context):
 """
 
 
-#: The producer in its own process: boto3 from the environment the sandbox exported, ready before the clock.
-PRODUCER = """
-import json, sys
-import boto3
-sqs = boto3.client("sqs")
-url, messages = sys.argv[1], int(sys.argv[2])
-print("ready", flush=True)
-sys.stdin.readline()
-for start in range(0, messages, 10):
-    sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": str(i), "MessageBody": json.dumps({"n": start + i})} for i in range(min(10, messages - start))])
-"""
-
-
 def _send(sqs, url: str, messages: int) -> None:
     for start in range(0, messages, 10):
         sqs.send_message_batch(
@@ -68,10 +54,24 @@ def _send(sqs, url: str, messages: int) -> None:
         )
 
 
+def _produce(url: str, messages: int) -> None:
+    """The producer in its own process (this script with ``--produce``): boto3 from the environment the sandbox
+    exported, its imports and client made before it says it is ready, then the same sends on a line of input."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    _send(sqs, url, messages)
+
+
 def _send_from_own_process(url: str, messages: int) -> subprocess.Popen[str]:
     """Start the producer; returns once it is ready to send (imports and client made, off the clock)."""
     producer = subprocess.Popen(
-        [sys.executable, "-c", PRODUCER, url, str(messages)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--produce", url, str(messages)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert producer.stdout.readline() == "ready\n", "the producer did not start"
     return producer
@@ -130,7 +130,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sqs.json")
+    parser.add_argument("--produce", nargs=2, metavar=("QUEUE_URL", "MESSAGES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.produce:
+        _produce(args.produce[0], int(args.produce[1]))
+        return
 
     import lambdalab
 

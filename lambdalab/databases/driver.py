@@ -17,14 +17,13 @@ compile the driver again:
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 import zipfile
 from importlib import metadata
 from pathlib import Path
 
-from lambdalab.service.bytecode import checked_hash_bytecode
+from lambdalab.service.bytecode import add_bytecode
 
 DRIVER = "pg8000"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -43,11 +42,7 @@ def driver_layer(driver: str = DRIVER, path: str | Path | None = None) -> bytes:
                 if source.is_file():
                     archive.write(source, f"python/{name}")
                     if name.endswith(".py"):
-                        bytecode = checked_hash_bytecode(source.read_bytes(), f"python/{name}")
-                        if bytecode is not None:
-                            cached = zipfile.ZipInfo(importlib.util.cache_from_source(f"python/{name}"),
-                                                     date_time=(1980, 1, 1, 0, 0, 0))  # the same bytes each build
-                            archive.writestr(cached, bytecode, zipfile.ZIP_DEFLATED)
+                        add_bytecode(archive, f"python/{name}", source.read_bytes())
     data = buffer.getvalue()
     if path is not None:
         Path(path).write_bytes(data)

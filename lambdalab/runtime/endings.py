@@ -19,11 +19,13 @@ _SIGNAL_WORDS = {
 
 
 class Ended(Exception):
-    """The environment died while we waited on it; carries AWS's error type and message tail."""
+    """The environment died while we waited on it; carries AWS's error type and message tail, and the error
+    document the runtime posted when it reported the failure itself (an init error)."""
 
-    def __init__(self, error_type: str, detail: str, status: str = "error") -> None:
+    def __init__(self, error_type: str, detail: str, status: str = "error",
+                 document: dict[str, object] | None = None) -> None:
         super().__init__(detail)
-        self.error_type, self.detail, self.status = error_type, detail, status
+        self.error_type, self.detail, self.status, self.document = error_type, detail, status, document
 
 
 def exit_words(returncode: int | None) -> str:

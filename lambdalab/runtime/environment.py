@@ -208,11 +208,11 @@ class ExecutionEnvironment:
             document = json.loads(error.body)
         except ValueError:
             document = {"errorMessage": error.body.decode(errors="replace"), "errorType": error.error_type}
-        exc = Ended(
-            document.get("errorType") or error.error_type or "Runtime.Unknown", document.get("errorMessage", "")
+        return Ended(
+            document.get("errorType") or error.error_type or "Runtime.Unknown",
+            document.get("errorMessage", ""),
+            document={k: document[k] for k in ("errorMessage", "errorType", "stackTrace") if k in document},
         )
-        exc.document = {k: document[k] for k in ("errorMessage", "errorType", "stackTrace") if k in document}
-        return exc
 
     def shutdown(self) -> None:
         """End the environment and everything it started. Safe to call more than once."""
@@ -321,11 +321,11 @@ class ExecutionEnvironment:
         init_ms: float | None = None
         invoke_init_ms: float | None = None  # an init retried inside this invoke, part of its duration
         if self.state is EnvironmentState.NEW:
-            started = self._init_locked(self._init_limit())
+            ready = self._init_locked(self._init_limit())
             init_logs = self._init_start_line()
-            if started and self.initialization_type == "on-demand":
+            if ready and self.initialization_type == "on-demand":
                 init_ms = self.init_duration_ms
-            if not started:
+            if not ready:
                 # Lambda reports the failed init phase, then runs the init again at the start of this
                 # invoke, in a new process, bounded by the function's timeout (lambda-runtime-environment.html).
                 init_logs += self._take_init_logs() + self._init_report("init")
@@ -427,10 +427,7 @@ class ExecutionEnvironment:
     def _init_failure_status(self) -> tuple[str, str | None]:
         """``("timeout", None)`` or ``("error", error type)``: how the last init failed, in INIT_REPORT's words."""
         ended = self._init_failure
-        if getattr(ended, "document", None) is None and ended.status == "timeout":
-            return "timeout", None
-        error_type = ended.document.get("errorType") if hasattr(ended, "document") else ended.error_type
-        return "error", error_type
+        return ("timeout", None) if ended.status == "timeout" else ("error", ended.error_type)
 
     def _init_report(self, phase: str) -> str:
         """``INIT_REPORT Init Duration: … ms\tPhase: init\tStatus: timeout``: the line a failed init leaves."""
@@ -447,7 +444,7 @@ class ExecutionEnvironment:
         if status == "timeout":
             error = timeout_document(request_id, float(cfg.timeout))
             error_type = TIMED_OUT
-        elif hasattr(ended, "document"):
+        elif ended.document is not None:
             error = dict(ended.document)
         else:
             error = error_document(request_id, ended.error_type, ended.detail)

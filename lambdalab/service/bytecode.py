@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import marshal
+import zipfile
 
 
 def checked_hash_bytecode(source: bytes, filename: str) -> bytes | None:
@@ -25,3 +26,14 @@ def checked_hash_bytecode(source: bytes, filename: str) -> bytes | None:
         return None
     flags = (0b11).to_bytes(4, "little")  # hash-based, and checked against the source at import
     return importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source) + marshal.dumps(code)
+
+
+def add_bytecode(archive: zipfile.ZipFile, name: str, source: bytes) -> None:
+    """Write the checked-hash bytecode of ``source``, the module at ``name`` in ``archive``, where Python looks
+    for it (``__pycache__/<module>.<cache tag>.pyc``); nothing if it does not compile. A fixed timestamp keeps
+    the archive the same bytes from one build to the next."""
+    bytecode = checked_hash_bytecode(source, name)
+    if bytecode is not None:
+        info = zipfile.ZipInfo(importlib.util.cache_from_source(name), date_time=(1980, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, bytecode, zipfile.ZIP_DEFLATED)

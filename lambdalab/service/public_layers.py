@@ -24,7 +24,6 @@ import base64
 import functools
 import hashlib
 import importlib.metadata
-import importlib.util
 import io
 import os
 import re
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from lambdalab.aws_facts import DEFAULT_REGION
 from lambdalab.runtime.handler_imports import RUNTIME_SDK
-from lambdalab.service.bytecode import checked_hash_bytecode
+from lambdalab.service.bytecode import add_bytecode
 
 POWERTOOLS_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27  # the version Powertools' installation page lists (checked December 2026)
@@ -171,10 +170,7 @@ def _zip_distributions(distributions: list[importlib.metadata.Distribution]) -> 
                         data = source.read_bytes()
                         _add(archive, name, data, source.stat().st_mode)
                         if file.suffix == ".py":
-                            bytecode = checked_hash_bytecode(data, name)
-                            if bytecode is not None:
-                                cached = importlib.util.cache_from_source(name)
-                                _add(archive, cached, bytecode, 0o644)
+                            add_bytecode(archive, name, data)
         return buffer.getvalue()
 
 
