@@ -266,11 +266,7 @@ class _MotoServer:
     """moto's server, as ``ThreadedMotoServer`` runs it, with lambdalab's Lambda gateway in front."""
 
     def __init__(self, host: str, port: int, gateway: Callable[[Callable[..., Iterable[bytes]]], object]) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
         from werkzeug.serving import ThreadedWSGIServer
 
         from lambdalab.service import keep_alive, moto_dispatch
@@ -281,7 +277,7 @@ class _MotoServer:
         class Server(ThreadedWSGIServer):
             request_queue_size = LISTEN_BACKLOG
 
-        self.gateway = gateway(DomainDispatcherApplication(create_backend_app))
+        self.gateway = gateway(moto_dispatch.Dispatcher(create_backend_app))
         app = BrowserGuard(self.gateway)
         # Connections stay open between requests, as at AWS's endpoints. One that stalls mid-request (or
         # idles between requests) is closed after READ_TIMEOUT_S, so stalled sockets cannot pin one thread
