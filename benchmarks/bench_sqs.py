@@ -20,6 +20,10 @@ measured with ``py-spy --gil``) shares one interpreter lock with the sandbox's s
 **In its own process**, as a producer runs in production (another service, another machine): it sends the
 same batches through boto3 from a child process, started and ready before the clock starts.
 
+Each run also reports the CPU the sandbox's process spent per batch, by thread: the HTTP server's request
+threads, the mapping's pollers, the environments' Runtime API, log and metric shipping, the watchdog. The
+sandbox is one Python process, so the sum per batch bounds the rate however many cores the machine has.
+
 The rate is messages / elapsed wall seconds (goal: at least 1,000 messages a second end to end). Results go
 to ``benchmarks/results/sqs.json``.
 """
@@ -27,6 +31,7 @@ to ``benchmarks/results/sqs.json``.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import platform
 import statistics
@@ -77,6 +82,32 @@ def _send_from_own_process(url: str, messages: int) -> subprocess.Popen[str]:
     return producer
 
 
+def _thread_cpu() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each of this process's threads, named by what runs it (a request thread by the
+    class of its server, a worker by the class whose method it runs)."""
+    import threading
+
+    import psutil
+
+    owners = {}
+    for thread in threading.enumerate():
+        owner = getattr(getattr(thread, "_target", None), "__self__", None)
+        owners[thread.native_id] = type(owner).__name__ if owner is not None else thread.name
+    return {t.id: (owners.get(t.id, "other"), t.user_time + t.system_time) for t in psutil.Process().threads()}
+
+
+def _cpu_by_thread(before: dict[int, tuple[str, float]], cpu_before: float, batches: int) -> dict[str, float]:
+    """CPU ms per batch since ``before``, by thread owner; threads that ended meanwhile count as "ended"."""
+    import psutil
+
+    times = psutil.Process().cpu_times()
+    by_owner: collections.Counter[str] = collections.Counter()
+    for tid, (owner, spent) in _thread_cpu().items():
+        by_owner[owner] += spent - before.get(tid, (owner, 0.0))[1]
+    by_owner["ended"] = times.user + times.system - cpu_before - sum(by_owner.values())
+    return {owner: round(1000 * spent / max(1, batches), 2) for owner, spent in by_owner.most_common() if spent > 0}
+
+
 def run_once(
     box, lam, sqs, *, messages: int, batch_size: int, live: bool, own_process: bool = False
 ) -> dict[str, float]:
@@ -95,6 +126,9 @@ def run_once(
         **window,
     )["UUID"]
     producer = _send_from_own_process(url, messages) if own_process else None
+    import psutil
+
+    threads_before, cpu_before = _thread_cpu(), sum(psutil.Process().cpu_times()[:2])
     started = time.perf_counter()
     if producer is not None:
         producer.stdin.write("go\n")
@@ -105,10 +139,12 @@ def run_once(
     sent = time.perf_counter()
     if not live:
         lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+        threads_before, cpu_before = _thread_cpu(), sum(psutil.Process().cpu_times()[:2])
         started = time.perf_counter()
     assert sqs_trigger.wait_until_empty(url, timeout=600), "the queue did not drain"
     elapsed = time.perf_counter() - started
     deliveries = sqs_trigger.deliveries(uuid)
+    batches = len({d.request_id for d in deliveries})
     poller = sqs_trigger.current().poller(uuid)
     lam.delete_event_source_mapping(UUID=uuid)
     deleted = sum(1 for d in deliveries if d.outcome == "deleted")
@@ -119,8 +155,9 @@ def run_once(
         "elapsed_s": elapsed,
         "send_s": sent - started if live else 0.0,
         "messages_per_s": messages / elapsed,
-        "batches": len({d.request_id for d in deliveries}),
+        "batches": batches,
         "peak_concurrent_batches": poller.peak_concurrency if poller else 0,
+        "sandbox_cpu_ms_per_batch_by_thread": _cpu_by_thread(threads_before, cpu_before, batches),
     }
 
 
@@ -162,6 +199,9 @@ def main() -> None:
                 f"{run['messages_per_s']:.0f} msg/s ({run['batches']} batches, up to "
                 f"{run['peak_concurrent_batches']} at once)"
             )
+            cpu = run["sandbox_cpu_ms_per_batch_by_thread"]
+            print(f"{'':<10} sandbox process CPU {sum(cpu.values()):.1f} ms a batch: "
+                  + ", ".join(f"{owner} {ms}" for owner, ms in cpu.items()))
     summary["runs"] = runs
     summary["machine"] = {
         "python": platform.python_version(),

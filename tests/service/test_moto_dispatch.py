@@ -2,9 +2,15 @@
 
 Each request here is signed by boto3 for the sandbox, then served twice over the same moto state: by
 moto's own ``DomainDispatcherApplication`` (a Flask app per service) and by lambdalab's
-:class:`~lambdalab.service.moto_dispatch.Dispatcher`. Status, content type, length and body must match (request
-ids masked: they are random per answer), across the four protocols the course's services speak and their
+:class:`~lambdalab.service.moto_dispatch.Dispatcher`. Status, headers and body must match (request ids
+masked: they are random per answer), across the four protocols the course's services speak and their
 errors; requests that need Flask (a browser's, moto's own pages, a path no rule matches) still get it.
+
+One header differs by design: Flask-CORS adds ``Access-Control-Allow-Origin: *`` to every answer of moto's
+Flask apps, browser or not. The sandbox's ``BrowserGuard`` removes it from every answer to a client that
+is not a page on this machine (``tests/service/test_cross_site_requests.py``), and AWS's APIs send no CORS
+header to a request without an ``Origin``; so the Dispatcher, which serves only requests without one, adds
+none.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from werkzeug.test import Client
 
 from lambdalab.service.moto_dispatch import Dispatcher, FunctionsOf
 
+#: Headers that differ on every call (request ids, the date), and Flask-CORS's (see above).
+_VARYING_HEADERS = {"x-amzn-requestid", "x-amz-request-id", "x-amz-id-2", "date", "access-control-allow-origin"}
 #: Parts of an answer that differ on every call: request ids (XML elements, JSON fields), S3's host id.
 _VARYING = re.compile(
     rb"<(RequestId|RequestID|HostId)>[^<]*</\1>|\"(RequestId|requestId)\": ?\"[^\"]*\""
@@ -45,7 +53,7 @@ def signed(box: Any, service: str, operation: str, **params: Any) -> AWSPrepared
     return captured.value.request
 
 
-def serve(app: Any, request: AWSPreparedRequest) -> tuple[int, str, str | None, bytes]:
+def serve(app: Any, request: AWSPreparedRequest) -> tuple[int, list[tuple[str, str]], bytes]:
     url = request.url.split("://", 1)[1]
     host, _, path = url.partition("/")
     path, _, query = ("/" + path).partition("?")
@@ -58,12 +66,9 @@ def serve(app: Any, request: AWSPreparedRequest) -> tuple[int, str, str | None, 
         headers={k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()},
         data=body,
     )
-    return (
-        response.status_code,
-        response.headers.get("Content-Type", ""),
-        response.headers.get("Content-Length"),  # a HEAD's is the object's size, not its empty body's
-        _VARYING.sub(b"", response.get_data()),
-    )
+    headers = sorted((k.lower(), v) for k, v in response.headers.items() if k.lower() not in _VARYING_HEADERS)
+    # Content-Length among them: a HEAD's is the object's size, not its empty body's.
+    return response.status_code, headers, _VARYING.sub(b"", response.get_data())
 
 
 @pytest.fixture(scope="module")
