@@ -3,12 +3,15 @@ caller at once, and only memory is sampled (for every environment, from one thre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
 
 from lambdalab.runtime import watchdog
@@ -88,3 +91,44 @@ def test_while_handlers_sleep_in_parallel_only_the_one_watchdog_thread_looks_at_
     assert looked_from, "nothing sampled the sleeping handlers' memory"
     assert not callers & set(looked_from), "a waiting caller looked at its process itself"
     assert len(set(looked_from)) == 1, "more than one thread supervised the invokes in flight"
+
+
+def _starting(code: str, then: str = "import time; time.sleep(60)") -> str:
+    """Python source that starts another Python running ``code``, then runs ``then``."""
+    return f"import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', {code!r}]); {then}"
+
+
+def _kill_tree(pid: int) -> None:
+    with contextlib.suppress(psutil.Error):
+        for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+
+
+def test_the_tree_scan_finds_every_process_below_each_root_ours_or_not(tmp_path):
+    # Two roots: a child of this process with a child and a grandchild of its own, and a process that is not
+    # below this process (its parent exited, so it was re-parented) with one child.
+    hold = "import time; time.sleep(60)"
+    ours = subprocess.Popen([sys.executable, "-c", _starting(_starting(hold))])
+    pids = tmp_path / "orphan.pid"
+    write_pids = f"import os, time; open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}'); time.sleep(60)"
+    subprocess.run([sys.executable, "-c", _starting(_starting(hold, then=write_pids), then="")], check=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+            pids.exists() and pids.read_text() and len(psutil.Process(ours.pid).children(recursive=True)) == 2
+        ):
+            time.sleep(0.05)
+        orphan, orphans_child = (int(pid) for pid in pids.read_text().split())
+
+        found = watchdog._descendants({ours.pid, orphan})
+
+        assert sorted(found[ours.pid]) == sorted(p.pid for p in psutil.Process(ours.pid).children(recursive=True))
+        assert len(found[ours.pid]) == 2
+        assert orphan not in {p.pid for p in psutil.Process().children(recursive=True)}
+        assert found[orphan] == [orphans_child]
+    finally:
+        _kill_tree(ours.pid)
+        if pids.exists() and pids.read_text():
+            _kill_tree(int(pids.read_text().split()[0]))
+        ours.wait()
