@@ -26,7 +26,6 @@ templates), and a path no rule matches (Flask's 404, 405 and slash redirects).
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +36,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from werkzeug.exceptions import HTTPException
 
 _names: tuple[str, ...] | None = None
+#: Hosts whose backend a dispatcher remembers (a sandbox sees a few dozen: one per service and Region used).
+MAX_HOSTS = 1024
 
 
 class FunctionsOf:
@@ -80,6 +81,10 @@ class Dispatcher(DomainDispatcherApplication):
     """moto's dispatcher, remembering which backend answers each host (a few dozen hosts at most), and
     calling a service's handler without Flask around it where Flask adds nothing."""
 
+    def __init__(self, create_app: Any) -> None:
+        super().__init__(create_app)
+        self._backends: dict[str | None, Any] = {}
+
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         app = self.get_application(environ)
         if app.service == "moto_api" or "HTTP_ORIGIN" in environ or environ.get("REQUEST_METHOD") == "OPTIONS":
@@ -107,6 +112,13 @@ class Dispatcher(DomainDispatcherApplication):
             response.headers["Content-Length"] = headers["content-length"]
         return response(environ, start_response)
 
-    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one dispatcher per sandbox, alive as long as it is
     def get_backend_for_host(self, host: str | None) -> Any:
-        return super().get_backend_for_host(host)
+        # moto calls this under its dispatcher's lock. The hosts come from requests' signatures, so the memory
+        # is bounded: past MAX_HOSTS (a client inventing Regions) hosts are looked up as moto looks them up.
+        try:
+            return self._backends[host]
+        except KeyError:
+            backend = super().get_backend_for_host(host)
+            if len(self._backends) < MAX_HOSTS:
+                self._backends[host] = backend
+            return backend

@@ -15,7 +15,9 @@ none.
 
 from __future__ import annotations
 
+import gc
 import re
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -154,3 +156,18 @@ def test_an_action_is_found_on_a_response_class_exactly_when_moto_finds_it(servi
         listed = utils.method_names_from_class(cls)
         for name in [*dir(cls), "no_such_action", "dispatch", "__init__", "uri_match", ""]:
             assert (name in FunctionsOf(cls)) == (name in listed), (cls.__name__, name)
+
+
+def test_a_dispatcher_remembers_a_bounded_number_of_hosts_and_goes_with_its_sandbox(monkeypatch):
+    from lambdalab.service import moto_dispatch
+
+    monkeypatch.setattr(moto_dispatch, "MAX_HOSTS", 3)
+    dispatcher = Dispatcher(create_backend_app)
+    for region in ("us-east-1", "eu-west-1", "ap-south-1", "sa-east-1", "invented-region-9"):
+        assert dispatcher.get_backend_for_host(f"sqs.{region}.amazonaws.com") == "sqs"
+    assert len(dispatcher._backends) == 3
+
+    gone = weakref.ref(dispatcher)
+    del dispatcher
+    gc.collect()
+    assert gone() is None  # nothing process-wide keeps a stopped sandbox's dispatcher (and its Flask apps)
