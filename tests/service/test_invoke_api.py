@@ -73,7 +73,8 @@ def test_fault_matrix_each_fault_gives_aws_error_through_boto3_and_the_next_call
 @pytest.mark.parametrize("fault", sorted(INIT_FAULTS))
 def test_init_faults_give_the_runtime_error_through_boto3(lam, fault):
     source, handler, error_type = INIT_FAULTS[fault]
-    lambdalab.deploy(f"init-{fault.replace('_', '-')}", files={"app.py": source}, handler=handler)
+    # The retried init runs within the function's timeout: 30 s, so a busy machine's slow start is no timeout.
+    lambdalab.deploy(f"init-{fault.replace('_', '-')}", files={"app.py": source}, handler=handler, timeout=30)
     response, payload = invoke(lam, f"init-{fault.replace('_', '-')}", LogType="Tail")
     assert response["FunctionError"] == "Unhandled" and payload["errorType"] == error_type
     # Lambda retried the failed init inside the invoke; both attempts are reported.
