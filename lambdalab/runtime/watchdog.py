@@ -164,10 +164,11 @@ def _descendants(roots: set[int]) -> dict[int, list[int]]:
 
     The environments are this process's children, so the walk starts here: psutil finds this process's
     descendants from one read of each process's parent, and only those few are asked for their own parent.
-    Building a ``psutil.Process`` for every process on the machine instead (``process_iter``) cost four to
-    five times as much, once a second while anything is in flight; on a JupyterHub node, where the table holds
-    every learner's processes, that grows with the whole workshop. A root that is not below this process
-    (none the sandbox starts) is walked on its own.
+    Building a ``psutil.Process`` for every process on the machine instead (``process_iter``) cost 2.8 times
+    as much with 1,100 processes on the machine (``benchmarks/bench_supervision.py --other-processes 1000``),
+    once a second while anything is in flight; on a JupyterHub node, where the table holds every learner's
+    processes, that grows with the whole workshop. A root that is not below this process (none the sandbox
+    starts) is walked on its own.
     """
     try:
         below_here = psutil.Process().children(recursive=True)
