@@ -37,8 +37,11 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 HANDLER = """
 import json
@@ -85,10 +88,6 @@ def _send_from_own_process(url: str, messages: int) -> subprocess.Popen[str]:
 def _thread_cpu() -> dict[int, tuple[str, float]]:
     """CPU seconds so far of each of this process's threads, named by what runs it (a request thread by the
     class of its server, a worker by the class whose method it runs)."""
-    import threading
-
-    import psutil
-
     owners = {}
     for thread in threading.enumerate():
         owner = getattr(getattr(thread, "_target", None), "__self__", None)
@@ -98,8 +97,6 @@ def _thread_cpu() -> dict[int, tuple[str, float]]:
 
 def _cpu_by_thread(before: dict[int, tuple[str, float]], cpu_before: float, batches: int) -> dict[str, float]:
     """CPU ms per batch since ``before``, by thread owner; threads that ended meanwhile count as "ended"."""
-    import psutil
-
     times = psutil.Process().cpu_times()
     by_owner: collections.Counter[str] = collections.Counter()
     for tid, (owner, spent) in _thread_cpu().items():
@@ -126,8 +123,6 @@ def run_once(
         **window,
     )["UUID"]
     producer = _send_from_own_process(url, messages) if own_process else None
-    import psutil
-
     threads_before, cpu_before = _thread_cpu(), sum(psutil.Process().cpu_times()[:2])
     started = time.perf_counter()
     if producer is not None:
