@@ -42,10 +42,13 @@ def test_when_sixteen_threads_unpack_the_first_package_at_once_they_share_one_fo
     monkeypatch.setattr(packages.tempfile, "mkdtemp", slow_mkdtemp)
     start = threading.Barrier(THREADS)
     folders: list[Path] = []
+    # One package's bytes: zips built by each thread would carry the clock's time, and sixteen threads that
+    # straddle a two-second step of the zip clock would hold two different packages.
+    package = a_zip()
 
     def unpack() -> None:
         start.wait()
-        folders.append(packages.unpack(a_zip()))
+        folders.append(packages.unpack(package))
 
     threads = [threading.Thread(target=unpack) for _ in range(THREADS)]
     for thread in threads:
