@@ -83,14 +83,17 @@ class Sandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, region: str = DEFAULT_REGION) -> None:
         ensure_loopback(host)
+        from lambdalab.service.botocore_data import share_data_loader
+
+        share_data_loader()  # before moto's import: it builds sessions of its own to list Regions
         from lambdalab.service import moto_hook, public_layers, stopping
         from lambdalab.service.lambda_api import LambdaGateway
         from lambdalab.service.lambda_service import LambdaService
 
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        # One boto3 session for every client this sandbox makes: a fresh session reloads botocore's endpoint
-        # and service models (about 0.1 s a client on an idle laptop, seconds on a busy one).
+        # One boto3 session for every client this sandbox makes: a session is not free even with botocore's
+        # data shared (botocore_data.py): it registers some 200 event handlers when it is made.
         self._boto_session: object | None = None
         self._boto_session_lock = threading.Lock()
         self._config_dir = temp_dirs.make("lambdalab-aws-")
