@@ -185,6 +185,18 @@ def test_when_the_proxy_is_deleted_then_it_stops_listening(rds, box, subnet):
         connect(proxy["host"], port)
 
 
+def test_when_a_client_asks_for_tls_then_the_proxy_and_the_instance_decline_and_it_goes_on_in_plain_text(rds, box,
+                                                                                                        proxy):
+    endpoint = describe(rds, proxy["instance"])["Endpoint"]
+    proxy_port = box.databases.proxies[_key(box, proxy)].port
+    for host, port in ((proxy["host"], proxy_port), (endpoint["Address"], endpoint["Port"])):
+        client = connect(host, port, ask_for_tls=True)  # pg8000's default: SSLRequest first
+        try:
+            assert client.run("SELECT 1") == [[1]]
+        finally:
+            client.close()
+
+
 def test_when_the_password_is_wrong_then_the_proxy_refuses_the_login(rds, box, proxy):
     with pytest.raises(DatabaseError, match="password authentication failed"):
         connect(proxy["host"], box.databases.proxies[_key(box, proxy)].port, password=PASSWORD + "x")
