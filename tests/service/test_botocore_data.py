@@ -25,8 +25,9 @@ def test_when_two_sessions_are_made_after_the_sandbox_starts_then_they_share_one
 def test_when_lambdalab_sandbox_resets_the_default_session_then_the_next_plain_client_reaches_the_sandbox(box):
     lambdalab.sandbox()  # starts boto3's default session afresh
     assert boto3.DEFAULT_SESSION is None
-    functions = boto3.client("lambda").list_functions()["Functions"]
-    assert functions == []
+    client = boto3.client("lambda")
+    assert client.meta.endpoint_url == box.endpoint_url
+    assert isinstance(client.list_functions()["Functions"], list)
     assert _loader(boto3.DEFAULT_SESSION) is _loader(boto3.session.Session())
 
 
