@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from cfnlint.api import ManualArgs, lint_file
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "sam-app"
@@ -61,6 +60,10 @@ def sam_validate(template: Path, *extra: str) -> subprocess.CompletedProcess[str
 
 
 def findings(template: Path, regions: list[str] | None = None) -> list[str]:
+    # Imported here, not at the top: cfn-lint (and sympy, which it imports) costs about 0.8 s of CPU, and
+    # every test worker collects this file though only one runs it.
+    from cfnlint.api import ManualArgs, lint_file
+
     matches = lint_file(template, config=ManualArgs(regions=regions or ["us-east-1"]))
     return [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches]
 
