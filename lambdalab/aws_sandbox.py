@@ -93,7 +93,7 @@ class Sandbox:
         # werkzeug logs every request at INFO; a notebook should show the learner's output, not that.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # One boto3 session for every client this sandbox makes: a session is not free even with botocore's
-        # data shared (botocore_data.py): it registers some 200 event handlers when it is made.
+        # data shared (botocore_data.py): it registers botocore's 127 built-in event handlers when it is made.
         self._boto_session: object | None = None
         self._boto_session_lock = threading.Lock()
         self._config_dir = temp_dirs.make("lambdalab-aws-")

@@ -9,7 +9,7 @@ exception:
 - every ``lambdalab.sandbox()`` call starts boto3's default session afresh (it may hold credentials from
   before), so the learner's next ``boto3.client(...)`` builds a new one;
 - moto, at import, builds plain ``Session()`` objects to list Regions (three for EC2's alone, each parsing
-  EC2's 4 MB model).
+  EC2's 4.5 MB model).
 
 The files are AWS's published data, the same for every session that searches the same folders, and
 botocore treats what it loads as read-only (one session already hands the same parsed model to all of its
@@ -24,8 +24,6 @@ import functools
 import botocore.loaders
 import botocore.session
 
-_MARK = "_lambdalab_shared"
-
 
 @functools.lru_cache(maxsize=16)
 def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
@@ -39,7 +37,4 @@ def share_data_loader() -> None:
     botocore's session looks ``create_loader`` up in its own module when it first needs a loader, so
     sessions made before this call, or made with a loader of their own, keep theirs.
     """
-    if getattr(botocore.session.create_loader, _MARK, False):
-        return
-    setattr(shared_loader, _MARK, True)
-    botocore.session.create_loader = shared_loader
+    botocore.session.create_loader = shared_loader  # the same function every time: a repeat changes nothing

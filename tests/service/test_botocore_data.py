@@ -52,4 +52,3 @@ def test_when_a_session_searches_another_data_path_then_it_gets_its_own_loader_t
     assert "lablocal" in custom.get_available_services()
     assert "lablocal" not in plain.get_available_services()
     assert _loader(custom) is _loader(boto3.session.Session())  # shared among sessions of that path too
-
