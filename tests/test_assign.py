@@ -343,6 +343,8 @@ def test_a_solution_with_its_outputs_and_its_generated_lab_both_pass_strict_nbva
             "-q",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "lambdalab.deferred_imports",  # as course.py runs nbval: jsonschema's IRI grammars cost 2 s of CPU
             "--nbval",
             "--nbval-current-env",
             f"--nbval-sanitize-with={ROOT / 'tests/nbval_sanitize.cfg'}",
