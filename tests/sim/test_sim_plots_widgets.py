@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 from lambdalab.sim import (
     Account,
@@ -44,6 +43,8 @@ def _labels(ax) -> list[str]:
 
 
 def test_when_concurrency_is_plotted_then_limits_are_drawn_and_throttles_get_their_own_axis(squeezed) -> None:
+    from matplotlib.figure import Figure  # here, not at collection: every test worker collects this file
+
     fig = plot_concurrency(squeezed)
     assert isinstance(fig, Figure)
     ax, twin = fig.axes
