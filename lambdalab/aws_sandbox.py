@@ -272,10 +272,11 @@ class _MotoServer:
         from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
         from werkzeug.serving import ThreadedWSGIServer
 
-        from lambdalab.service import keep_alive, moto_dispatch
+        from lambdalab.service import keep_alive, moto_dispatch, moto_serialize
         from lambdalab.service.browser_guard import BrowserGuard
 
         moto_dispatch.install()
+        moto_serialize.install()
 
         class Server(ThreadedWSGIServer):
             request_queue_size = LISTEN_BACKLOG
