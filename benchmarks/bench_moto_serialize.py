@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 from bench_moto_dispatch import serve, signed
+from side_by_side import ratios, write_results
 
 
 def main() -> None:
@@ -67,17 +66,10 @@ def main() -> None:
 
     summary: dict[str, Any] = {"requests": args.requests, "repeat": args.repeat, "kinds": {}}
     for kind, by_picker in ms.items():
-        ratios = [m / d for m, d in zip(by_picker["moto"], by_picker["lambdalab"], strict=True)]
-        row = {"moto_ms_median": statistics.median(by_picker["moto"]),
-               "lambdalab_ms_median": statistics.median(by_picker["lambdalab"]),
-               "ratio_median": statistics.median(ratios), "ratios": ratios}
-        summary["kinds"][kind] = row
-        print(f"{kind:<45} moto {row['moto_ms_median']:.3f} ms, lambdalab {row['lambdalab_ms_median']:.3f} ms of "
-              f"CPU a request: {row['ratio_median']:.2f}x (repeats {min(ratios):.2f}-{max(ratios):.2f}x)")
-    summary["machine"] = {"python": platform.python_version(), "processor": platform.processor() or platform.machine()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=2) + "\n")
-
+        row = summary["kinds"][kind] = ratios(by_picker["moto"], by_picker["lambdalab"])
+        print(f"{kind:<45} moto {row['before_median']:.3f} ms, lambdalab {row['after_median']:.3f} ms of CPU a "
+              f"request: {row['ratio_median']:.2f}x (repeats {row['ratio_min']:.2f}-{row['ratio_max']:.2f}x)")
+    write_results(args.out, summary)
 
 if __name__ == "__main__":
     main()

@@ -17,13 +17,12 @@ both in one run, alternating. Results go to ``benchmarks/results/shipping.json``
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import queue
-import statistics
 import threading
 import time
 from pathlib import Path
+
+from side_by_side import ratios, write_results
 
 from lambdalab.service.shipping import BackgroundWriter
 
@@ -94,20 +93,11 @@ def main() -> None:
     for _ in range(args.repeat):
         per_queue.append(cpu_us_each(reference, args.items))
         per_deque.append(cpu_us_each(ours, args.items))
-    ratios = [a / b for a, b in zip(per_queue, per_deque, strict=True)]
-    summary = {
-        "queue_writer_us_per_item": statistics.median(per_queue),
-        "background_writer_us_per_item": statistics.median(per_deque),
-        "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
-        "items": args.items, "repeat": args.repeat,
-        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
-    }
-    print(f"queue.Queue writer {summary['queue_writer_us_per_item']:.2f} us of CPU an item, lambdalab's "
-          f"{summary['background_writer_us_per_item']:.2f} us: {summary['ratio_median']:.1f}x "
-          f"({min(ratios):.1f}-{max(ratios):.1f}x)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=2) + "\n")
-
+    summary = {"items": args.items, "repeat": args.repeat, **ratios(per_queue, per_deque)}
+    print(f"queue.Queue writer {summary['before_median']:.2f} us of CPU an item, lambdalab's "
+          f"{summary['after_median']:.2f} us: {summary['ratio_median']:.1f}x "
+          f"({summary['ratio_min']:.1f}-{summary['ratio_max']:.1f}x)")
+    write_results(args.out, summary)
 
 if __name__ == "__main__":
     main()
