@@ -111,3 +111,25 @@ def test_a_fifo_queue_with_content_based_deduplication_still_drops_a_repeated_bo
     sqs.send_message(QueueUrl=url, MessageBody="other", MessageGroupId="g")
     bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
     assert bodies == ["same", "other"]
+
+
+def test_a_receive_that_asks_for_some_message_attributes_leaves_the_others_on_the_message():
+    """ReceiveMessage filters a copy of each message (moto_patch copies it shallowly, for speed)."""
+    sqs = lambdalab.sandbox().client("sqs")
+    url = sqs.create_queue(QueueName="attributes-filtered-on-a-copy")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="order", MessageAttributes={
+        "kind": {"DataType": "String", "StringValue": "book"},
+        "priority": {"DataType": "Number", "StringValue": "2"},
+    })
+
+    first = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["kind"], VisibilityTimeout=0,
+                                MessageSystemAttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+    second = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], VisibilityTimeout=0,
+                                 MessageSystemAttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+
+    assert set(first["MessageAttributes"]) == {"kind"}
+    assert set(second["MessageAttributes"]) == {"kind", "priority"}
+    counts = first["Attributes"]["ApproximateReceiveCount"], second["Attributes"]["ApproximateReceiveCount"]
+    assert counts == ("1", "2")
+    assert first["ReceiptHandle"] != second["ReceiptHandle"]
+    sqs.delete_queue(QueueUrl=url)

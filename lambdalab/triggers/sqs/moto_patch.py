@@ -32,12 +32,18 @@ in-flight scans read it once per scan, and a delete stops at the message it dele
 recomputes every queue attribute per message (to read ``ContentBasedDeduplication``), spelling each
 attribute's name from CamelCase character by character: that pure function now remembers its ~20 answers,
 which took a third of the CPU of a ``SendMessageBatch``. And each received message's receipt handle (185
-random lowercase letters) is drawn in one call from moto's random generator, not with 185 calls.
+random lowercase letters) is drawn in one call from moto's random generator, not with 185 calls. Finally,
+``ReceiveMessage`` deep-copies each message it returns, so that filtering the copy's message attributes
+leaves the queue's message alone. The filter gives the copy a new dict, and every other field a reply reads
+is a string or a number (the list of old receipt handles stays shared, and only the queue's own message is
+ever changed or deleted through it), so a shallow copy isolates the reply the same way, for a sixth of the
+CPU (22 µs against 3.5 µs a message).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import string
 import threading
@@ -80,6 +86,7 @@ def install() -> None:
     replace(sqs_models, "unix_time_millis", _unix_time_millis)
     replace(sqs_models, "camelcase_to_underscores", functools.cache(original(sqs_models, "camelcase_to_underscores")))
     replace(sqs_models, "generate_receipt_handle", _generate_receipt_handle)
+    replace(sqs_models, "deepcopy", _copy_for_receipt)
     replace(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
     replace(LambdaBackend, "update_event_source_mapping", _update_event_source_mapping)
     replace(EventSourceMapping, "get_configuration", _configuration)
@@ -268,6 +275,16 @@ def _generate_receipt_handle() -> str:
     from moto.moto_api._internal import mock_random
 
     return "".join(mock_random.choices(string.ascii_lowercase, k=_RECEIPT_HANDLE_LENGTH))
+
+
+def _copy_for_receipt(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """What ``moto.sqs.models`` deep-copies: a received message shallowly (see the module's docstring),
+    anything else as before (a queue's pending message groups, a CloudFormation template's properties)."""
+    from moto.sqs.models import Message
+
+    if type(value) is Message:
+        return copy.copy(value)
+    return copy.deepcopy(value, memo)
 
 
 def _unix_time(when: Any = None) -> float:
