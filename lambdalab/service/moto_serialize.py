@@ -4,8 +4,9 @@ moto renders a reply by walking the operation's botocore output shape; for each 
 ``AttributePicker`` for the value, and the picker first works out the names the value may hide under in
 moto's result object: the member's own name, its model serialization name, the name less its parent
 shape's or the object's class prefix, each also in ``snake_case``. Six alias providers are built and asked
-for every member of every reply: for ``SendMessageBatch`` of ten messages that is 60 members and about a
-third of the CPU moto spends on the request, under the GIL every thread of the sandbox shares.
+for every member of every reply: for ``SendMessageBatch`` of ten messages that is 60 members, under the GIL
+every thread of the sandbox shares. Remembering the names takes 1.2–1.45× off the CPU the sandbox spends
+serving that request (``benchmarks/bench_moto_serialize.py``); replies with few members gain little.
 
 The names depend only on the picker's class and providers, the object's class (and its ``Meta``), the
 member's shape and the parent structure it was last seen in, and the member's name: all fixed for the life
