@@ -34,10 +34,11 @@ def main() -> None:
     from moto.core import serialize
 
     import lambdalab
+    from lambdalab.service.moto_patching import original
+    from lambdalab.service.moto_serialize import remembering_call
 
     box = lambdalab.sandbox()  # installs lambdalab's picker
-    remembered = serialize.AttributePicker.__call__
-    pickers = {"moto": remembered.__wrapped__, "lambdalab": remembered}
+    pickers = {"moto": original(serialize.AttributePicker, "__call__"), "lambdalab": remembering_call}
     url = box.client("sqs").create_queue(QueueName="bench-serialize")["QueueUrl"]
     ec2 = box.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
@@ -61,7 +62,7 @@ def main() -> None:
                 for _ in range(args.requests):
                     serve(app, request)
                 ms[kind][name].append(1000 * (time.thread_time() - started) / args.requests)
-    serialize.AttributePicker.__call__ = remembered
+    serialize.AttributePicker.__call__ = remembering_call
     box.stop()
 
     summary: dict[str, Any] = {"requests": args.requests, "repeat": args.repeat, "kinds": {}}

@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.core import serialize
+
+from lambdalab.service.moto_patching import original, replace
+
 _MISSING = object()
 #: Combinations remembered; a sandbox meets a few thousand (one per member of each reply shape it renders).
 MAX_ENTRIES = 50_000
@@ -26,44 +30,35 @@ _names: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
 
 def install() -> None:
-    """Replace ``AttributePicker.__call__`` with one that remembers each member's possible names (idempotent)."""
-    from moto.core import serialize
+    """Put :func:`remembering_call` in place of ``AttributePicker.__call__`` (once)."""
+    replace(serialize.AttributePicker, "__call__", remembering_call)
 
-    picker = serialize.AttributePicker
-    if getattr(picker.__call__, "_lambdalab_remembers", False):
-        return
-    defaults = serialize.DEFAULT_ALIAS_PROVIDERS
-    get_value = serialize.get_value
-    moto_call = picker.__call__
 
-    def __call__(self: Any, context: Any) -> Any:  # noqa: N807 - the method it replaces
-        if self.alias_providers is not defaults:
-            return moto_call(self, context)
-        obj, shape = context.obj, context.shape
-        key = (type(self), obj.__class__, getattr(obj, "Meta", None), shape, getattr(shape, "parent", None),
-               context.key)
-        try:
-            names = _names.get(key)
-        except TypeError:  # a Meta that cannot be a dict key: moto's own way
-            return moto_call(self, context)
-        if names is None:
-            names = tuple(self.get_possible_keys(context))
-            if len(_names) >= MAX_ENTRIES:
-                _names.clear()
-            _names[key] = names
-        value = None
-        for name in names:
-            found = get_value(obj, name, _MISSING)
-            if found is not _MISSING:
-                value = found
-                break
-        if self.response_transformers:
-            key_path = f"{context.key_path}.{context.key}"
-            for transform_path, transform in self.response_transformers.items():
-                if key_path.endswith(transform_path):
-                    return transform(value)
-        return value
-
-    __call__._lambdalab_remembers = True  # type: ignore[attr-defined]
-    __call__.__wrapped__ = moto_call  # type: ignore[attr-defined]
-    picker.__call__ = __call__
+def remembering_call(picker: Any, context: Any) -> Any:
+    """``AttributePicker.__call__``, with the member's possible names looked up instead of worked out."""
+    if picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS:
+        return original(serialize.AttributePicker, "__call__")(picker, context)
+    obj, shape = context.obj, context.shape
+    key = (type(picker), obj.__class__, getattr(obj, "Meta", None), shape, getattr(shape, "parent", None),
+           context.key)
+    try:
+        names = _names.get(key)
+    except TypeError:  # a Meta that cannot be a dict key: moto's own way
+        return original(serialize.AttributePicker, "__call__")(picker, context)
+    if names is None:
+        names = tuple(picker.get_possible_keys(context))
+        if len(_names) >= MAX_ENTRIES:
+            _names.clear()
+        _names[key] = names
+    value = None
+    for name in names:
+        found = serialize.get_value(obj, name, _MISSING)
+        if found is not _MISSING:
+            value = found
+            break
+    if picker.response_transformers:
+        key_path = f"{context.key_path}.{context.key}"
+        for transform_path, transform in picker.response_transformers.items():
+            if key_path.endswith(transform_path):
+                return transform(value)
+    return value

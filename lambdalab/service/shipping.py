@@ -68,32 +68,28 @@ class BackgroundWriter(Generic[Item]):
             self._wake.wait()
             self._hurry.wait(LINGER_S)
             self._hurry.clear()
-            self._wake.clear()
-            items: list[Item] = []
-            flushes: list[_Flush] = []
-            while True:
-                try:
-                    item = self._items.popleft()
-                except IndexError:
-                    item = None
-                if isinstance(item, _Flush):
-                    flushes.append(item)
-                elif item is not None:
-                    items.append(item)
-                if items and (item is None or len(items) >= self._batch):
-                    client = self._write_batch(client, items)
-                    items = []  # drop the batch now: it must not stay alive while the queue is empty
-                if item is None or (flushes and not items):
-                    for marker in flushes:  # everything queued before each marker is written
-                        marker.done.set()
-                    flushes = []
-                if item is None:
-                    break
+            self._wake.clear()  # before taking items: one queued from now on sets it again
+            while self._items:
+                client = self._write_next(client)
 
-    def _write_batch(self, client: object | None, items: list[Item]) -> object | None:
-        try:
-            client = client or self._client_factory()
-            self.write(client, items)
-        except Exception:  # noqa: BLE001 - a lost log line or data point must never break an invocation
-            return None
+    def _write_next(self, client: object | None) -> object | None:
+        """Write up to a batch from the front of the queue, then release the flushes queued among those items
+        (everything before them is written by then); the client to use next, or None after an error. The
+        batch dies with this call: it must not stay alive while the queue is empty."""
+        items: list[Item] = []
+        flushes: list[_Flush] = []
+        while len(items) < self._batch and self._items:  # the only thread that takes items
+            item = self._items.popleft()
+            if isinstance(item, _Flush):
+                flushes.append(item)
+            else:
+                items.append(item)
+        if items:
+            try:
+                client = client or self._client_factory()
+                self.write(client, items)
+            except Exception:  # noqa: BLE001 - a lost log line or data point must never break an invocation
+                client = None
+        for marker in flushes:
+            marker.done.set()
         return client

@@ -17,6 +17,7 @@ import pytest
 from moto.core import serialize
 
 from lambdalab.service import moto_serialize
+from lambdalab.service.moto_patching import original
 from tests.service.test_moto_dispatch import serve, signed
 
 
@@ -62,8 +63,7 @@ CALLS = [
 @pytest.fixture
 def pickers() -> dict[str, Any]:
     moto_serialize.install()
-    remembered = serialize.AttributePicker.__call__
-    return {"moto": remembered.__wrapped__, "lambdalab": remembered}
+    return {"moto": original(serialize.AttributePicker, "__call__"), "lambdalab": moto_serialize.remembering_call}
 
 
 def _answer(box: Any, picker: Any, monkeypatch: Any, request: Any) -> tuple[int, list, bytes]:
