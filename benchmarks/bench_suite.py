@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,9 +62,9 @@ def summary_counts(output: str) -> tuple[int, int, float | None]:
     found = list(_SUMMARY.finditer(output))
     if not found:
         return 0, 0, None
-    counts = dict((word, int(n)) for n, word in re.findall(r"(\d+) (\w+)", found[-1]["counts"]))
-    return counts.get("passed", 0), counts.get("failed", 0) + counts.get("errors", 0) + counts.get(
-        "error", 0), float(found[-1]["seconds"])
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", found[-1]["counts"])}
+    failed = counts.get("failed", 0) + counts.get("errors", 0) + counts.get("error", 0)
+    return counts.get("passed", 0), failed, float(found[-1]["seconds"])
 
 
 def run_order(revisions: tuple[str, str], rounds: int) -> list[str]:
@@ -105,6 +106,7 @@ def run_suite(revision: str, workspace: Path, python: str, logs: Path) -> SuiteR
     wall, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
     logs.mkdir(parents=True, exist_ok=True)
     (logs / f"{clone.name}.log").write_text(done.stdout + done.stderr)
+    shutil.rmtree(clone, ignore_errors=True)  # its .venv is over a gigabyte; the next run makes its own
     passed, failed, pytest_s = summary_counts(done.stdout)
     return SuiteRun(revision, commit, wall, pytest_s, cpu, passed, failed, done.returncode, probe_s)
 
