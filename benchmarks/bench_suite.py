@@ -46,6 +46,8 @@ _SUMMARY = re.compile(r"=+ (?P<counts>.*?) in (?P<seconds>[\d.]+)s")
 
 @dataclass(frozen=True)
 class SuiteRun:
+    """One run of the README's test command: what it cost, what it passed, and how fast the machine was."""
+
     revision: str
     commit: str
     wall_s: float
