@@ -37,7 +37,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from side_by_side import ratios, write_results
+from side_by_side import alternating, ratios, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 #: pytest's last line, e.g. ``==== 2038 passed, 1 warning in 598.26s (0:09:58) ====``.
@@ -67,14 +67,6 @@ def summary_counts(output: str) -> tuple[int, int, float | None]:
     counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", found[-1]["counts"])}
     failed = counts.get("failed", 0) + counts.get("errors", 0) + counts.get("error", 0)
     return counts.get("passed", 0), failed, float(found[-1]["seconds"])
-
-
-def run_order(revisions: tuple[str, str], rounds: int) -> list[str]:
-    """BEFORE, AFTER; then AFTER, BEFORE; and so on: each round swaps who goes first."""
-    order: list[str] = []
-    for round_number in range(rounds):
-        order += list(revisions if round_number % 2 == 0 else reversed(revisions))
-    return order
 
 
 def probe() -> float:
@@ -125,7 +117,7 @@ def main() -> None:
 
     runs: list[SuiteRun] = []
     with tempfile.TemporaryDirectory(prefix="bench-suite-") as folder:
-        for revision in run_order((args.before, args.after), args.rounds):
+        for revision in alternating(args.before, args.after, args.rounds):
             run = run_suite(revision, Path(folder), args.python, args.out.parent / "suite-logs")
             runs.append(run)
             print(f"{run.revision} ({run.commit}): {run.wall_s:.0f} s wall, {run.cpu_s:.0f} s CPU, "

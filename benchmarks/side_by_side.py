@@ -21,6 +21,15 @@ def ratios(before: list[float], after: list[float]) -> dict[str, Any]:
             "ratio_median": statistics.median(each), "ratio_min": min(each), "ratio_max": max(each), "ratios": each}
 
 
+def alternating(first: str, second: str, rounds: int) -> list[str]:
+    """``first``, ``second``; then ``second``, ``first``; and so on: each round swaps who goes first, so a drift
+    in the machine's speed during the run reaches both alike."""
+    order: list[str] = []
+    for round_number in range(rounds):
+        order += [first, second] if round_number % 2 == 0 else [second, first]
+    return order
+
+
 def write_results(path: Path, summary: dict[str, Any]) -> None:
     """``summary`` as JSON at ``path``, with the Python version and processor it was measured on."""
     summary["machine"] = {"python": platform.python_version(), "processor": platform.processor() or platform.machine()}
