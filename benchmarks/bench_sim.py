@@ -54,7 +54,7 @@ from lambdalab.sim import (
     summarize,
     summarize_account,
 )
-from lambdalab.sim.trace import THROTTLED
+from lambdalab.sim.trace import NO_ENVIRONMENT
 
 RATE, WARM, COLD, KEEP_ALIVE = 0.9, 1.991, 2.244, 600.0
 INTERACTIVE_BUDGET = 0.2
@@ -150,7 +150,7 @@ def plain_event_loop(scenario: Scenario, workload: Workload) -> Trace:
     newest = scenario.routing == "newest"
     events: list[tuple[float, int, int, int, int]] = [(times[0], ARRIVAL, 0, 0, 0)] if n else []
     sequence = 1
-    environment = [THROTTLED] * n
+    environment = [NO_ENVIRONMENT] * n
     started_cold = [False] * n
     idle: list[int] = []  # most recently idle last
     idle_period: list[int] = []  # per environment: how many times it went idle; -1 once expired

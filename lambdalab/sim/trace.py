@@ -13,8 +13,6 @@ import numpy as np
 #: The environment index recorded for a throttled request: no environment served it. (Not an outcome code:
 #: those are :mod:`lambdalab.sim.attempts`'s ``OK``, ``ERROR``, ``THROTTLED``, ``DROPPED``.)
 NO_ENVIRONMENT = -1
-#: The old name of NO_ENVIRONMENT, still read by benchmarks/bench_sim.py; new code uses NO_ENVIRONMENT.
-THROTTLED = NO_ENVIRONMENT
 
 
 @dataclass(frozen=True)
