@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdalab.aws_facts import DEFAULT_REGION
+
 #: What ``Ref: AWS::NoValue`` resolves to: the property (or list item) it stands for is removed.
 NO_VALUE = object()
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -49,7 +51,7 @@ class Scope:
     ref: Callable[[str], Any]
     get_att: Callable[[str, str], Any]
     imports: dict[str, str] = field(default_factory=dict)
-    region: str = "us-east-1"
+    region: str = DEFAULT_REGION
 
 
 def resolve(value: Any, scope: Scope) -> Any:

@@ -23,6 +23,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from lambdalab.aws_facts import (
+    ACCOUNT_CONCURRENCY_EXCEEDED,
+    ACCOUNT_RATE_EXCEEDED,
+    RESERVED_CONCURRENCY_EXCEEDED,
+    RESERVED_RATE_EXCEEDED,
+)
 from lambdalab.grading import checker, exercise, failed, passed
 from lambdalab.grading.fixtures import check_name, deploy_with_probe, describe_failure, lambda_client, probe_source
 from lambdalab.grading.probes import FUNCTION_PROBE
@@ -35,12 +41,12 @@ BACKOFF_FILE = "lab02a/ex2/backoff.py"
 LIMITS_FILE = "lab02a/ex3/limits.py"
 THROTTLES_FILE = "lab02a/ex4/throttles.py"
 
-RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
-ACCOUNT = "ConcurrentInvocationLimitExceeded"
+RESERVED = RESERVED_CONCURRENCY_EXCEEDED
+ACCOUNT = ACCOUNT_CONCURRENCY_EXCEEDED
 #: The other reasons Lambda's API model gives a TooManyRequestsException (the local Lambda never sends them).
 OTHER_REASONS = (
-    "FunctionInvocationRateLimitExceeded",
-    "ReservedFunctionInvocationRateLimitExceeded",
+    ACCOUNT_RATE_EXCEEDED,
+    RESERVED_RATE_EXCEEDED,
     "CallerRateLimitExceeded",
     "ConcurrentSnapshotCreateLimitExceeded",
 )

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from lambdalab.grading import checker, exercise, failed, passed
 from lambdalab.grading.fixtures import check_name, deploy_answer, deploy_with_probe, describe_failure
 from lambdalab.grading.results import CheckResult
@@ -28,7 +29,7 @@ BATCH_FILE = "lab03/ex1/app.py"
 KEYS_FILE = "lab03/ex2/app.py"
 IDEMPOTENT_FILE = "lab03/ex3/app.py"
 SCHEDULE_FILE = "lab03/ex4/schedule.py"
-_ACCOUNT = "123456789012"
+_ACCOUNT = DEFAULT_ACCOUNT_ID
 
 
 _name = check_name
@@ -321,7 +322,7 @@ def _payment_event(payment: dict) -> dict:
         "source": "shop.checkout",
         "account": _ACCOUNT,
         "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
+        "region": DEFAULT_REGION,
         "resources": [],
         "detail": dict(payment),
     }
@@ -423,7 +424,7 @@ _DESCRIPTION = {
     NIGHTLY: "once every night between 01:00 and 04:00 Berlin time, the nights the clocks change included",
     PAYROLL: "17:30 New York time on the last day of every month",
 }
-_ROLE = "arn:aws:iam::123456789012:role/lab03-scheduler"
+_ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/lab03-scheduler"
 
 
 def _last_days_at(start: dt.datetime, end: dt.datetime, hour: int, minute: int, tz: Any) -> list[dt.datetime]:

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID
 from lambdalab.grading import checker, exercise, failed, passed
 from lambdalab.grading.fixtures import deploy_answer, deploy_with_probe, describe_failure, probe_source
 from lambdalab.grading.probes import FUNCTION_PROBE
@@ -395,7 +396,7 @@ def _grant_everything(lam: object, function_name: str, rng: random.Random) -> tu
             "Principal": "s3.amazonaws.com",
             "StatementId": f"s3-{_word(rng)}",
             "SourceArn": f"arn:aws:s3:::{_word(rng)}-uploads",
-            "SourceAccount": "123456789012",
+            "SourceAccount": DEFAULT_ACCOUNT_ID,
         },
         {
             "Action": "lambda:InvokeFunction",

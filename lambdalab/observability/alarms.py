@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from lambdalab.aws_facts import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from lambdalab.observability import composite_alarms, metric_data, queue_metrics
 from lambdalab.observability.alarm_messages import (
     REGION_NAMES,
@@ -59,8 +60,8 @@ class AlarmEvaluator:
     def __init__(
         self,
         client_factory: Callable[[str], Any] | None = None,
-        account_id: str = "123456789012",
-        region: str = "us-east-1",
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        region: str = DEFAULT_REGION,
     ) -> None:
         self._client_factory = client_factory
         self._lambda_service: Any = None

@@ -22,6 +22,7 @@ import numpy as np
 
 from lambdalab.aws_facts import (
     DEFAULT_KEEP_ALIVE_S,
+    DEFAULT_REGION,
     MAX_MEMORY_MB,
     MAX_TIMEOUT_S,
     MIN_MEMORY_MB,
@@ -134,7 +135,7 @@ class Account:
     requests_per_concurrency: float | None = REQUESTS_PER_CONCURRENCY
     database: Database | None = None
     unreserved_minimum: int = UNRESERVED_MINIMUM
-    region: str = "us-east-1"
+    region: str = DEFAULT_REGION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "functions", tuple(self.functions))

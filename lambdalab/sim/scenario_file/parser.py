@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from lambdalab.aws_facts import DEFAULT_REGION
 from lambdalab.sim.account import Account, FunctionSpec
 from lambdalab.sim.arrivals import Arrivals, ConstantRateArrivals, PoissonArrivals, ReplayedArrivals
 from lambdalab.sim.callers import Asynchronous, Synchronous
@@ -236,7 +237,7 @@ def build_account(data: Mapping[str, Any], base: Path = Path(".")) -> tuple[Acco
             "unreserved_minimum",
         ],
     )
-    region = section.pop("region", "us-east-1")
+    region = section.pop("region", DEFAULT_REGION)
     scaling_name = section.pop("scaling", "per-function")
     scaling: PerFunctionScaling | RegionalBurstScaling | None
     if scaling_name == "per-function":
