@@ -29,7 +29,6 @@ BATCH_FILE = "lab03/ex1/app.py"
 KEYS_FILE = "lab03/ex2/app.py"
 IDEMPOTENT_FILE = "lab03/ex3/app.py"
 SCHEDULE_FILE = "lab03/ex4/schedule.py"
-_ACCOUNT = DEFAULT_ACCOUNT_ID
 
 
 _name = check_name
@@ -320,7 +319,7 @@ def _payment_event(payment: dict) -> dict:
         "id": str(uuid.uuid4()),
         "detail-type": "PaymentRequested",
         "source": "shop.checkout",
-        "account": _ACCOUNT,
+        "account": DEFAULT_ACCOUNT_ID,
         "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": DEFAULT_REGION,
         "resources": [],
