@@ -86,7 +86,7 @@ def install() -> None:
     replace(sqs_models, "unix_time_millis", _unix_time_millis)
     replace(sqs_models, "camelcase_to_underscores", functools.cache(original(sqs_models, "camelcase_to_underscores")))
     replace(sqs_models, "generate_receipt_handle", _generate_receipt_handle)
-    replace(sqs_models, "deepcopy", _copy_for_receipt)
+    replace(sqs_models, "deepcopy", functools.partial(_copy_for_receipt, sqs_models.Message))
     replace(LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)
     replace(LambdaBackend, "update_event_source_mapping", _update_event_source_mapping)
     replace(EventSourceMapping, "get_configuration", _configuration)
@@ -277,12 +277,11 @@ def _generate_receipt_handle() -> str:
     return "".join(mock_random.choices(string.ascii_lowercase, k=_RECEIPT_HANDLE_LENGTH))
 
 
-def _copy_for_receipt(value: Any, memo: dict[int, Any] | None = None) -> Any:
-    """What ``moto.sqs.models`` deep-copies: a received message shallowly (see the module's docstring),
+def _copy_for_receipt(message_type: type, value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """What ``moto.sqs.models`` deep-copies: a received message (``message_type``, bound when the patch is
+    installed: importing it here would add half the cost again) shallowly, see the module's docstring;
     anything else as before (a queue's pending message groups, a CloudFormation template's properties)."""
-    from moto.sqs.models import Message
-
-    if type(value) is Message:
+    if type(value) is message_type:
         return copy.copy(value)
     return copy.deepcopy(value, memo)
 
